@@ -1,0 +1,47 @@
+# The two commands of a fresh machine: `make audit` and `make test`.
+# Every target creates .venv when it is missing and installs what it needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    ?= reports
+MANIFEST ?=
+STRICT ?=
+
+.PHONY: audit test lint bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps make re-installs happen only when pyproject.toml changes.
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+# Until `vod-audit run` lands: validate the bundled example responses. Findings are the
+# report's content, so only a tool failure (exit 1) fails the target unless STRICT=1.
+audit: $(VENV)/.runtime
+	@$(BIN)/vod-audit schema validate examples/responses/*.json; rc=$$?; \
+	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check audit tests bench
+	$(BIN)/ruff format --check audit tests bench
+
+bench: $(VENV)/.test
+	$(BIN)/python -m bench
+
+bench-quick: $(VENV)/.test
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find $(OUT) -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

@@ -1,0 +1,5 @@
+"""Entry point for `python -m audit`."""
+
+from audit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""JSON Schemas of GetJobDetail: loading the data files and validating responses."""

@@ -1,0 +1,54 @@
+"""Locates and loads the JSON Schema data files shipped with the package."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# Names users type (`vod-audit schema show NAME`) and the file each one is.
+PUBLIC_SCHEMAS = {
+    "envelope": "envelope.schema.json",
+    "transcode": "transcode.schema.json",
+    "snapshot": "snapshot.schema.json",
+    "ai": "ai.schema.json",
+    "workflow": "workflow.schema.json",
+    "error": "error.schema.json",
+}
+
+JOB_TYPES = ("transcode", "snapshot", "ai", "workflow")
+
+
+def schema_dir() -> Path:
+    """The folder holding the schema files: inside the wheel, or the checkout's `schemas/`."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "schemas", package.parent / "schemas"):
+        if (candidate / "envelope.schema.json").is_file():
+            return candidate
+    raise FileNotFoundError(f"schema files not found beside {package}")
+
+
+@cache
+def all_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema file, keyed by its `$id`."""
+    schemas = {}
+    for path in sorted(schema_dir().glob("*.schema.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        schemas[document["$id"]] = document
+    return schemas
+
+
+def load(name: str) -> dict[str, Any]:
+    """The schema published under a public name such as `transcode`."""
+    return json.loads((schema_dir() / PUBLIC_SCHEMAS[name]).read_text(encoding="utf-8"))
+
+
+def detail_objects() -> dict[str, str]:
+    """Job type to the name of its detail object, e.g. `transcode` -> `TranscodeJobDetail`."""
+    return dict(all_schemas()["urn:vod-audit:envelope"]["x-detailObjects"])
+
+
+def detail_schema(job_type: str) -> dict[str, Any]:
+    """The schema of one job type's detail object."""
+    return all_schemas()[f"urn:vod-audit:{job_type}"]

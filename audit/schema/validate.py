@@ -1,0 +1,114 @@
+"""Validates GetJobDetail bodies against the schemas; violations are data, never exceptions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from audit.schema.store import all_schemas
+from audit.timeutil import parse_utc
+
+Severity = Literal["error", "note"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One place where a document departs from its schema."""
+
+    pointer: str
+    message: str
+    severity: Severity = "error"
+
+
+def to_pointer(parts: Any) -> str:
+    """RFC 6901 JSON Pointer of a path."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _json_string(validator: Any, subschema: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """Keyword `x-jsonString`: the string must parse as JSON valid against the subschema."""
+    from jsonschema import ValidationError
+
+    if not isinstance(instance, str):
+        return
+    try:
+        parsed = json.loads(instance)
+    except (ValueError, RecursionError) as exc:
+        yield ValidationError(f"is not valid JSON ({exc})")
+        return
+    for error in validator.descend(parsed, subschema):
+        where = to_pointer(error.absolute_path)
+        yield ValidationError(f"parsed JSON{' at ' + where if where else ''}: {_message(error)}")
+
+
+def _time_order(validator: Any, pairs: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """Keyword `x-timeOrder`: for each [start, end], end is not before start."""
+    from jsonschema import ValidationError
+
+    if not isinstance(instance, dict):
+        return
+    for start, end in pairs:
+        begun, ended = parse_utc(instance.get(start)), parse_utc(instance.get(end))
+        if begun and ended and ended < begun:
+            yield ValidationError(f"{end} {instance[end]} is before {start} {instance[start]}", path=(end,))
+
+
+def _message(error: Any) -> str:
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if custom and error.validator in ("pattern", "type"):
+        return f"{error.instance!r} {custom}"
+    return str(error.message)
+
+
+@cache
+def _validator() -> Any:
+    # Compiled once: a run validates up to 100,000 bodies with the same validator.
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    # Without `$schema`, a `$ref` keeps our extended class instead of switching to the stock one.
+    schemas = {
+        schema_id: {k: v for k, v in document.items() if k != "$schema"}
+        for schema_id, document in all_schemas().items()
+    }
+    registry: Registry = Registry().with_resources(
+        (schema_id, Resource(contents=document, specification=DRAFT202012))
+        for schema_id, document in schemas.items()
+    )
+    extended = validators.extend(
+        Draft202012Validator, {"x-jsonString": _json_string, "x-timeOrder": _time_order}
+    )
+    return extended(schemas["urn:vod-audit:envelope"], registry=registry)
+
+
+def _violations(error: Any, strict: bool) -> Iterator[Violation]:
+    base = to_pointer(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # The service adds fields over time: an unknown one is a note unless --strict.
+        known = error.schema.get("properties", {})
+        for name in sorted(set(error.instance) - set(known)):
+            yield Violation(
+                base + to_pointer((name,)),
+                "unknown field (the schema does not define it)",
+                "error" if strict else "note",
+            )
+        return
+    yield Violation(base, _message(error))
+
+
+def validate_response(body: Any, *, strict: bool = False) -> tuple[Violation, ...]:
+    """Every violation of a GetJobDetail body, sorted by pointer; never raises."""
+    try:
+        found = [v for error in _validator().iter_errors(body) for v in _violations(error, strict)]
+    except RecursionError:
+        return (Violation("", "document is nested too deeply to validate"),)
+    return tuple(sorted(set(found), key=lambda v: (v.pointer, v.message)))
+
+
+def is_valid(violations: tuple[Violation, ...]) -> bool:
+    """True when no violation is an error (notes do not count)."""
+    return all(v.severity != "error" for v in violations)

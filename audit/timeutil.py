@@ -1,0 +1,70 @@
+"""Pure time helpers: the API's UTC timestamps and the manifest's durations."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+
+_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_utc(value: object) -> datetime | None:
+    """A `YYYY-MM-DDTHH:mm:ssZ` string as an aware datetime; None for anything else."""
+    if not isinstance(value, str) or not _UTC_TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def format_utc(moment: datetime) -> str:
+    """The API's own time format."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seconds_between(start: object, end: object) -> float | None:
+    """`end - start` in seconds when both are valid API times, else None."""
+    a, b = parse_utc(start), parse_utc(end)
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds()
+
+
+def parse_duration(text: object) -> float | None:
+    """`90s`, `10m`, `2h`, `1d` (or a bare number of seconds) in seconds; None when malformed."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int | float):
+        return float(text) if text >= 0 and math.isfinite(text) else None
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def format_duration(seconds: float) -> str:
+    """A compact human duration: `45s`, `12m30s`, `3h05m`."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes}m{rest:02d}s" if rest else f"{minutes}m"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if rest >= 60 else f"{hours}h"
+
+
+def duration_ceiling(seconds: float) -> str:
+    """The shortest readable bound at or above `seconds` (for pinning `max_duration`)."""
+    seconds = max(1, math.ceil(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{math.ceil(seconds / 60)}m"
+    return f"{math.ceil(seconds / 3600)}h"
