@@ -1,0 +1,1 @@
+"""Everything that talks to the VOD endpoint: signing, credentials, client, rate limiting."""

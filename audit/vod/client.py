@@ -1,0 +1,161 @@
+"""One signed GetJobDetail call over a pooled `requests` session, returning a typed result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from audit.jsonfile import parse_json
+from audit.timeutil import format_utc
+from audit.vod.credentials import Credentials
+from audit.vod.endpoints import Endpoint
+from audit.vod.records import Answer, ApiError, CallResult, JobRef
+from audit.vod.signing import canonical_query, sign_v1, sign_v3
+
+ACTION = "GetJobDetail"
+VERSION = "2017-03-21"
+USER_AGENT = "vod-audit"
+
+SignatureVersion = Literal["v3", "v1"]
+log = logging.getLogger("audit.vod.client")
+
+
+class VodClient:
+    """Calls GetJobDetail; never raises for network or API trouble, it returns an ApiError."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials,
+        *,
+        signature: SignatureVersion = "v3",
+        timeout: float = 10.0,
+        pool_size: int = 16,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        self.endpoint = endpoint
+        self._credentials = credentials
+        self._signature = signature
+        self._timeout = (min(timeout, 10.0), timeout)
+        self._clock = clock
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxy or netrc surprises; verification stays on
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.clear()
+
+    @property
+    def access_key_id(self) -> str:
+        return self._credentials.access_key_id
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _prepare(self, job: JobRef) -> tuple[str, dict[str, str], bytes]:
+        params = {"JobId": job.job_id, "JobType": job.job_type}
+        nonce = uuid.uuid4().hex
+        now = format_utc(self._clock())
+        secret = self._credentials.access_key_secret.reveal()
+        token = self._credentials.security_token.reveal() if self._credentials.security_token else None
+        if self._signature == "v1":
+            # Parameters travel in the form body so that no token or signature sits in a URL or access log.
+            signed = sign_v1(
+                method="POST",
+                params=params,
+                action=ACTION,
+                version=VERSION,
+                access_key_id=self.access_key_id,
+                access_key_secret=secret,
+                security_token=token,
+                timestamp=now,
+                nonce=nonce,
+            )
+            body = canonical_query(signed).encode("ascii")
+            headers = {
+                "Host": self.endpoint.host,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+            return f"{self.endpoint.url}/", headers, body
+        headers = sign_v3(
+            method="POST",
+            host=self.endpoint.host,
+            query=params,
+            action=ACTION,
+            version=VERSION,
+            body=b"",
+            access_key_id=self.access_key_id,
+            access_key_secret=secret,
+            security_token=token,
+            date=now,
+            nonce=nonce,
+        )
+        headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        return f"{self.endpoint.url}/?{canonical_query(params)}", headers, b""
+
+    def get_job_detail(self, job: JobRef) -> CallResult:
+        """One attempt, no retry."""
+        import requests
+
+        url, headers, body = self._prepare(job)
+        try:
+            response = self._session.post(url, data=body, headers=headers, timeout=self._timeout, verify=True)
+            content = response.content
+        except requests.Timeout as exc:
+            return ApiError(
+                "timeout", "Timeout", f"no answer within {self._timeout[1]:g}s ({type(exc).__name__})"
+            )
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            return ApiError("connection", "ConnectionError", _short(exc))
+        except requests.RequestException as exc:
+            return ApiError("connection", type(exc).__name__, _short(exc))
+        result = _interpret(response.status_code, content)
+        log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
+        return result
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _summary(result: CallResult) -> str:
+    return f"HTTP {result.status}" if isinstance(result, Answer) else result.describe()
+
+
+def _interpret(status: int, content: bytes) -> CallResult:
+    try:
+        document: Any = parse_json(content)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        if status >= 400:
+            return ApiError("api", f"HTTP{status}", f"non-JSON error body ({len(content)} bytes)", status)
+        return ApiError("body", "InvalidBody", f"response is not JSON ({str(exc)[:120]})", status)
+    if not isinstance(document, dict):
+        return ApiError(
+            "body", "InvalidBody", f"response is JSON {type(document).__name__}, not an object", status
+        )
+    if status >= 400 or (status != 200 and "Code" in document):
+        return ApiError(
+            "api",
+            str(document.get("Code") or f"HTTP{status}"),
+            str(document.get("Message") or ""),
+            status,
+            str(document["RequestId"]) if "RequestId" in document else None,
+        )
+    if status != 200:
+        return ApiError("body", "UnexpectedStatus", f"HTTP {status} with a non-error body", status)
+    return Answer(document, status)
+
+
+def dumps_body(body: dict[str, Any]) -> str:
+    """Canonical compact JSON of a body, as stored and reported."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False)

@@ -1,0 +1,157 @@
+"""Retries with backoff, run-wide call counters, and a bounded worker pool over the client."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from audit.errors import UserError
+from audit.vod.ratelimit import RateLimiter
+from audit.vod.records import Answer, ApiError, CallResult, JobRef
+
+
+class Caller(Protocol):
+    def get_job_detail(self, job: JobRef) -> CallResult: ...
+
+
+class AuthenticationFailed(UserError):
+    """The run's first calls were refused for their credentials: nothing can be audited."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The final result for one job after retries."""
+
+    job: JobRef
+    result: CallResult
+    attempts: int
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    calls: int = 0
+    retries: int = 0
+    throttles: int = 0
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = self.retries = self.throttles = 0
+
+    def add(self, *, calls: int = 0, retries: int = 0, throttles: int = 0) -> None:
+        with self._lock:
+            self.calls += calls
+            self.retries += retries
+            self.throttles += throttles
+
+    def snapshot(self) -> CallStats:
+        with self._lock:
+            return CallStats(self.calls, self.retries, self.throttles)
+
+
+def full_jitter(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """AWS-style full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng.uniform(0.0, min(cap, base * (2**attempt)))
+
+
+class Fetcher:
+    """Fetches jobs through a shared limiter with bounded retries and a per-job deadline."""
+
+    def __init__(
+        self,
+        caller: Caller,
+        limiter: RateLimiter,
+        *,
+        retries: int = 5,
+        deadline: float = 120.0,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._caller = caller
+        self._limiter = limiter
+        self._retries = retries
+        self._deadline = deadline
+        self._base = backoff_base
+        self._cap = backoff_cap
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._counters = _Counters()
+
+    @property
+    def stats(self) -> CallStats:
+        return self._counters.snapshot()
+
+    def _backoff(self, attempt: int) -> float:
+        with self._rng_lock:
+            return full_jitter(attempt, self._base, self._cap, self._rng)
+
+    def fetch_one(self, job: JobRef) -> Fetched:
+        """Calls until an answer, a final error, `retries` retries, or the job's deadline."""
+        give_up_at = self._clock() + self._deadline
+        attempt = 0
+        while True:
+            self._limiter.acquire()
+            result = self._caller.get_job_detail(job)
+            self._counters.add(calls=1, retries=1 if attempt else 0)
+            if isinstance(result, Answer):
+                self._limiter.on_success()
+            elif result.throttled:
+                self._counters.add(throttles=1)
+                self._limiter.on_throttle()
+            if isinstance(result, Answer) or not result.retryable or attempt >= self._retries:
+                return Fetched(job, result, attempt + 1, datetime.now(UTC))
+            pause = self._backoff(attempt)
+            if self._clock() + pause >= give_up_at:
+                return Fetched(job, result, attempt + 1, datetime.now(UTC))
+            self._sleep(pause)
+            attempt += 1
+
+    def fetch_many(
+        self, jobs: Iterable[JobRef], *, concurrency: int = 8, stop: threading.Event | None = None
+    ) -> Iterator[Fetched]:
+        """Yields each job's result as it completes; at most `concurrency` calls in flight.
+
+        Stops scheduling when `stop` is set (in-flight calls finish). Raises AuthenticationFailed
+        when calls are refused for their credentials before any call has succeeded.
+        """
+        stop = stop or threading.Event()
+        pending = iter(jobs)
+        in_flight: set[Future[Fetched]] = set()
+        refused: ApiError | None = None
+        succeeded = False
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch") as pool:
+            while True:
+                while not stop.is_set() and refused is None and len(in_flight) < concurrency:
+                    job = next(pending, None)
+                    if job is None:
+                        break
+                    in_flight.add(pool.submit(self.fetch_one, job))
+                if not in_flight:
+                    break
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    fetched = future.result()
+                    result = fetched.result
+                    if isinstance(result, ApiError) and result.authentication and not succeeded:
+                        refused = refused or result
+                        continue
+                    succeeded = succeeded or isinstance(result, Answer)
+                    yield fetched
+        if refused is not None:
+            raise AuthenticationFailed(
+                f"authentication failed, so nothing was audited: {refused.describe()}; "
+                "check the AccessKey ID and secret (and STS token), and the clock of this machine"
+            )

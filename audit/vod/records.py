@@ -1,0 +1,94 @@
+"""Typed results of calls to GetJobDetail, and how each failure is classified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ErrorKind = Literal["api", "timeout", "connection", "body"]
+
+THROTTLING = frozenset(
+    {"Throttling", "Throttling.User", "Throttling.Api", "Throttling.Tenant", "ServiceBusy"}
+)
+SERVER = frozenset({"InternalError", "ServiceUnAvailable", "ServiceUnavailable", "ServiceTimeout"})
+# The credentials or their permissions are wrong: retrying cannot help, and no job can be audited.
+AUTHENTICATION = frozenset(
+    {
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "InvalidAccessKeyId.NotFound",
+        "InvalidAccessKeyId.Inactive",
+        "InvalidAccessKeySecret",
+        "InvalidTimeStamp.Format",
+        "InvalidTimeStamp.Expired",
+        "InvalidSecurityToken.Expired",
+        "InvalidSecurityToken.Malformed",
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        "Forbidden",
+        "Forbidden.RAM",
+        "OperationDenied",
+        "OperationDenied.Suspended",
+        "Forbidden.AccessKeyDisabled",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    """One job to query: GetJobDetail's JobType and JobId."""
+
+    job_type: str
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A parsed 200 body."""
+
+    body: dict[str, Any]
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ApiError:
+    """A call that produced no usable body: an API error, a timeout, a broken connection or body."""
+
+    kind: ErrorKind
+    code: str
+    message: str
+    status: int | None = None
+    request_id: str | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return self.kind == "api" and self.code in THROTTLING
+
+    @property
+    def authentication(self) -> bool:
+        return self.kind == "api" and (
+            self.code in AUTHENTICATION
+            or self.code.startswith(("Forbidden", "OperationDenied", "InvalidSecurityToken"))
+        )
+
+    @property
+    def job_not_found(self) -> bool:
+        """How the gateway may say a JobId is unknown (unconfirmed: SPEC §8 treats both forms alike)."""
+        if self.kind != "api":
+            return False
+        if self.code == "InvalidParameter" and "jobid" in self.message.lower():
+            return True
+        return self.code.endswith(("NotExist", "NotFound")) and "Job" in self.code
+
+    @property
+    def retryable(self) -> bool:
+        if self.kind != "api":
+            return True
+        return self.throttled or self.code in SERVER or (self.status is not None and self.status >= 500)
+
+    def describe(self) -> str:
+        status = f"HTTP {self.status} " if self.status else ""
+        request = f" (RequestId {self.request_id})" if self.request_id else ""
+        return f"{status}{self.code}: {self.message}{request}"
+
+
+CallResult = Answer | ApiError

@@ -1,0 +1,113 @@
+"""Retries, counters, the auth stop and the worker pool, over a scripted caller."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from audit.vod.fetch import AuthenticationFailed, Fetcher, full_jitter
+from audit.vod.ratelimit import RateLimiter
+from audit.vod.records import Answer, ApiError, JobRef
+
+THROTTLED = ApiError("api", "Throttling.User", "slow down", 400, "R")
+INTERNAL = ApiError("api", "InternalError", "oops", 500, "R")
+DENIED = ApiError("api", "SignatureDoesNotMatch", "bad", 400, "R")
+PARAM = ApiError("api", "MissingParameter", "JobId", 400, "R")
+
+
+class Scripted:
+    """Answers each job with its script of results, one per attempt; then an Answer."""
+
+    def __init__(self, scripts):
+        self.scripts = {job: list(results) for job, results in scripts.items()}
+        self.calls: list[JobRef] = []
+        self.lock = threading.Lock()
+
+    def get_job_detail(self, job):
+        with self.lock:
+            self.calls.append(job)
+            script = self.scripts.get(job, [])
+            return script.pop(0) if script else Answer({"RequestId": "R", "JobType": job.job_type})
+
+
+def fetcher(caller, retries=3, **kwargs):
+    limiter = RateLimiter(1000, sleep=lambda s: None)
+    return Fetcher(caller, limiter, retries=retries, sleep=lambda s: None, seed=1, **kwargs)
+
+
+def test_retryable_errors_are_retried_and_counted():
+    job = JobRef("ai", "a")
+    caller = Scripted({job: [THROTTLED, INTERNAL]})
+    f = fetcher(caller)
+    fetched = f.fetch_one(job)
+    assert isinstance(fetched.result, Answer) and fetched.attempts == 3
+    assert (f.stats.calls, f.stats.retries, f.stats.throttles) == (3, 2, 1)
+
+
+def test_retries_are_bounded():
+    job = JobRef("ai", "a")
+    caller = Scripted({job: [INTERNAL] * 10})
+    f = fetcher(caller, retries=2)
+    fetched = f.fetch_one(job)
+    assert fetched.result == INTERNAL and fetched.attempts == 3 and len(caller.calls) == 3
+
+
+def test_final_errors_are_not_retried():
+    job = JobRef("ai", "a")
+    f = fetcher(Scripted({job: [PARAM]}))
+    assert f.fetch_one(job).attempts == 1
+
+
+def test_deadline_stops_retrying():
+    job = JobRef("ai", "a")
+    now = [0.0]
+    f = Fetcher(
+        Scripted({job: [INTERNAL] * 10}),
+        RateLimiter(1000, sleep=lambda s: None),
+        retries=9,
+        deadline=1.0,
+        backoff_base=0.4,
+        seed=3,
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
+    fetched = f.fetch_one(job)
+    assert fetched.result == INTERNAL and fetched.attempts < 10
+    assert now[0] < 1.0
+
+
+def test_full_jitter_is_bounded():
+    import random
+
+    rng = random.Random(0)
+    for attempt in range(12):
+        for _ in range(50):
+            assert 0 <= full_jitter(attempt, 0.25, 8.0, rng) <= min(8.0, 0.25 * 2**attempt)
+
+
+def test_fetch_many_yields_every_job_once():
+    jobs = [JobRef("transcode", f"j{i}") for i in range(200)]
+    caller = Scripted({jobs[3]: [INTERNAL], jobs[7]: [PARAM]})
+    results = list(fetcher(caller).fetch_many(jobs, concurrency=8))
+    assert sorted(r.job.job_id for r in results) == sorted(j.job_id for j in jobs)
+    assert len(caller.calls) == 201
+
+
+def test_first_calls_refused_stop_the_run_with_one_error():
+    jobs = [JobRef("ai", f"j{i}") for i in range(100)]
+    caller = Scripted({job: [DENIED] for job in jobs})
+    with pytest.raises(AuthenticationFailed, match="SignatureDoesNotMatch"):
+        list(fetcher(caller).fetch_many(jobs, concurrency=4))
+    assert len(caller.calls) <= 8  # it stopped scheduling instead of failing 100 times
+
+
+def test_stop_event_stops_scheduling():
+    jobs = [JobRef("ai", f"j{i}") for i in range(100)]
+    stop = threading.Event()
+    seen = []
+    for fetched in fetcher(Scripted({})).fetch_many(jobs, concurrency=2, stop=stop):
+        seen.append(fetched)
+        if len(seen) == 10:
+            stop.set()
+    assert 10 <= len(seen) <= 12
