@@ -1,0 +1,49 @@
+"""`vod-audit emulator`: load or generate jobs, serve until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+
+from audit.emulator.data import StoredJob, index, load
+from audit.emulator.generate import generate
+from audit.emulator.server import Emulator, EmulatorConfig
+from audit.errors import UserError
+
+
+def build_jobs(data: str | None, count: int, seed: int) -> dict[tuple[str, str], StoredJob]:
+    """The data file's jobs plus `count` generated ones; a clash between them is an error."""
+    jobs = load(data) if data else {}
+    if count:
+        generated = index(generate(count, seed), f"--jobs {count} --seed {seed}")
+        clash = jobs.keys() & generated.keys()
+        if clash:
+            raise UserError(f"generated job {sorted(clash)[0]} clashes with {data}")
+        jobs.update(generated)
+    return jobs
+
+
+def serve(
+    config: EmulatorConfig, data: str | None, count: int, seed: int, echo: Callable[[str], None]
+) -> int:
+    jobs = build_jobs(data, count, seed)
+    try:
+        emulator = Emulator(jobs, config)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    echo(f"listening on {emulator.url}")
+    echo(
+        f"{len(jobs)} jobs; AccessKey {config.access_key_id}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=emulator.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    emulator.serve()
+    echo("stopped")
+    return 0

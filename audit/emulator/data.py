@@ -1,0 +1,114 @@
+"""Emulator data files: GetJobDetail bodies as returned, checked at load, keyed by type and id."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit.errors import UserError
+from audit.schema.store import detail_objects
+from audit.timeutil import format_utc, parse_utc
+
+ID_FIELD = {"workflow": "TaskId"}  # every other detail object names its id JobId
+TIME_FIELDS = ("CreateTime", "CompleteTime", "FinishTime", "ModifiedTime")
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    job_type: str
+    job_id: str
+    body: dict[str, Any]  # the response without RequestId
+    create_time: datetime | None
+
+
+def job_identity(entry: Any) -> tuple[str, str]:
+    """(JobType, id) of a body, or ValueError saying what is wrong with it."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"expected a GetJobDetail body (a mapping), got {type(entry).__name__}")
+    job_type = entry.get("JobType")
+    objects = detail_objects()
+    if job_type not in objects:
+        raise ValueError(f"JobType must be one of {', '.join(objects)}, got {job_type!r}")
+    detail = entry.get(objects[job_type])
+    if not isinstance(detail, dict):
+        raise ValueError(f"no {objects[job_type]} object for JobType {job_type}")
+    id_field = ID_FIELD.get(job_type, "JobId")
+    job_id = detail.get(id_field)
+    if not isinstance(job_id, str) or not job_id:
+        raise ValueError(f"{objects[job_type]}.{id_field} is missing or not a string")
+    return job_type, job_id
+
+
+def _shift(value: Any, delta: Any) -> Any:
+    moment = parse_utc(value)
+    return format_utc(moment + delta) if moment else value
+
+
+def rebase(entry: dict[str, Any], delta: Any) -> dict[str, Any]:
+    """The body with every well-formed time moved by `delta` (malformed ones stay as planted)."""
+    shifted = copy.deepcopy(entry)
+    for name in detail_objects().values():
+        detail = shifted.get(name)
+        if isinstance(detail, dict):
+            for field in TIME_FIELDS:
+                if field in detail:
+                    detail[field] = _shift(detail[field], delta)
+            workflow = detail.get("Workflow")
+            if isinstance(workflow, dict):
+                for field in TIME_FIELDS:
+                    if field in workflow:
+                        workflow[field] = _shift(workflow[field], delta)
+    return shifted
+
+
+def index(
+    entries: list[Any], source: str, now: datetime | None = None, anchor: Any = None
+) -> dict[tuple[str, str], StoredJob]:
+    """Jobs keyed by (type, id); UserError `source: entry N: ...` for the first bad entry."""
+    delta = None
+    if anchor is not None:
+        moment = parse_utc(anchor)
+        if moment is None:
+            raise UserError(f"{source}: time_anchor {anchor!r} is not a YYYY-MM-DDTHH:mm:ssZ time")
+        delta = (now or datetime.now(UTC)) - moment
+    jobs: dict[tuple[str, str], StoredJob] = {}
+    for number, entry in enumerate(entries, start=1):
+        try:
+            key = job_identity(entry)
+        except ValueError as exc:
+            raise UserError(f"{source}: entry {number}: {exc}") from None
+        if key in jobs:
+            raise UserError(f"{source}: entry {number}: duplicate job {key[0]} {key[1]}")
+        body = rebase(entry, delta) if delta is not None else {k: v for k, v in entry.items()}
+        body.pop("RequestId", None)
+        detail = body[detail_objects()[key[0]]]
+        jobs[key] = StoredJob(key[0], key[1], body, parse_utc(detail.get("CreateTime")))
+    return jobs
+
+
+def load(path: str | Path, now: datetime | None = None) -> dict[tuple[str, str], StoredJob]:
+    """Reads a YAML or JSON data file (`jobs:` list, optional `time_anchor:`)."""
+    import yaml
+
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        document = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise UserError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if document is None:
+        document = {"jobs": []}
+    if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
+        raise UserError(f"{source}: expected a mapping with a `jobs:` list")
+    return index(document["jobs"], source, now, document.get("time_anchor"))
