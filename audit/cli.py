@@ -9,13 +9,22 @@ import click
 
 from audit import __version__
 
-SCHEMA_NAMES = ("envelope", "transcode", "snapshot", "ai", "workflow", "error")
+SCHEMA_NAMES = ("envelope", "transcode", "snapshot", "ai", "workflow", "error", "manifest")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="vod-audit")
 def main() -> None:
     """Audit Alibaba Cloud ApsaraVideo VOD jobs against a declarative manifest."""
+
+
+@main.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(manifests: tuple[str, ...]) -> None:
+    """Check manifests offline: YAML, keys, field names, matchers, variables, duplicates."""
+    from audit.manifest.commands import validate_manifests
+
+    sys.exit(validate_manifests(manifests, echo=click.echo))
 
 
 @main.group()

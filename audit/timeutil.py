@@ -42,7 +42,7 @@ def parse_duration(text: object) -> float | None:
         return float(text) if text >= 0 and math.isfinite(text) else None
     if not isinstance(text, str):
         return None
-    match = _DURATION.fullmatch(text.strip())
+    match = _DURATION.fullmatch(text)
     if not match:
         return None
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]

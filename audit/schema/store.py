@@ -15,6 +15,7 @@ PUBLIC_SCHEMAS = {
     "ai": "ai.schema.json",
     "workflow": "workflow.schema.json",
     "error": "error.schema.json",
+    "manifest": "manifest.schema.json",
 }
 
 JOB_TYPES = ("transcode", "snapshot", "ai", "workflow")

@@ -1,0 +1,1 @@
+"""Comparing a job's response with its expectation: outcomes and findings."""

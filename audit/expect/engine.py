@@ -1,0 +1,174 @@
+"""The pure judgement of one job: (expectation, response or failure, now) -> outcome and findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from typing import Any, Literal
+
+from audit.manifest import matchers
+from audit.manifest.model import JobSpec
+from audit.schema.store import detail_objects, detail_schema
+from audit.schema.validate import Violation, validate_response
+from audit.timeutil import format_duration, parse_utc, seconds_between
+
+FindingKind = Literal["mismatch", "duration", "schema", "not_found", "error"]
+
+
+class Outcome(StrEnum):
+    """A job's outcome; `rank` orders them worst first."""
+
+    ERROR = "error"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    DRIFT = "drift"
+    PENDING = "pending"
+    OK = "ok"
+
+    @property
+    def rank(self) -> int:
+        return list(Outcome).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing wrong with a job, in words a person can read."""
+
+    kind: FindingKind
+    field: str
+    expected: str
+    actual: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    outcome: Outcome
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[Violation, ...] = ()  # unknown fields outside --strict: reported, not failing
+    status: str | None = None
+    duration: float | None = None
+    terminal: bool = False
+
+
+@cache
+def _end_field(job_type: str) -> str:
+    return detail_schema(job_type)["x-timeOrder"][0][1]
+
+
+@cache
+def terminal_statuses(job_type: str) -> frozenset[str]:
+    return frozenset(detail_schema(job_type)["x-terminalStatuses"])
+
+
+@cache
+def _status_fields(job_type: str) -> frozenset[str]:
+    # Facts only a finished job has: judged once the job is terminal.
+    return frozenset({"Status", _end_field(job_type)})
+
+
+def failed(message: str, *, not_found: bool = False) -> Verdict:
+    """The verdict for a job whose call gave no usable body."""
+    if not_found:
+        return Verdict(Outcome.NOT_FOUND, (Finding("not_found", "JobId", "a job", "none", message),))
+    return Verdict(Outcome.ERROR, (Finding("error", "", "an answer", "none", message),))
+
+
+def judge(spec: JobSpec, body: Any, now: datetime, *, strict: bool = False) -> Verdict:
+    """Outcome and findings of one job's 200 body; never raises, whatever the body holds."""
+    detail_name = detail_objects()[spec.job_type]
+    detail = body.get(detail_name) if isinstance(body, Mapping) else None
+    if not isinstance(detail, Mapping):
+        return failed(
+            f"GetJobDetail returned no {detail_name}: the job does not exist or is older than "
+            "the six months the API can see",
+            not_found=True,
+        )
+    violations = validate_response(body, strict=strict)
+    findings = [
+        Finding("schema", v.pointer, "valid per schema", "violation", v.message)
+        for v in violations
+        if v.severity == "error"
+    ]
+    notes = tuple(v for v in violations if v.severity == "note")
+    status = detail.get("Status")
+    terminal = isinstance(status, str) and status in terminal_statuses(spec.job_type)
+    duration = (
+        seconds_between(detail.get("CreateTime"), detail.get(_end_field(spec.job_type))) if terminal else None
+    )
+
+    for field, matcher in spec.expect:
+        if not terminal and field in _status_fields(spec.job_type):
+            continue
+        findings.extend(_mismatches(field, matcher, detail.get(field, matchers.MISSING)))
+    findings.extend(_duration_findings(spec, detail, terminal, duration, now))
+
+    if any(f.kind == "schema" for f in findings):
+        outcome = Outcome.INVALID
+    elif findings:
+        outcome = Outcome.DRIFT
+    elif not terminal:
+        outcome = Outcome.PENDING
+    else:
+        outcome = Outcome.OK
+    return Verdict(
+        outcome, tuple(findings), notes, status if isinstance(status, str) else None, duration, terminal
+    )
+
+
+def _mismatches(field: str, matcher: matchers.Matcher, actual: Any) -> list[Finding]:
+    found = []
+    for path, failing, value in matchers.failures(matcher, actual):
+        name = f"{field}{path}" if path not in ("", ".") else field
+        expected, shown = failing.describe(), matchers.show(value)
+        found.append(Finding("mismatch", name, expected, shown, f"{name} is {shown}, expected {expected}"))
+    return found
+
+
+def _duration_findings(
+    spec: JobSpec, detail: Mapping[str, Any], terminal: bool, duration: float | None, now: datetime
+) -> list[Finding]:
+    found = []
+    if terminal and duration is not None:
+        if spec.max_duration is not None and duration > spec.max_duration:
+            limit = format_duration(spec.max_duration)
+            found.append(
+                Finding(
+                    "duration",
+                    "max_duration",
+                    f"at most {limit}",
+                    format_duration(duration),
+                    f"took {format_duration(duration)}, over max_duration {limit}",
+                )
+            )
+        if spec.min_duration is not None and duration < spec.min_duration:
+            limit = format_duration(spec.min_duration)
+            found.append(
+                Finding(
+                    "duration",
+                    "min_duration",
+                    f"at least {limit}",
+                    format_duration(duration),
+                    f"took {format_duration(duration)}, under min_duration {limit}",
+                )
+            )
+    elif not terminal and spec.max_duration is not None:
+        created = parse_utc(detail.get("CreateTime"))
+        if created is not None:
+            age = (now - created).total_seconds()
+            if age > spec.max_duration:
+                limit = format_duration(spec.max_duration)
+                found.append(
+                    Finding(
+                        "duration",
+                        "max_duration",
+                        f"finished within {limit}",
+                        f"still {detail.get('Status')} after {format_duration(age)}",
+                        f"overdue: still {detail.get('Status')} after {format_duration(age)}, "
+                        f"max_duration {limit}",
+                    )
+                )
+    return found

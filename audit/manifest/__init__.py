@@ -1,0 +1,1 @@
+"""The manifest language: YAML with positions, matchers, loading and checking."""

@@ -1,0 +1,53 @@
+"""Frozen records of a loaded manifest: the jobs and their expectations, with source positions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.manifest.matchers import Matcher
+from audit.manifest.positions import Position
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One job to audit and what it must look like."""
+
+    job_type: str
+    job_id: str
+    expect: tuple[tuple[str, Matcher], ...]
+    position: Position
+    max_duration: float | None = None
+    min_duration: float | None = None
+    description: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.job_type, self.job_id)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Every job of one or more manifest files (with their includes and CSV lists)."""
+
+    roots: tuple[str, ...]
+    sources: tuple[SourceFile, ...]
+    provider: Mapping[str, Any] = field(default_factory=dict)
+    jobs: tuple[JobSpec, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        """One digest over all source files, for run history."""
+        import hashlib
+
+        combined = hashlib.sha256()
+        for source in self.sources:
+            combined.update(f"{source.path}\0{source.sha256}\n".encode())
+        return combined.hexdigest()
