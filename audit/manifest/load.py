@@ -295,9 +295,34 @@ def _schema_problems(document: Document) -> list[Problem]:
             problems.append(
                 Problem(document.at(path), f"{'/'.join(map(str, path))} must be {error.validator_value!r}")
             )
-        elif error.validator == "pattern" and path and path[-1] in DURATION_KEYS:
+        elif error.validator == "pattern" and isinstance(error.schema, dict) and "x-message" in error.schema:
+            key = path == ("vars",)  # a property name: point at the key itself
+            where = document.at((*path, error.instance), key=True) if key else document.at(path)
+            problems.append(Problem(where, f"{error.instance!r} {error.schema['x-message']}"))
+        elif error.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+            bound = {
+                "minimum": "at least",
+                "exclusiveMinimum": "more than",
+                "maximum": "at most",
+                "exclusiveMaximum": "less than",
+            }[error.validator]
             problems.append(
-                Problem(document.at(path), f"{error.instance!r} is not a duration such as 90s, 10m, 2h or 1d")
+                Problem(
+                    document.at(path),
+                    f"{'/'.join(map(str, path))} must be {bound} {error.validator_value}, got {error.instance}",
+                )
+            )
+        elif (
+            error.validator == "type"
+            and path
+            and path[-1] == "id"
+            and isinstance(error.instance, int | float)
+        ):
+            problems.append(
+                Problem(
+                    document.at(path),
+                    "id: expected a string, got a number; quote a JobId made only of digits, e.g. id: '0123'",
+                )
             )
         elif error.validator == "type":
             problems.append(
@@ -498,6 +523,14 @@ def _literals(matcher: matchers.Matcher) -> list[Any]:
 def _value_problems(
     job_type: str, name: str, spec: Mapping[str, Any], matcher: matchers.Matcher
 ) -> list[str]:
+    if isinstance(matcher, matchers.Subset) and "properties" in spec:
+        # A nested object (Workflow): check each named key against its own schema.
+        return [
+            problem
+            for key, inner in matcher.fields
+            if key in spec["properties"]
+            for problem in _value_problems(job_type, f"{name}.{key}", spec["properties"][key], inner)
+        ]
     problems = []
     for value in _literals(matcher):
         allowed = spec.get("enum")

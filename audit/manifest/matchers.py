@@ -178,8 +178,6 @@ def parse(raw: Any, *, structured: bool = False) -> Matcher:
             raise ValueError(
                 f"a mapping here must be one matcher ({', '.join(MATCHER_KEYS)}), got keys: {keys}"
             )
-        if not raw:
-            raise ValueError("an empty mapping matches nothing in particular; remove it or add keys")
         return Subset(tuple((str(k), parse(v, structured=True)) for k, v in raw.items()))
     return Equals(raw)
 

@@ -201,6 +201,8 @@ class _EventBuilder:
             return None
 
     def open(self, event: Any) -> None:
+        if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            self.problem(event.start_mark, f"unsupported YAML tag {event.tag}")
         path = self.child_path()
         if path is None:
             self.problem(event.start_mark, "a key must be a plain value, not a mapping or list")
