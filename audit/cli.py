@@ -18,6 +18,84 @@ def main() -> None:
     """Audit Alibaba Cloud ApsaraVideo VOD jobs against a declarative manifest."""
 
 
+def _connection_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Flags shared by `run` and `import`: where to call, as whom, and how hard."""
+    options = [
+        click.option("--endpoint", help="Endpoint URL (default https://vod.<region>.aliyuncs.com)."),
+        click.option("--region", help="Region ID (default cn-shanghai)."),
+        click.option("--profile", help="Profile of ~/.aliyun/config.json (modes AK and StsToken)."),
+        click.option("--signature", type=click.Choice(["v3", "v1"]), help="Signature version (default v3)."),
+        click.option(
+            "--qps", type=click.FloatRange(min=0, min_open=True), help="Requests per second (default 15)."
+        ),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: the qps, 4-64)."
+        ),
+        click.option(
+            "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds per call (default 10)."
+        ),
+        click.option("--retries", type=click.IntRange(0, 20), help="Retries per job (default 5)."),
+        click.option(
+            "--emulator",
+            "emulator",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Start the embedded emulator with this data file and audit it instead.",
+        ),
+        click.option(
+            "--insecure-http", is_flag=True, default=None, help="Allow http:// to a non-loopback endpoint."
+        ),
+        click.option("-v", "--verbose", count=True, help="-v for info, -vv for debug logs on stderr."),
+    ]
+    for decorate in reversed(options):
+        command = decorate(command)
+    return command
+
+
+def _logging(verbose: int) -> None:
+    import logging
+
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+@main.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports).")
+@click.option(
+    "--format",
+    "format",
+    multiple=True,
+    type=click.Choice(["html", "csv", "json", "junit", "md"]),
+    help="Report format; repeat for several (default all).",
+)
+@_connection_options
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    help="SQLite state (default .vod-audit/state.db beside the manifest).",
+)
+@click.option("--refresh", is_flag=True, help="Query every job again, ignoring stored results.")
+@click.option("--target", multiple=True, metavar="JOB_ID", help="Audit only this job; repeatable.")
+@click.option(
+    "--strict", is_flag=True, default=None, help="A response field the schema does not know is a violation."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress on stderr (default: when it is a terminal)."
+)
+def run(manifests: tuple[str, ...], verbose: int, **flags: object) -> None:
+    """Query every job of the manifests, validate, compare, write reports (exit 0/1/2/3)."""
+    from audit.run.command import run as run_audit
+
+    _logging(verbose)
+    _run_guarded(
+        lambda: run_audit(manifests, flags, echo=click.echo, err=lambda line: click.echo(line, err=True))
+    )
+
+
 @main.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(manifests: tuple[str, ...]) -> None:
@@ -154,4 +232,15 @@ def _run_guarded(action: Callable[[], int]) -> None:
     except UserError as exc:
         click.echo(f"vod-audit: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A bug, not bad input: one line by default, the traceback with -v.
+        import logging
+
+        if logging.getLogger().isEnabledFor(logging.INFO):
+            raise
+        click.echo(
+            f"vod-audit: internal error: {type(exc).__name__}: {exc} (run again with -v for details)",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(code)

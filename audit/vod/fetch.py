@@ -98,8 +98,8 @@ class Fetcher:
         with self._rng_lock:
             return full_jitter(attempt, self._base, self._cap, self._rng)
 
-    def fetch_one(self, job: JobRef) -> Fetched:
-        """Calls until an answer, a final error, `retries` retries, or the job's deadline."""
+    def fetch_one(self, job: JobRef, stop: threading.Event | None = None) -> Fetched:
+        """Calls until an answer, a final error, `retries` retries, the job's deadline, or `stop`."""
         give_up_at = self._clock() + self._deadline
         attempt = 0
         while True:
@@ -114,7 +114,7 @@ class Fetcher:
             if isinstance(result, Answer) or not result.retryable or attempt >= self._retries:
                 return Fetched(job, result, attempt + 1, datetime.now(UTC))
             pause = self._backoff(attempt)
-            if self._clock() + pause >= give_up_at:
+            if self._clock() + pause >= give_up_at or (stop is not None and stop.is_set()):
                 return Fetched(job, result, attempt + 1, datetime.now(UTC))
             self._sleep(pause)
             attempt += 1
@@ -138,7 +138,7 @@ class Fetcher:
                     job = next(pending, None)
                     if job is None:
                         break
-                    in_flight.add(pool.submit(self.fetch_one, job))
+                    in_flight.add(pool.submit(self.fetch_one, job, stop))
                 if not in_flight:
                     break
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)

@@ -1,0 +1,35 @@
+"""results.csv, mismatches.csv and durations.csv: UTF-8, header row, formula cells neutralised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audit.report.atomic import write_atomic
+from audit.report.tables import durations_frame, findings_frame, results_frame
+from audit.results import RunRecord
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would execute as a formula gets a leading apostrophe (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(frame: Any) -> str:
+    safe = frame.apply(lambda column: column.map(neutralise) if column.dtype == object else column)
+    return safe.to_csv(index=False, lineterminator="\n", float_format="%.3f")
+
+
+class CsvReport:
+    name = "csv"
+
+    def write(self, run: RunRecord, out: Path) -> list[Path]:
+        return [
+            write_atomic(out / "results.csv", to_csv(results_frame(run))),
+            write_atomic(out / "mismatches.csv", to_csv(findings_frame(run))),
+            write_atomic(out / "durations.csv", to_csv(durations_frame(run))),
+        ]

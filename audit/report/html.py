@@ -1,0 +1,82 @@
+"""report.html: one self-contained page (inline CSS, JS and SVG; nothing fetched), autoescaped."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audit.report.atomic import write_atomic
+from audit.report.tables import duration_summary, durations_frame, histogram
+from audit.results import RunRecord, ordered
+from audit.schema.store import JOB_TYPES
+from audit.timeutil import format_duration, format_utc
+
+SLOWEST = 20
+SCHEMA_EXAMPLES = 3
+
+
+def embedded_json(value: Any) -> str:
+    """JSON safe inside <script>: no `<`, `>` or `&` can close the element or start markup."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _schema_groups(run: RunRecord) -> list[dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = {}
+    for result in ordered(run.results):
+        for finding in result.findings:
+            if finding.kind != "schema":
+                continue
+            group = groups.setdefault(finding.field, {"pointer": finding.field, "count": 0, "message": finding.message,
+                                                      "jobs": []})
+            group["count"] += 1
+            if len(group["jobs"]) < SCHEMA_EXAMPLES:
+                group["jobs"].append(f"{result.job_type} {result.job_id}")
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["pointer"]))
+
+
+def _histograms(durations: Any) -> list[dict[str, Any]]:
+    charts = []
+    for job_type in JOB_TYPES:
+        values = [float(v) for v in durations[durations.job_type == job_type].duration_s]
+        bins = histogram(values)
+        if bins:
+            peak = max(n for _, _, n in bins) or 1
+            charts.append({"job_type": job_type, "count": len(values), "peak": peak,
+                           "top": format_duration(bins[-1][1]),
+                           "bars": [{"low": format_duration(lo), "high": format_duration(hi), "n": n,
+                                     "height": round(100 * n / peak, 1)} for lo, hi, n in bins]})
+    return charts
+
+
+def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    environment.filters["duration"] = lambda seconds: "" if seconds is None else format_duration(seconds)
+    durations = durations_frame(run)
+    summary = duration_summary(durations)
+    rows = [[r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message]
+            for r in ordered(run.results) for f in r.findings]
+    slowest = sorted((r for r in run.results if r.duration is not None), key=lambda r: (-r.duration, r.job_id))[:SLOWEST]
+    return environment.get_template("report.html.j2").render(
+        run=run, counts=run.counts, rows_json=embedded_json(rows), finding_count=len(rows),
+        jobs_with_findings=sum(1 for r in run.results if r.findings), job_types=JOB_TYPES,
+        summary=summary.to_dict("records"), charts=_histograms(durations), slowest=slowest,
+        schema_groups=_schema_groups(run), notes=sum(len(r.notes) for r in run.results),
+        rendered_at=format_utc(rendered_at or datetime.now(UTC)),
+    )
+
+
+class HtmlReport:
+    name = "html"
+
+    def write(self, run: RunRecord, out: Path) -> list[Path]:
+        return [write_atomic(out / "report.html", render(run))]

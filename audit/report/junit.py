@@ -1,0 +1,56 @@
+"""junit.xml: a testsuite per job type, a testcase per job, for CI test dashboards."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from audit.expect.engine import Outcome
+from audit.report.atomic import write_atomic
+from audit.results import JobResult, RunRecord, ordered
+from audit.schema.store import JOB_TYPES
+
+FAILURES = {Outcome.DRIFT, Outcome.INVALID, Outcome.NOT_FOUND}
+
+
+def _clean(text: str) -> str:
+    # XML 1.0 cannot carry most control characters, whatever the escaping.
+    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else f"\\x{ord(c):02x}" for c in text)
+
+
+def _testcase(result: JobResult) -> ET.Element:
+    case = ET.Element("testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"})
+    messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.findings)
+    first = result.findings[0].message if result.findings else result.outcome.value
+    if result.outcome in FAILURES:
+        failure = ET.SubElement(case, "failure", {"type": result.outcome.value, "message": _clean(first)})
+        failure.text = _clean(messages)
+    elif result.outcome is Outcome.ERROR:
+        error = ET.SubElement(case, "error", {"type": "error", "message": _clean(first)})
+        error.text = _clean(messages)
+    elif result.outcome is Outcome.PENDING:
+        ET.SubElement(case, "skipped", {"message": _clean(f"pending: {result.status or 'not finished'}")})
+    return case
+
+
+class JunitReport:
+    name = "junit"
+
+    def write(self, run: RunRecord, out: Path) -> list[Path]:
+        root = ET.Element("testsuites", {"name": "vod-audit", "tests": str(len(run.results))})
+        for job_type in JOB_TYPES:
+            results = [r for r in ordered(run.results) if r.job_type == job_type]
+            if not results:
+                continue
+            suite = ET.SubElement(root, "testsuite", {
+                "name": f"vod-audit.{job_type}", "tests": str(len(results)),
+                "failures": str(sum(r.outcome in FAILURES for r in results)),
+                "errors": str(sum(r.outcome is Outcome.ERROR for r in results)),
+                "skipped": str(sum(r.outcome is Outcome.PENDING for r in results)),
+                "time": "0", "timestamp": run.started_at.removesuffix("Z"),
+            })
+            for result in results:
+                suite.append(_testcase(result))
+        ET.indent(root)
+        text = ET.tostring(root, encoding="unicode", xml_declaration=False)
+        return [write_atomic(out / "junit.xml", '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")]

@@ -1,0 +1,48 @@
+"""summary.md: a few lines and a small table, fit for a CI step summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from audit.report.atomic import write_atomic
+from audit.results import RunRecord, ordered
+
+TOP_FINDINGS = 10
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def escape(text: str) -> str:
+    """Markdown-inert text, one line: emphasis, code, link, table and HTML characters neutralised."""
+    flat = " ".join(text.split())
+    return _SPECIAL.sub(r"\\\1", flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def render(run: RunRecord) -> str:
+    where = "the embedded emulator (not the real service)" if run.emulator else escape(run.endpoint)
+    lines = [
+        f"## vod-audit: {run.verdict}",
+        "",
+        f"{len(run.results)} of {run.planned} jobs audited against {where}; "
+        f"{run.calls} calls, {run.retries} retries, {run.throttles} throttled.",
+        "",
+        "| outcome | jobs |",
+        "|---|---:|",
+        *(f"| {name} | {count} |" for name, count in run.counts.items()),
+    ]
+    flagged = [r for r in ordered(run.results) if r.findings][:TOP_FINDINGS]
+    if flagged:
+        lines += ["", "### Findings", ""]
+        lines += [f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
+                  f"{escape(r.findings[0].message)}" for r in flagged]
+        more = sum(1 for r in run.results if r.findings) - len(flagged)
+        if more > 0:
+            lines.append(f"- and {more} more jobs with findings (see report.html)")
+    return "\n".join(lines) + "\n"
+
+
+class MarkdownReport:
+    name = "md"
+
+    def write(self, run: RunRecord, out: Path) -> list[Path]:
+        return [write_atomic(out / "summary.md", render(run))]

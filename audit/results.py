@@ -1,0 +1,168 @@
+"""Frozen records of a run and its per-job results, and their JSON form (`results.json`, format 1)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from audit.errors import UserError
+from audit.expect.engine import Finding, Outcome
+
+FORMAT = 1
+BAD_OUTCOMES = frozenset({Outcome.DRIFT, Outcome.INVALID, Outcome.NOT_FOUND})
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """Everything known about one audited job."""
+
+    job_type: str
+    job_id: str
+    outcome: Outcome
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+    description: str | None = None
+    source: str | None = None  # file:line:col of the job in the manifest
+    status: str | None = None
+    duration: float | None = None
+    max_duration: float | None = None
+    template_id: str | None = None
+    definition: str | None = None
+    ai_job_type: str | None = None
+    body_json: str | None = None  # the response exactly as received
+    request_id: str | None = None
+    fetched_at: str | None = None
+    from_state: bool = False
+    attempts: int = 0
+
+    @property
+    def overdue_or_over_budget(self) -> bool:
+        return any(f.kind == "duration" and f.field == "max_duration" for f in self.findings)
+
+    def body(self) -> Any:
+        return json.loads(self.body_json) if self.body_json else None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run: how it was made, what it cost, and one result per audited job."""
+
+    run_id: str
+    tool_version: str
+    started_at: str
+    finished_at: str
+    endpoint: str
+    emulator: bool
+    manifests: tuple[tuple[str, str], ...]  # (path, sha256)
+    manifest_digest: str
+    planned: int
+    results: tuple[JobResult, ...]
+    calls: int = 0
+    retries: int = 0
+    throttles: int = 0
+    incomplete: bool = False
+    access_key_id: str | None = None  # masked
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(result.outcome.value for result in self.results)
+        return {outcome.value: found.get(outcome.value, 0) for outcome in Outcome}
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC §7: 0 all ok/pending; 2 drift, invalid or not_found; 3 errors only, or interrupted."""
+        outcomes = {result.outcome for result in self.results}
+        if outcomes & BAD_OUTCOMES:
+            return 2
+        if Outcome.ERROR in outcomes or self.incomplete:
+            return 3
+        return 0
+
+    @property
+    def verdict(self) -> str:
+        return {0: "PASS", 2: "FAIL", 3: "INCOMPLETE" if self.incomplete else "ERRORS"}[self.exit_code]
+
+
+def mask(access_key_id: str | None) -> str | None:
+    """An AccessKey ID shortened to its ends: enough to tell keys apart, not to use one."""
+    if not access_key_id:
+        return None
+    return access_key_id if len(access_key_id) <= 8 else f"{access_key_id[:4]}****{access_key_id[-4:]}"
+
+
+def to_document(run: RunRecord) -> dict[str, Any]:
+    """The JSON document of a run (results.json)."""
+    document = {name.name: getattr(run, name.name) for name in fields(run) if name.name != "results"}
+    document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
+    document["options"] = dict(run.options)
+    document["counts"] = run.counts
+    document["exit_code"] = run.exit_code
+    document["verdict"] = run.verdict
+    document["results"] = [_result_document(result) for result in ordered(run.results)]
+    return {"format": FORMAT, **document}
+
+
+def _result_document(result: JobResult) -> dict[str, Any]:
+    document = {name.name: getattr(result, name.name) for name in fields(result)}
+    document["outcome"] = result.outcome.value
+    document["findings"] = [asdict(f) for f in result.findings]
+    document["notes"] = list(result.notes)
+    body = document.pop("body_json")
+    document["response"] = json.loads(body) if body else None
+    return document
+
+
+def from_document(document: Any, source: str) -> RunRecord:
+    """A run back from results.json; UserError naming what is wrong when it is not one."""
+    try:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"not a vod-audit results file of format {FORMAT}")
+        results = tuple(_result_from(item) for item in document["results"])
+        return RunRecord(
+            run_id=str(document["run_id"]),
+            tool_version=str(document["tool_version"]),
+            started_at=str(document["started_at"]),
+            finished_at=str(document["finished_at"]),
+            endpoint=str(document["endpoint"]),
+            emulator=bool(document["emulator"]),
+            manifests=tuple((str(m["path"]), str(m["sha256"])) for m in document["manifests"]),
+            manifest_digest=str(document["manifest_digest"]),
+            planned=int(document["planned"]),
+            results=results,
+            calls=int(document["calls"]),
+            retries=int(document["retries"]),
+            throttles=int(document["throttles"]),
+            incomplete=bool(document["incomplete"]),
+            access_key_id=document.get("access_key_id"),
+            options=dict(document.get("options") or {}),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise UserError(f"{source}: not a valid results file: {detail}") from None
+
+
+def _result_from(item: Mapping[str, Any]) -> JobResult:
+    findings = tuple(
+        Finding(str(f["kind"]), str(f["field"]), str(f["expected"]), str(f["actual"]), str(f["message"]))  # type: ignore[arg-type]
+        for f in item["findings"]
+    )
+    response = item.get("response")
+    names = {f.name for f in fields(JobResult)} - {"outcome", "findings", "notes", "body_json"}
+    return JobResult(
+        outcome=Outcome(item["outcome"]),
+        findings=findings,
+        notes=tuple(str(n) for n in item.get("notes", [])),
+        body_json=json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+        if response is not None
+        else None,
+        **{name: item.get(name) for name in names if name in item},
+    )
+
+
+def ordered(results: Iterable[JobResult]) -> list[JobResult]:
+    """Worst outcome first, then by type and id: the order of every report."""
+    return sorted(results, key=lambda r: (r.outcome.rank, r.job_type, r.job_id))

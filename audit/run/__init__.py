@@ -1,0 +1,1 @@
+"""`vod-audit run`: plan, fetch, judge, store, report."""

@@ -1,0 +1,109 @@
+"""SQLite state (WAL): every response as it arrives, and the history of runs. No secret is stored."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.errors import UserError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    endpoint TEXT NOT NULL,
+    access_key_id TEXT NOT NULL,
+    job_type TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    final INTEGER NOT NULL,            -- terminal and schema-valid: no need to ask again
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (endpoint, access_key_id, job_type, job_id)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    manifest_digest TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    status TEXT NOT NULL,              -- running | complete | incomplete | failed
+    counts TEXT,
+    calls INTEGER, retries INTEGER, throttles INTEGER
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    body: str
+    fetched_at: str
+    final: bool
+
+
+class State:
+    """One writer (the run's main thread); each response is committed the moment it is stored."""
+
+    def __init__(self, path: Path, endpoint: str, access_key_id: str) -> None:
+        self.path = path
+        self._endpoint = endpoint
+        self._key = access_key_id
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL: a killed process never corrupts the database; only a power cut may lose
+            # the last commits, which the next run simply asks for again.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise UserError(f"cannot open state {path}: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def lookup(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stored]:
+        """Stored responses of these (type, id) keys for this endpoint and AccessKey."""
+        wanted = set(keys)
+        found: dict[tuple[str, str], Stored] = {}
+        rows = self._db.execute(
+            "SELECT job_type, job_id, body, fetched_at, final FROM responses WHERE endpoint=? AND access_key_id=?",
+            (self._endpoint, self._key),
+        )
+        for job_type, job_id, body, fetched_at, final in rows:
+            if (job_type, job_id) in wanted:
+                found[(job_type, job_id)] = Stored(body, fetched_at, bool(final))
+        return found
+
+    def store(self, job_type: str, job_id: str, body: str, fetched_at: str, final: bool, run_id: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._endpoint, self._key, job_type, job_id, body, fetched_at, int(final), run_id),
+        )
+
+    def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
+        self._db.execute(
+            "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) VALUES (?, ?, ?, ?, 'running')",
+            (run_id, started_at, manifest_digest, self._endpoint),
+        )
+
+    def end_run(
+        self,
+        run_id: str,
+        finished_at: str,
+        status: str,
+        counts: dict[str, int],
+        calls: int,
+        retries: int,
+        throttles: int,
+    ) -> None:
+        self._db.execute(
+            "UPDATE runs SET finished_at=?, status=?, counts=?, calls=?, retries=?, throttles=? WHERE run_id=?",
+            (finished_at, status, json.dumps(counts), calls, retries, throttles, run_id),
+        )
+
+    def history(self) -> list[dict[str, object]]:
+        cursor = self._db.execute("SELECT * FROM runs ORDER BY started_at")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
