@@ -23,10 +23,13 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.runtime
 
-# Until `vod-audit run` lands: validate the bundled example responses. Findings are the
-# report's content, so only a tool failure (exit 1) fails the target unless STRICT=1.
+# The demo manifest against the embedded emulator, or MANIFEST=path against the real service
+# (credentials from the environment or ~/.aliyun/config.json). Findings are the report's
+# content, so only a tool failure (exit 1) fails the target, unless STRICT=1.
 audit: $(VENV)/.runtime
-	@$(BIN)/vod-audit schema validate examples/responses/*.json; rc=$$?; \
+	@$(BIN)/vod-audit run $(if $(MANIFEST),$(MANIFEST),examples/demo.yaml --emulator examples/demo-data.yaml) \
+		--out $(OUT); rc=$$?; \
+	if [ $$rc -ne 1 ]; then echo "report: $(OUT)/report.html"; fi; \
 	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
 
 test: $(VENV)/.test

@@ -96,6 +96,43 @@ def run(manifests: tuple[str, ...], verbose: int, **flags: object) -> None:
     )
 
 
+@main.command("import")
+@click.option(
+    "--type", "job_type", required=True, type=click.Choice(["transcode", "snapshot", "ai", "workflow"])
+)
+@click.option(
+    "--ids", "ids", required=True, metavar="FILE", help="One JobId per line; - reads standard input."
+)
+@_connection_options
+def import_(job_type: str, ids: str, verbose: int, **flags: object) -> None:
+    """Query the listed jobs and print a manifest that pins their current values."""
+    from audit.run.command import import_command
+
+    _logging(verbose)
+    _run_guarded(
+        lambda: import_command(
+            job_type, ids, flags, echo=click.echo, err=lambda line: click.echo(line, err=True)
+        )
+    )
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports.")
+@click.option(
+    "--format",
+    "format",
+    multiple=True,
+    type=click.Choice(["html", "csv", "json", "junit", "md"]),
+    help="Report format; repeat for several (default all).",
+)
+def report(results: str, out: str, format: tuple[str, ...]) -> None:
+    """Re-render every report from a saved results.json, with no API call."""
+    from audit.report.command import rerender
+
+    _run_guarded(lambda: rerender(results, out, format, click.echo))
+
+
 @main.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(manifests: tuple[str, ...]) -> None:
@@ -173,6 +210,9 @@ def schema_show(name: str) -> None:
 )
 @click.option("--unknown-job", type=click.Choice(["empty", "error"]), default="empty", show_default=True)
 @click.option("--max-age-days", default=183.0, show_default=True, type=click.FloatRange(0))
+@click.option(
+    "--fail-job", "fail_jobs", multiple=True, metavar="JOB_ID", help="Every call for this job fails (500)."
+)
 def emulator(
     host: str,
     port: int,
@@ -190,6 +230,7 @@ def emulator(
     slow_seconds: float,
     unknown_job: str,
     max_age_days: float,
+    fail_jobs: tuple[str, ...],
 ) -> None:
     """Serve the embedded VOD GetJobDetail emulator until interrupted."""
     from audit.emulator.command import serve
@@ -219,6 +260,7 @@ def emulator(
         max_age_days=max_age_days,
         slow_seconds=slow_seconds,
         seed=seed,
+        failing_jobs=frozenset(fail_jobs),
     )
     _run_guarded(lambda: serve(config, data, count, seed, lambda line: click.echo(line, err=False)))
 

@@ -45,6 +45,7 @@ class EmulatorConfig:
     max_age_days: float = 183.0
     slow_seconds: float = 30.0
     seed: int | None = None
+    failing_jobs: frozenset[str] = frozenset()  # JobIds every call for which fails with InternalError
 
 
 class Quota:
@@ -202,6 +203,13 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     emulator: Emulator
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (killed, timed out) is routine here, not worth a traceback.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -294,6 +302,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(
                 400, "Throttling.User", "Request was denied due to user flow control.", request_id, delay
             )
+            return
+        if caller.params.get("JobId") in emulator.config.failing_jobs:
+            self._fault("internal", request_id, delay, caller.params)
             return
         if emulator.config.fault_rate > 0 and emulator.random() < emulator.config.fault_rate:
             self._fault(emulator.choice(emulator.config.faults), request_id, delay, caller.params)

@@ -20,8 +20,13 @@ SCHEMA_EXAMPLES = 3
 def embedded_json(value: Any) -> str:
     """JSON safe inside <script>: no `<`, `>` or `&` can close the element or start markup."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e").replace(
-        "\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _schema_groups(run: RunRecord) -> list[dict[str, Any]]:
@@ -30,8 +35,9 @@ def _schema_groups(run: RunRecord) -> list[dict[str, Any]]:
         for finding in result.findings:
             if finding.kind != "schema":
                 continue
-            group = groups.setdefault(finding.field, {"pointer": finding.field, "count": 0, "message": finding.message,
-                                                      "jobs": []})
+            group = groups.setdefault(
+                finding.field, {"pointer": finding.field, "count": 0, "message": finding.message, "jobs": []}
+            )
             group["count"] += 1
             if len(group["jobs"]) < SCHEMA_EXAMPLES:
                 group["jobs"].append(f"{result.job_type} {result.job_id}")
@@ -45,10 +51,23 @@ def _histograms(durations: Any) -> list[dict[str, Any]]:
         bins = histogram(values)
         if bins:
             peak = max(n for _, _, n in bins) or 1
-            charts.append({"job_type": job_type, "count": len(values), "peak": peak,
-                           "top": format_duration(bins[-1][1]),
-                           "bars": [{"low": format_duration(lo), "high": format_duration(hi), "n": n,
-                                     "height": round(100 * n / peak, 1)} for lo, hi, n in bins]})
+            charts.append(
+                {
+                    "job_type": job_type,
+                    "count": len(values),
+                    "peak": peak,
+                    "top": format_duration(bins[-1][1]),
+                    "bars": [
+                        {
+                            "low": format_duration(lo),
+                            "high": format_duration(hi),
+                            "n": n,
+                            "height": round(100 * n / peak, 1),
+                        }
+                        for lo, hi, n in bins
+                    ],
+                }
+            )
     return charts
 
 
@@ -58,19 +77,33 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     environment = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     environment.filters["duration"] = lambda seconds: "" if seconds is None else format_duration(seconds)
     durations = durations_frame(run)
     summary = duration_summary(durations)
-    rows = [[r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message]
-            for r in ordered(run.results) for f in r.findings]
-    slowest = sorted((r for r in run.results if r.duration is not None), key=lambda r: (-r.duration, r.job_id))[:SLOWEST]
+    rows = [
+        [r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message]
+        for r in ordered(run.results)
+        for f in r.findings
+    ]
+    slowest = sorted(
+        (r for r in run.results if r.duration is not None), key=lambda r: (-r.duration, r.job_id)
+    )[:SLOWEST]
     return environment.get_template("report.html.j2").render(
-        run=run, counts=run.counts, rows_json=embedded_json(rows), finding_count=len(rows),
-        jobs_with_findings=sum(1 for r in run.results if r.findings), job_types=JOB_TYPES,
-        summary=summary.to_dict("records"), charts=_histograms(durations), slowest=slowest,
-        schema_groups=_schema_groups(run), notes=sum(len(r.notes) for r in run.results),
+        run=run,
+        counts=run.counts,
+        rows_json=embedded_json(rows),
+        finding_count=len(rows),
+        jobs_with_findings=sum(1 for r in run.results if r.findings),
+        job_types=JOB_TYPES,
+        summary=summary.to_dict("records"),
+        charts=_histograms(durations),
+        slowest=slowest,
+        schema_groups=_schema_groups(run),
+        notes=sum(len(r.notes) for r in run.results),
         rendered_at=format_utc(rendered_at or datetime.now(UTC)),
     )
 

@@ -19,7 +19,9 @@ def _clean(text: str) -> str:
 
 
 def _testcase(result: JobResult) -> ET.Element:
-    case = ET.Element("testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"})
+    case = ET.Element(
+        "testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"}
+    )
     messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.findings)
     first = result.findings[0].message if result.findings else result.outcome.value
     if result.outcome in FAILURES:
@@ -42,13 +44,19 @@ class JunitReport:
             results = [r for r in ordered(run.results) if r.job_type == job_type]
             if not results:
                 continue
-            suite = ET.SubElement(root, "testsuite", {
-                "name": f"vod-audit.{job_type}", "tests": str(len(results)),
-                "failures": str(sum(r.outcome in FAILURES for r in results)),
-                "errors": str(sum(r.outcome is Outcome.ERROR for r in results)),
-                "skipped": str(sum(r.outcome is Outcome.PENDING for r in results)),
-                "time": "0", "timestamp": run.started_at.removesuffix("Z"),
-            })
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                {
+                    "name": f"vod-audit.{job_type}",
+                    "tests": str(len(results)),
+                    "failures": str(sum(r.outcome in FAILURES for r in results)),
+                    "errors": str(sum(r.outcome is Outcome.ERROR for r in results)),
+                    "skipped": str(sum(r.outcome is Outcome.PENDING for r in results)),
+                    "time": "0",
+                    "timestamp": run.started_at.removesuffix("Z"),
+                },
+            )
             for result in results:
                 suite.append(_testcase(result))
         ET.indent(root)

@@ -33,8 +33,11 @@ def render(run: RunRecord) -> str:
     flagged = [r for r in ordered(run.results) if r.findings][:TOP_FINDINGS]
     if flagged:
         lines += ["", "### Findings", ""]
-        lines += [f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
-                  f"{escape(r.findings[0].message)}" for r in flagged]
+        lines += [
+            f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
+            f"{escape(r.findings[0].message)}"
+            for r in flagged
+        ]
         more = sum(1 for r in run.results if r.findings) - len(flagged)
         if more > 0:
             lines.append(f"- and {more} more jobs with findings (see report.html)")

@@ -6,12 +6,36 @@ from typing import Any
 
 from audit.results import RunRecord, ordered
 
-RESULT_COLUMNS = ["job_type", "job_id", "outcome", "status", "duration_s", "max_duration_s", "template_id",
-                  "definition", "ai_job_type", "findings", "first_finding", "request_id", "fetched_at",
-                  "from_state", "source", "description"]
+RESULT_COLUMNS = [
+    "job_type",
+    "job_id",
+    "outcome",
+    "status",
+    "duration_s",
+    "max_duration_s",
+    "template_id",
+    "definition",
+    "ai_job_type",
+    "findings",
+    "first_finding",
+    "request_id",
+    "fetched_at",
+    "from_state",
+    "source",
+    "description",
+]
 FINDING_COLUMNS = ["job_type", "job_id", "outcome", "kind", "field", "expected", "actual", "message"]
-DURATION_COLUMNS = ["job_type", "job_id", "status", "duration_s", "max_duration_s", "over_budget", "template_id",
-                    "definition", "ai_job_type"]
+DURATION_COLUMNS = [
+    "job_type",
+    "job_id",
+    "status",
+    "duration_s",
+    "max_duration_s",
+    "over_budget",
+    "template_id",
+    "definition",
+    "ai_job_type",
+]
 SUMMARY_COLUMNS = ["group", "value", "count", "p50", "p90", "p99", "max", "over_budget"]
 
 
@@ -20,11 +44,21 @@ def results_frame(run: RunRecord) -> Any:
 
     rows = [
         {
-            "job_type": r.job_type, "job_id": r.job_id, "outcome": r.outcome.value, "status": r.status,
-            "duration_s": r.duration, "max_duration_s": r.max_duration, "template_id": r.template_id,
-            "definition": r.definition, "ai_job_type": r.ai_job_type, "findings": len(r.findings),
-            "first_finding": r.findings[0].message if r.findings else None, "request_id": r.request_id,
-            "fetched_at": r.fetched_at, "from_state": r.from_state, "source": r.source,
+            "job_type": r.job_type,
+            "job_id": r.job_id,
+            "outcome": r.outcome.value,
+            "status": r.status,
+            "duration_s": r.duration,
+            "max_duration_s": r.max_duration,
+            "template_id": r.template_id,
+            "definition": r.definition,
+            "ai_job_type": r.ai_job_type,
+            "findings": len(r.findings),
+            "first_finding": r.findings[0].message if r.findings else None,
+            "request_id": r.request_id,
+            "fetched_at": r.fetched_at,
+            "from_state": r.from_state,
+            "source": r.source,
             "description": r.description,
         }
         for r in ordered(run.results)
@@ -36,9 +70,18 @@ def findings_frame(run: RunRecord) -> Any:
     import pandas as pd
 
     rows = [
-        {"job_type": r.job_type, "job_id": r.job_id, "outcome": r.outcome.value, "kind": f.kind, "field": f.field,
-         "expected": f.expected, "actual": f.actual, "message": f.message}
-        for r in ordered(run.results) for f in r.findings
+        {
+            "job_type": r.job_type,
+            "job_id": r.job_id,
+            "outcome": r.outcome.value,
+            "kind": f.kind,
+            "field": f.field,
+            "expected": f.expected,
+            "actual": f.actual,
+            "message": f.message,
+        }
+        for r in ordered(run.results)
+        for f in r.findings
     ]
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
@@ -47,9 +90,17 @@ def durations_frame(run: RunRecord) -> Any:
     import pandas as pd
 
     rows = [
-        {"job_type": r.job_type, "job_id": r.job_id, "status": r.status, "duration_s": r.duration,
-         "max_duration_s": r.max_duration, "over_budget": r.overdue_or_over_budget, "template_id": r.template_id,
-         "definition": r.definition, "ai_job_type": r.ai_job_type}
+        {
+            "job_type": r.job_type,
+            "job_id": r.job_id,
+            "status": r.status,
+            "duration_s": r.duration,
+            "max_duration_s": r.max_duration,
+            "over_budget": r.overdue_or_over_budget,
+            "template_id": r.template_id,
+            "definition": r.definition,
+            "ai_job_type": r.ai_job_type,
+        }
         for r in sorted(run.results, key=lambda r: (r.job_type, -(r.duration or 0), r.job_id))
         if r.duration is not None
     ]
@@ -60,24 +111,32 @@ def duration_summary(durations: Any) -> Any:
     """count, p50, p90, p99, max and over-budget count by type, template, definition and AI job type."""
     import pandas as pd
 
-    groups = [("job type", durations, "job_type"),
-              ("template", durations[durations.job_type == "transcode"], "template_id"),
-              ("definition", durations[durations.job_type == "transcode"], "definition"),
-              ("AI job type", durations[durations.job_type == "ai"], "ai_job_type")]
+    groups = [
+        ("job type", durations, "job_type"),
+        ("template", durations[durations.job_type == "transcode"], "template_id"),
+        ("definition", durations[durations.job_type == "transcode"], "definition"),
+        ("AI job type", durations[durations.job_type == "ai"], "ai_job_type"),
+    ]
     parts = []
     for label, frame, column in groups:
         frame = frame.dropna(subset=[column])
         if frame.empty:
             continue
         grouped = frame.groupby(column, sort=True)
-        summary = pd.DataFrame({
-            "count": grouped.duration_s.count(),
-            "p50": grouped.duration_s.quantile(0.5),
-            "p90": grouped.duration_s.quantile(0.9),
-            "p99": grouped.duration_s.quantile(0.99),
-            "max": grouped.duration_s.max(),
-            "over_budget": grouped.over_budget.sum().astype(int),
-        }).reset_index().rename(columns={column: "value"})
+        summary = (
+            pd.DataFrame(
+                {
+                    "count": grouped.duration_s.count(),
+                    "p50": grouped.duration_s.quantile(0.5),
+                    "p90": grouped.duration_s.quantile(0.9),
+                    "p99": grouped.duration_s.quantile(0.99),
+                    "max": grouped.duration_s.max(),
+                    "over_budget": grouped.over_budget.sum().astype(int),
+                }
+            )
+            .reset_index()
+            .rename(columns={column: "value"})
+        )
         summary.insert(0, "group", label)
         parts.append(summary)
     if not parts:

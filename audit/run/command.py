@@ -24,6 +24,7 @@ from audit.run.pipeline import Settings, execute
 from audit.run.progress import Progress
 from audit.vod import credentials as credential_chain
 from audit.vod import endpoints
+from audit.vod.client import VodClient
 from audit.vod.credentials import Credentials
 
 Echo = Callable[[str], None]
@@ -207,3 +208,26 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
     for path in written:
         echo(f"  wrote {path}")
     echo(f"verdict: {record.verdict} (exit {record.exit_code})")
+
+
+def import_command(job_type: str, ids_source: str, flags: dict[str, Any], *, echo: Echo, err: Echo) -> int:
+    from audit.run.importer import import_jobs, read_ids
+
+    ids = read_ids(ids_source)
+    with connection(flags, {}, flags.get("emulator")) as conn:
+        client = VodClient(
+            conn.endpoint,
+            conn.credentials,
+            signature=conn.signature,  # type: ignore[arg-type]
+            timeout=conn.timeout,
+            pool_size=conn.concurrency,
+        )
+        try:
+            source = "the embedded emulator" if conn.emulator_url else conn.endpoint.url
+            text, code = import_jobs(
+                job_type, ids, client, conn.qps, conn.concurrency, conn.retries, source, err
+            )
+        finally:
+            client.close()
+    echo(text.rstrip("\n"))
+    return code

@@ -1,0 +1,94 @@
+"""`vod-audit import`: query listed jobs and print a manifest pinning their current values."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from audit.errors import UserError
+from audit.schema.store import JOB_TYPES, detail_objects, detail_schema
+from audit.timeutil import duration_ceiling, seconds_between
+from audit.vod.client import VodClient
+from audit.vod.fetch import Fetcher
+from audit.vod.ratelimit import RateLimiter
+from audit.vod.records import Answer, JobRef
+
+# What a pinned job keeps, per type: identity of the work, not values that change per job.
+PINNED = {
+    "transcode": ("Status", "TemplateId", "Definition"),
+    "snapshot": ("Status", "Trigger"),
+    "ai": ("Status", "JobType"),
+    "workflow": ("Status",),
+}
+
+
+def read_ids(source: str) -> list[str]:
+    """One JobId per line; blank lines and `#` comments skipped; `-` reads standard input."""
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--ids {source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not ids:
+        raise UserError(f"--ids {source}: no job ids in it")
+    return list(dict.fromkeys(ids))
+
+
+def pin(job_type: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The expectation that holds for this body today, or None when it has no detail object."""
+    detail = body.get(detail_objects()[job_type])
+    if not isinstance(detail, dict):
+        return None
+    terminal = detail.get("Status") in detail_schema(job_type)["x-terminalStatuses"]
+    expect = {
+        name: detail[name] for name in PINNED[job_type] if name in detail and (terminal or name != "Status")
+    }
+    end = detail_schema(job_type)["x-timeOrder"][0][1]
+    seconds = seconds_between(detail.get("CreateTime"), detail.get(end))
+    if terminal and seconds is not None:
+        expect["max_duration"] = duration_ceiling(seconds)
+    return expect
+
+
+def import_jobs(
+    job_type: str,
+    ids: Iterable[str],
+    client: VodClient,
+    qps: float,
+    concurrency: int,
+    retries: int,
+    source: str,
+    err: Callable[[str], None],
+) -> tuple[str, int]:
+    """(manifest text, exit code): 0 when every job was pinned, 2 when some were not found or failed."""
+    import yaml
+
+    if job_type not in JOB_TYPES:
+        raise UserError(f"--type {job_type}: not one of {', '.join(JOB_TYPES)}")
+    fetcher = Fetcher(client, RateLimiter(qps), retries=retries)
+    order = list(ids)
+    pinned: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for fetched in fetcher.fetch_many(
+        (JobRef(job_type, i) for i in order), concurrency=concurrency, stop=threading.Event()
+    ):
+        result = fetched.result
+        expect = pin(job_type, result.body) if isinstance(result, Answer) else None
+        if expect is None:
+            reason = "not found" if isinstance(result, Answer) or result.job_not_found else result.describe()
+            err(f"vod-audit: {job_type} {fetched.job.job_id}: {reason}; left out")
+            missing.append(fetched.job.job_id)
+        else:
+            pinned[fetched.job.job_id] = expect
+    jobs = [
+        {"id": i, "type": job_type, **({"expect": pinned[i]} if pinned[i] else {})}
+        for i in order
+        if i in pinned
+    ]
+    header = [f"# Pinned by vod-audit import on {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} from {source}"]
+    header += [f"# left out ({'not found or failed'}): {i}" for i in missing]
+    body = yaml.safe_dump({"version": 1, "jobs": jobs}, sort_keys=False, allow_unicode=True, width=120)
+    return "\n".join(header) + "\n" + body, 2 if missing else 0
