@@ -33,6 +33,7 @@ audit: $(VENV)/.runtime
 	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
 
 test: $(VENV)/.test
+	@sh scripts/ensure-chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.test

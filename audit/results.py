@@ -96,23 +96,41 @@ def mask(access_key_id: str | None) -> str | None:
 
 def to_document(run: RunRecord) -> dict[str, Any]:
     """The JSON document of a run (results.json)."""
+    return {**_head(run), "results": [_result_document(result) for result in run.results]}
+
+
+def _head(run: RunRecord) -> dict[str, Any]:
     document = {name.name: getattr(run, name.name) for name in fields(run) if name.name != "results"}
     document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
     document["options"] = dict(run.options)
     document["counts"] = run.counts
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
-    document["results"] = [_result_document(result) for result in ordered(run.results)]
     return {"format": FORMAT, **document}
 
 
-def _result_document(result: JobResult) -> dict[str, Any]:
+def dumps(run: RunRecord) -> str:
+    """results.json text: the run's fields indented, then one result per line.
+
+    Each stored body is already canonical JSON, so it is spliced in as it is: parsing 100,000
+    responses only to serialise them again was most of the cost of writing this file.
+    """
+    text = json.dumps(_head(run), ensure_ascii=False, indent=1)
+    lines = []
+    for result in run.results:
+        document = _result_document(result, with_response=False)
+        lines.append(json.dumps(document, ensure_ascii=False)[:-1] + f', "response": {result.body_json or "null"}}}')
+    return text[:-2] + ',\n "results": [\n' + ",\n".join(lines) + "\n ]\n}\n"
+
+
+def _result_document(result: JobResult, *, with_response: bool = True) -> dict[str, Any]:
     document = {name.name: getattr(result, name.name) for name in fields(result)}
     document["outcome"] = result.outcome.value
     document["findings"] = [asdict(f) for f in result.findings]
     document["notes"] = list(result.notes)
     body = document.pop("body_json")
-    document["response"] = json.loads(body) if body else None
+    if with_response:
+        document["response"] = json.loads(body) if body else None
     return document
 
 

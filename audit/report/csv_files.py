@@ -20,7 +20,12 @@ def neutralise(value: Any) -> Any:
 
 
 def to_csv(frame: Any) -> str:
-    safe = frame.apply(lambda column: column.map(neutralise) if column.dtype == object else column)
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    # Text columns are `object` or, since pandas 3, `str`: anything not numeric gets neutralised.
+    safe = frame.apply(
+        lambda column: column if is_numeric_dtype(column) or is_bool_dtype(column) else column.map(neutralise)
+    )
     return safe.to_csv(index=False, lineterminator="\n", float_format="%.3f")
 
 

@@ -1,0 +1,134 @@
+"""A fixed run with every outcome, hostile strings included, for golden and security tests."""
+
+from __future__ import annotations
+
+import json
+
+from audit.expect.engine import Finding, Outcome
+from audit.results import JobResult, RunRecord
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+FORMULA = '=HYPERLINK("http://evil.example/","click")'
+
+
+def body(detail_name: str, job_type: str, **detail: object) -> str:
+    return json.dumps(
+        {"RequestId": "R-1", "JobType": job_type, detail_name: detail},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def fixed_run() -> RunRecord:
+    template_config = json.dumps({"AuditItem": ["porn"], "Note": XSS})
+    results = (
+        JobResult(
+            "transcode",
+            "t-ok",
+            Outcome.OK,
+            status="TranscodeSuccess",
+            duration=9.0,
+            max_duration=600.0,
+            template_id="dbf0",
+            definition="HD",
+            source="m.yaml:3:5",
+            fetched_at="2026-11-24T01:00:00Z",
+            body_json=body("TranscodeJobDetail", "transcode", JobId="t-ok", Status="TranscodeSuccess"),
+            request_id="R-1",
+            attempts=1,
+        ),
+        JobResult(
+            "transcode",
+            "t-slow",
+            Outcome.DRIFT,
+            status="TranscodeSuccess",
+            duration=1390.0,
+            max_duration=600.0,
+            template_id="dbf0",
+            definition="FHD",
+            source="m.yaml:6:5",
+            from_state=True,
+            fetched_at="2026-11-23T01:00:00Z",
+            findings=(
+                Finding(
+                    "duration", "max_duration", "at most 10m", "23m10s", "took 23m10s, over max_duration 10m"
+                ),
+            ),
+        ),
+        JobResult(
+            "ai",
+            FORMULA,
+            Outcome.DRIFT,
+            status="success",
+            duration=87.0,
+            ai_job_type="AIVideoCensor",
+            description="-a description starting with a dash",
+            source="m.yaml:9:5",
+            body_json=body(
+                "AIJobDetail", "ai", JobId=FORMULA, Status="success", TemplateConfig=template_config
+            ),
+            findings=(
+                Finding(
+                    "mismatch",
+                    "TemplateConfig.AuditItem",
+                    'containing "terrorism"',
+                    '["porn"]',
+                    f'TemplateConfig.AuditItem is ["porn"] {XSS}',
+                ),
+            ),
+        ),
+        JobResult(
+            "ai",
+            "a-bad",
+            Outcome.INVALID,
+            status="success",
+            notes=("/AIJobDetail/New: unknown field",),
+            findings=(
+                Finding(
+                    "schema",
+                    "/AIJobDetail/CompleteTime",
+                    "valid per schema",
+                    "violation",
+                    "'2024-10-14T07:39:46Z\\n' is not a UTC time of the form YYYY-MM-DDTHH:mm:ssZ",
+                ),
+            ),
+        ),
+        JobResult("snapshot", "s-run", Outcome.PENDING, status="Processing", max_duration=120.0),
+        JobResult(
+            "workflow",
+            "w-gone",
+            Outcome.NOT_FOUND,
+            findings=(
+                Finding("not_found", "JobId", "a job", "none", "GetJobDetail returned no WorkflowTaskDetail"),
+            ),
+        ),
+        JobResult(
+            "workflow",
+            "w-err",
+            Outcome.ERROR,
+            attempts=6,
+            findings=(
+                Finding(
+                    "error", "", "an answer", "none", "HTTP 503 ServiceUnAvailable: busy after 6 attempts"
+                ),
+            ),
+        ),
+        JobResult("snapshot", "s-ok", Outcome.OK, status="Success", duration=12.5),
+    )
+    return RunRecord(
+        run_id="20261124T010000Z-abc123",
+        tool_version="0.1.0",
+        started_at="2026-11-24T01:00:00Z",
+        finished_at="2026-11-24T01:00:09Z",
+        endpoint="http://127.0.0.1:8080",
+        emulator=True,
+        manifests=(("m.yaml", "ab" * 32),),
+        manifest_digest="cd" * 32,
+        planned=8,
+        results=results,
+        calls=12,
+        retries=5,
+        throttles=1,
+        access_key_id="emul****r-ak",
+        options={"qps": 15.0, "concurrency": 15, "retries": 5, "strict": False},
+    )
