@@ -119,7 +119,9 @@ def dumps(run: RunRecord) -> str:
     lines = []
     for result in run.results:
         document = _result_document(result, with_response=False)
-        lines.append(json.dumps(document, ensure_ascii=False)[:-1] + f', "response": {result.body_json or "null"}}}')
+        lines.append(
+            json.dumps(document, ensure_ascii=False)[:-1] + f', "response": {result.body_json or "null"}}}'
+        )
     return text[:-2] + ',\n "results": [\n' + ",\n".join(lines) + "\n ]\n}\n"
 
 

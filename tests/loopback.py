@@ -56,7 +56,14 @@ def serve(answer: Callable[[Received], Reply | None]) -> Iterator[tuple[str, lis
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            import sys
+
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up is expected here
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
