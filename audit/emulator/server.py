@@ -76,12 +76,18 @@ class Counters:
         self._lock = threading.Lock()
         self.by_outcome: Counter[tuple[str, str]] = Counter()
         self.by_job: Counter[tuple[str, str]] = Counter()
+        self.first_at: float | None = None  # wall clock of the first and last authenticated request
+        self.last_at: float | None = None
 
     def count(self, access_key_id: str, outcome: str, job: tuple[str, str] | None = None) -> None:
+        now = time.time()
         with self._lock:
             self.by_outcome[(access_key_id, outcome)] += 1
             if job is not None:
                 self.by_job[job] += 1
+            if access_key_id not in ("background", "unauthenticated"):
+                self.first_at = now if self.first_at is None else self.first_at
+                self.last_at = now
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -95,6 +101,8 @@ class Counters:
                 "by_outcome": dict(outcomes),
                 "by_access_key": keys,
                 "jobs_answered": {f"{t}/{i}": n for (t, i), n in self.by_job.items()},
+                "first_at": self.first_at,
+                "last_at": self.last_at,
             }
 
 

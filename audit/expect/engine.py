@@ -77,8 +77,19 @@ def failed(message: str, *, not_found: bool = False) -> Verdict:
     return Verdict(Outcome.ERROR, (Finding("error", "", "an answer", "none", message),))
 
 
-def judge(spec: JobSpec, body: Any, now: datetime, *, strict: bool = False) -> Verdict:
-    """Outcome and findings of one job's 200 body; never raises, whatever the body holds."""
+def judge(
+    spec: JobSpec,
+    body: Any,
+    now: datetime,
+    *,
+    strict: bool = False,
+    checked: tuple[Violation, ...] | None = None,
+) -> Verdict:
+    """Outcome and findings of one job's 200 body; never raises, whatever the body holds.
+
+    `checked` is the body's known schema verdict (a stored body validated before), which
+    spares validating it again.
+    """
     detail_name = detail_objects()[spec.job_type]
     detail = body.get(detail_name) if isinstance(body, Mapping) else None
     if not isinstance(detail, Mapping):
@@ -87,7 +98,7 @@ def judge(spec: JobSpec, body: Any, now: datetime, *, strict: bool = False) -> V
             "the six months the API can see",
             not_found=True,
         )
-    violations = validate_response(body, strict=strict)
+    violations = validate_response(body, strict=strict) if checked is None else checked
     findings = [
         Finding("schema", v.pointer, "valid per schema", "violation", v.message)
         for v in violations

@@ -18,6 +18,7 @@ from audit.manifest.model import JobSpec, Manifest
 from audit.results import JobResult, RunRecord, mask
 from audit.run.state import State
 from audit.schema.store import detail_objects
+from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.client import VodClient, dumps_body
 from audit.vod.credentials import Credentials
@@ -104,6 +105,14 @@ def _result(
     )
 
 
+def _checked_with(strict: bool) -> str:
+    return f"{__version__}{' strict' if strict else ''}"
+
+
+def _notes(text: str) -> tuple[Violation, ...]:
+    return tuple(Violation(pointer, message, "note") for pointer, message in json.loads(text))
+
+
 def _is_final(verdict: Verdict) -> bool:
     return verdict.terminal and verdict.outcome in (Outcome.OK, Outcome.DRIFT)
 
@@ -138,7 +147,13 @@ def execute(
             previous = stored.get(spec.key)
             if previous is not None and previous.final:
                 body = json.loads(previous.body)
-                verdict = judge(spec, body, now(), strict=settings.strict)
+                # Validated when stored; validated again only under another tool version or strictness.
+                checked = (
+                    _notes(previous.notes)
+                    if previous.checked_with == _checked_with(settings.strict)
+                    else None
+                )
+                verdict = judge(spec, body, now(), strict=settings.strict, checked=checked)
                 keep(
                     _result(
                         spec,
@@ -231,7 +246,17 @@ def _judge_fetched(
         body = fetched.result.body
         body_json = dumps_body(body)
         verdict = judge(spec, body, now, strict=strict)
-        state.store(spec.job_type, spec.job_id, body_json, fetched_at, _is_final(verdict), run_id)
+        notes = json.dumps([[n.pointer, n.message] for n in verdict.notes])
+        state.store(
+            spec.job_type,
+            spec.job_id,
+            body_json,
+            fetched_at,
+            _is_final(verdict),
+            _checked_with(strict),
+            notes,
+            run_id,
+        )
         return _result(
             spec,
             verdict,

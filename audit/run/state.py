@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS responses (
     body TEXT NOT NULL,
     fetched_at TEXT NOT NULL,
     final INTEGER NOT NULL,            -- terminal and schema-valid: no need to ask again
+    checked_with TEXT NOT NULL,        -- tool version and strictness the body was validated under
+    notes TEXT NOT NULL,               -- its schema notes (unknown fields), as JSON
     run_id TEXT NOT NULL,
     PRIMARY KEY (endpoint, access_key_id, job_type, job_id)
 );
@@ -40,6 +42,8 @@ class Stored:
     body: str
     fetched_at: str
     final: bool
+    checked_with: str
+    notes: str
 
 
 class State:
@@ -68,18 +72,40 @@ class State:
         wanted = set(keys)
         found: dict[tuple[str, str], Stored] = {}
         rows = self._db.execute(
-            "SELECT job_type, job_id, body, fetched_at, final FROM responses WHERE endpoint=? AND access_key_id=?",
+            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes FROM responses "
+            "WHERE endpoint=? AND access_key_id=?",
             (self._endpoint, self._key),
         )
-        for job_type, job_id, body, fetched_at, final in rows:
+        for job_type, job_id, body, fetched_at, final, checked_with, notes in rows:
             if (job_type, job_id) in wanted:
-                found[(job_type, job_id)] = Stored(body, fetched_at, bool(final))
+                found[(job_type, job_id)] = Stored(body, fetched_at, bool(final), checked_with, notes)
         return found
 
-    def store(self, job_type: str, job_id: str, body: str, fetched_at: str, final: bool, run_id: str) -> None:
+    def store(
+        self,
+        job_type: str,
+        job_id: str,
+        body: str,
+        fetched_at: str,
+        final: bool,
+        checked_with: str,
+        notes: str,
+        run_id: str,
+    ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._endpoint, self._key, job_type, job_id, body, fetched_at, int(final), run_id),
+            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._endpoint,
+                self._key,
+                job_type,
+                job_id,
+                body,
+                fetched_at,
+                int(final),
+                checked_with,
+                notes,
+                run_id,
+            ),
         )
 
     def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:

@@ -1,4 +1,4 @@
-"""A thread-safe start-time limiter shared by every worker, with AIMD adaptation to throttling."""
+"""A thread-safe start-time limiter shared by every worker, adapting to throttling."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from collections.abc import Callable
 class RateLimiter:
     """Never lets more than `qps` requests start in any window of one second (plus a safety margin).
 
-    Starts are paced evenly at the current rate. A throttling answer cuts the rate multiplicatively
-    (at most once per window, since one overload shows up in several in-flight replies); each success
-    raises it additively, about `increase` requests/s per second, back up to `qps`. A window holds
-    whole requests, so a fractional `qps` sustains only its integer part (at least one per window).
+    Starts are paced evenly at the current rate. A window holds whole requests, so a fractional `qps`
+    sustains only its integer part (at least one per window).
+
+    When the account's quota is shared, throttling answers say the rate is too high. The rate is then
+    cut multiplicatively (at most once per window, since one overload shows up in several in-flight
+    replies), and at once to what the service actually served in the last window when that is known.
+    The rate at which throttling began is remembered: below 90% of it the rate climbs back quickly,
+    near it only slowly, so the run settles just under what is left instead of sawing through it.
     """
 
     def __init__(
@@ -26,6 +30,7 @@ class RateLimiter:
         margin: float = 0.02,
         decrease: float = 0.85,
         increase: float | None = None,
+        probe: float | None = None,
         min_rate: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -35,13 +40,17 @@ class RateLimiter:
         self.qps = float(qps)
         self._window = window + margin  # the margin absorbs scheduling jitter between start and arrival
         self._decrease = decrease
-        self._increase = self.qps * 0.01 if increase is None else increase
+        self._increase = self.qps * 0.05 if increase is None else increase  # requests/s gained per second
+        self._probe = self.qps * 0.003 if probe is None else probe  # the same, near the throttling point
         self._min_rate = min(self.qps, max(0.2, self.qps * 0.05)) if min_rate is None else min_rate
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._rate = self.qps
+        self._ceiling: float | None = None
         self._starts: deque[float] = deque(maxlen=math.ceil(self.qps) + 1)
+        self._served: deque[float] = deque()
+        self._began: float | None = None
         self._last_cut = -math.inf
 
     @property
@@ -52,6 +61,8 @@ class RateLimiter:
         """Claims the earliest allowed start time (possibly in the future) and returns it."""
         with self._lock:
             now = self._clock()
+            if self._began is None:
+                self._began = now
             start = now
             if self._starts:
                 start = max(start, self._starts[-1] + 1.0 / self._rate)
@@ -68,14 +79,33 @@ class RateLimiter:
             self._sleep(delay)
         return max(0.0, delay)
 
+    def _served_recently(self, now: float) -> int:
+        while self._served and now - self._served[0] > self._window:
+            self._served.popleft()
+        return len(self._served)
+
     def on_success(self) -> None:
         with self._lock:
+            now = self._clock()
+            self._served.append(now)
+            self._served_recently(now)
             if self._rate < self.qps:
-                self._rate = min(self.qps, self._rate + self._increase / self._rate)
+                near = self._ceiling is not None and self._rate >= 0.9 * self._ceiling
+                step = self._probe if near else self._increase
+                self._rate = min(self.qps, self._rate + step / self._rate)
 
     def on_throttle(self) -> None:
         with self._lock:
             now = self._clock()
-            if now - self._last_cut >= self._window:
-                self._rate = max(self._min_rate, self._rate * self._decrease)
-                self._last_cut = now
+            if now - self._last_cut < self._window:
+                return
+            self._last_cut = now
+            target = self._rate * self._decrease
+            served = self._served_recently(now)
+            if self._began is not None and now - self._began >= self._window and served:
+                # A full window of history: what was served is what is left of the quota.
+                self._ceiling = float(served)
+                target = min(target, served * 0.95)
+            else:
+                self._ceiling = self._rate
+            self._rate = max(self._min_rate, target)

@@ -103,3 +103,36 @@ def test_invalid_qps_is_refused():
     for qps in (0, -1, float("inf"), float("nan")):
         with pytest.raises(ValueError):
             RateLimiter(qps)
+
+
+def test_a_throttle_after_a_full_window_cuts_to_what_was_served():
+    clock = FakeClock()
+    limiter = RateLimiter(15, clock=clock, sleep=lambda s: None)
+    limiter.reserve()
+    for _ in range(10):  # ten served in the last window while asking for fifteen
+        clock.advance(0.105)
+        limiter.on_success()
+    limiter.on_throttle()
+    assert limiter.rate == pytest.approx(9.5)
+
+
+def steps_to_gain(limiter, amount):
+    goal, steps = limiter.rate + amount, 0
+    while limiter.rate < goal:
+        limiter.on_success()
+        steps += 1
+    return steps
+
+
+def test_recovery_is_quick_far_below_the_throttling_point_and_slow_near_it():
+    far = RateLimiter(15, clock=FakeClock(), sleep=lambda s: None)
+    far.on_throttle()  # no history: throttling began at 15, the rate is now 12.75, well below 90% of it
+    clock = FakeClock()
+    near = RateLimiter(15, clock=clock, sleep=lambda s: None)
+    near.reserve()
+    for _ in range(10):
+        clock.advance(0.105)
+        near.on_success()
+    near.on_throttle()  # throttling began at 10 served per window; the rate is 9.5, close to it
+    assert far.rate == pytest.approx(12.75) and near.rate == pytest.approx(9.5)
+    assert steps_to_gain(near, 0.5) > 5 * steps_to_gain(far, 0.5)

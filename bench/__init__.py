@@ -1,0 +1,1 @@
+"""Benchmarks of vod-audit: speed against the API limit, local cost, scale (`make bench`)."""

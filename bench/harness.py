@@ -1,0 +1,111 @@
+"""Processes for benchmarks: an emulator process, measured vod-audit runs, data and manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from audit.emulator.data import job_identity
+from audit.emulator.generate import generate
+
+PYTHON = sys.executable
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")},
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "emulator-ak",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret",
+}
+
+
+@contextmanager
+def workspace() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="vod-audit-bench-") as folder:
+        yield Path(folder)
+
+
+def jobs(count: int, seed: int, folder: Path) -> tuple[Path, Path, list[tuple[str, str]]]:
+    """(data file, manifest, job keys) of `count` generated jobs, all finished a day ago or earlier."""
+    bodies = generate(count, seed, datetime.now(UTC) - timedelta(days=1))
+    keys = [job_identity(b) for b in bodies]
+    data = folder / f"data-{count}-{seed}.json"
+    data.write_text(json.dumps({"jobs": bodies}))
+    manifest = folder / f"manifest-{count}-{seed}.yaml"
+    manifest.write_text(
+        yaml.safe_dump({"version": 1, "jobs": [{"id": i, "type": t} for t, i in keys]}, sort_keys=False)
+    )
+    return data, manifest, keys
+
+
+@contextmanager
+def emulator(data: Path, *flags: str) -> Iterator[str]:
+    process = subprocess.Popen(
+        [PYTHON, "-m", "audit", "emulator", "--port", "0", "--data", str(data), *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+    )
+    try:
+        line = process.stdout.readline().strip() if process.stdout else ""
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        yield line.removeprefix("listening on ")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def stats(url: str) -> dict[str, Any]:
+    return requests.get(f"{url}/_emulator/stats", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def rate(url: str) -> float:
+    """Requests per second the emulator saw from the audited key, first to last request."""
+    found = stats(url)
+    own = sum(
+        n
+        for key, outcomes in found["by_access_key"].items()
+        if key not in ("background", "unauthenticated")
+        for n in outcomes.values()
+    )
+    span = (found["last_at"] or 0) - (found["first_at"] or 0)
+    return (own - 1) / span if span > 0 else 0.0
+
+
+def measured(folder: Path, *args: str) -> dict[str, Any]:
+    """A vod-audit command run in a child process that reports its own CPU, RSS and wall time."""
+    report = folder / f"measure-{time.monotonic_ns()}.json"
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.measure", str(report), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=3600,
+    )
+    result = json.loads(report.read_text())
+    result["stdout"], result["stderr"] = done.stdout, done.stderr
+    return result
+
+
+def wall(*command: str, repeat: int = 5) -> float:
+    """Median wall time of a command."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(
+            command, capture_output=True, env=ENV, cwd=Path(__file__).resolve().parents[1], check=False
+        )
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]

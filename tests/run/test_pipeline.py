@@ -1,0 +1,49 @@
+"""The pipeline in-process: bodies from state keep their notes; another tool version re-validates."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+from audit.emulator.data import job_identity
+from audit.expect.engine import Outcome
+from audit.manifest.load import load
+from audit.run.pipeline import Settings, execute
+from audit.vod.credentials import Credentials
+from audit.vod.endpoints import resolve
+from tests.conftest import sample_jobs
+from tests.run.helpers import write_manifest
+
+
+def settings(url, state_path):
+    return Settings(endpoint=resolve(endpoint=url), credentials=Credentials.of("emulator-ak", "emulator-secret"),
+                    emulator=True, signature="v3", qps=100, concurrency=4, timeout=5, retries=1,
+                    state_path=state_path, refresh=False, strict=False, targets=(), state_key=url)
+
+
+def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator, tmp_path):
+    body = sample_jobs()[0]
+    body["TranscodeJobDetail"]["Bitrate"] = 3000  # a field the schema does not know: a note
+    emulator = start_emulator(jobs=[body], qps=0)
+    manifest = load([write_manifest(tmp_path / "m.yaml", [body])], env={})
+    state_path = tmp_path / "state.db"
+    first = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
+    second = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
+    assert emulator.counters.snapshot()["total"] == 1
+    assert second.results[0].from_state and second.results[0].notes == first.results[0].notes
+    assert first.results[0].notes == ("/TranscodeJobDetail/Bitrate: unknown field (the schema does not define it)",)
+
+    job_type, job_id = job_identity(body)
+    broken = json.loads(json.dumps({"RequestId": "r", **body}))
+    broken["TranscodeJobDetail"]["CompleteTime"] += "\n"
+    with sqlite3.connect(state_path) as database:
+        database.execute("UPDATE responses SET body=? WHERE job_id=?", (json.dumps(broken), job_id))
+    trusted = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
+    assert trusted.results[0].outcome is Outcome.OK  # same version: the stored verdict stands
+    with sqlite3.connect(state_path) as database:
+        database.execute("UPDATE responses SET checked_with='0.0.0' WHERE job_id=?", (job_id,))
+    rechecked = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
+    assert rechecked.results[0].outcome is Outcome.INVALID and rechecked.results[0].from_state
+    assert emulator.counters.snapshot()["total"] == 1
+    assert job_type == "transcode"
