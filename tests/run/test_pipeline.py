@@ -17,9 +17,21 @@ from tests.run.helpers import write_manifest
 
 
 def settings(url, state_path):
-    return Settings(endpoint=resolve(endpoint=url), credentials=Credentials.of("emulator-ak", "emulator-secret"),
-                    emulator=True, signature="v3", qps=100, concurrency=4, timeout=5, retries=1,
-                    state_path=state_path, refresh=False, strict=False, targets=(), state_key=url)
+    return Settings(
+        endpoint=resolve(endpoint=url),
+        credentials=Credentials.of("emulator-ak", "emulator-secret"),
+        emulator=True,
+        signature="v3",
+        qps=100,
+        concurrency=4,
+        timeout=5,
+        retries=1,
+        state_path=state_path,
+        refresh=False,
+        strict=False,
+        targets=(),
+        state_key=url,
+    )
 
 
 def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator, tmp_path):
@@ -32,7 +44,9 @@ def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator,
     second = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
     assert emulator.counters.snapshot()["total"] == 1
     assert second.results[0].from_state and second.results[0].notes == first.results[0].notes
-    assert first.results[0].notes == ("/TranscodeJobDetail/Bitrate: unknown field (the schema does not define it)",)
+    assert first.results[0].notes == (
+        "/TranscodeJobDetail/Bitrate: unknown field (the schema does not define it)",
+    )
 
     job_type, job_id = job_identity(body)
     broken = json.loads(json.dumps({"RequestId": "r", **body}))
