@@ -12,9 +12,29 @@ from audit import __version__
 SCHEMA_NAMES = ("envelope", "transcode", "snapshot", "ai", "workflow", "error", "manifest")
 
 
+def main() -> None:
+    """Console entry point: a usage error is one line and exit 1 (SPEC §7), never click's exit 2."""
+    try:
+        cli.main(prog_name="vod-audit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+        sys.exit(1)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"vod-audit: {exc.format_message()}{hint}", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"vod-audit: {exc.format_message()}", err=True)
+        sys.exit(1)
+    except click.Abort:
+        click.echo("vod-audit: aborted", err=True)
+        sys.exit(130)
+    sys.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="vod-audit")
-def main() -> None:
+def cli() -> None:
     """Audit Alibaba Cloud ApsaraVideo VOD jobs against a declarative manifest."""
 
 
@@ -62,7 +82,7 @@ def _logging(verbose: int) -> None:
         )
 
 
-@main.command()
+@cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports).")
 @click.option(
@@ -96,7 +116,7 @@ def run(manifests: tuple[str, ...], verbose: int, **flags: object) -> None:
     )
 
 
-@main.command("import")
+@cli.command("import")
 @click.option(
     "--type", "job_type", required=True, type=click.Choice(["transcode", "snapshot", "ai", "workflow"])
 )
@@ -116,7 +136,7 @@ def import_(job_type: str, ids: str, verbose: int, **flags: object) -> None:
     )
 
 
-@main.command()
+@cli.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports.")
 @click.option(
@@ -133,7 +153,7 @@ def report(results: str, out: str, format: tuple[str, ...]) -> None:
     _run_guarded(lambda: rerender(results, out, format, click.echo))
 
 
-@main.command()
+@cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(manifests: tuple[str, ...]) -> None:
     """Check manifests offline: YAML, keys, field names, matchers, variables, duplicates."""
@@ -142,7 +162,7 @@ def validate(manifests: tuple[str, ...]) -> None:
     sys.exit(validate_manifests(manifests, echo=click.echo))
 
 
-@main.group()
+@cli.group()
 def schema() -> None:
     """Validate saved GetJobDetail responses, or print the JSON Schemas."""
 
@@ -166,7 +186,7 @@ def schema_show(name: str) -> None:
     click.echo(show(name))
 
 
-@main.command()
+@cli.command()
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless told otherwise)."
 )
