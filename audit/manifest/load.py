@@ -123,10 +123,10 @@ class _Reader:
             )
         self._collect(document, value, is_root=not stack)
         base = path.parent
-        for index, name in enumerate(value.get("include") or []):
+        for index, name in enumerate(_list(value.get("include"))):
             if isinstance(name, str) and name:
                 self.manifest(base / name, (*stack, resolved), document.at(("include", index)))
-        for index, entry in enumerate(value.get("jobs_from") or []):
+        for index, entry in enumerate(_list(value.get("jobs_from"))):
             if isinstance(entry, dict) and isinstance(entry.get("csv"), str) and entry["csv"]:
                 self.csv(base / entry["csv"], document.at(("jobs_from", index, "csv")))
 
@@ -159,7 +159,7 @@ class _Reader:
                             ("defaults", job_type, name),
                             f"default for {job_type}",
                         )
-        for index, job in enumerate(value.get("jobs") or []):
+        for index, job in enumerate(_list(value.get("jobs"))):
             if isinstance(job, dict):
                 self.jobs.append(_RawJob(job, document, ("jobs", index)))
 
@@ -216,6 +216,11 @@ class _Reader:
             self.problems.append(problem)
         for index, job in enumerate(jobs):
             self.jobs.append(_RawJob(job, document, ("jobs", index)))
+
+
+def _list(value: Any) -> list[Any]:
+    """A list the schema expects; anything else (already reported by the schema check) reads as empty."""
+    return value if isinstance(value, list) else []
 
 
 def _cell_offsets(line: str, count: int) -> list[int]:

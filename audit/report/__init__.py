@@ -28,6 +28,15 @@ PLUGINS = {
     "md": ("audit.report.markdown", "MarkdownReport"),
 }
 FORMAT_NAMES = tuple(PLUGINS)
+REPORT_FILES = (
+    "report.html",
+    "results.csv",
+    "mismatches.csv",
+    "durations.csv",
+    "results.json",
+    "junit.xml",
+    "summary.md",
+)
 
 
 def plugin(name: str) -> ReportFormat:
@@ -44,6 +53,10 @@ def prepare_folder(out: Path) -> None:
         probe = out / ".vod-audit-write-test"
         probe.write_bytes(b"")
         probe.unlink()
+        # Temporary files of a write that a killed run never renamed: never a report, only litter.
+        for stale in out.glob(".*.tmp"):
+            if any(stale.name.startswith(f".{name}.") for name in REPORT_FILES):
+                stale.unlink()
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
 

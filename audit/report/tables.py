@@ -148,7 +148,7 @@ def histogram(values: list[float], bins: int = 20) -> list[tuple[float, float, i
     """(low, high, count) bins over [0, max]: durations start at zero."""
     if not values:
         return []
-    top = max(values) or 1.0
+    top = max(max(values), 1e-3)  # a floor: a zero or denormal maximum must not make the bins zero wide
     width = top / bins
     counts = [0] * bins
     for value in values:

@@ -6,6 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from audit.timeutil import format_utc
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import Endpoint
 from audit.vod.records import Answer, ApiError, CallResult, JobRef
-from audit.vod.signing import canonical_query, sign_v1, sign_v3
+from audit.vod.signing import canonical_query, percent_encode, sign_v1, sign_v3
 
 ACTION = "GetJobDetail"
 VERSION = "2017-03-21"
@@ -119,8 +120,21 @@ class VodClient:
         except requests.RequestException as exc:
             return ApiError("connection", type(exc).__name__, _short(exc))
         result = _interpret(response.status_code, content)
+        if isinstance(result, ApiError):
+            result = replace(result, message=self._scrub(result.message))
         log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
         return result
+
+    def _scrub(self, text: str) -> str:
+        """An error message without credentials: the gateway echoes its string to sign, which holds
+        every signed parameter (an STS token among them, with V1)."""
+        marker = "string to sign is:"
+        if marker in text:
+            text = text.split(marker)[0] + marker + " (withheld: it carries the signed request parameters)"
+        for secret in self._credentials.secrets:
+            for form in {secret, percent_encode(secret), percent_encode(percent_encode(secret))}:
+                text = text.replace(form, "***")
+        return text
 
 
 def _short(exc: BaseException) -> str:

@@ -101,3 +101,25 @@ def test_debug_logs_never_carry_the_secret_or_token(caplog):
     assert "GetJobDetail snapshot j2" in text  # the capture did see the client's own debug lines
     assert "POST /" in text  # and urllib3's
     assert SECRET not in text and TOKEN not in text
+
+
+def test_error_messages_are_scrubbed_of_credentials():
+    from urllib.parse import quote
+
+    echoed = (
+        f"token {TOKEN} or {quote(TOKEN, safe='')} or {quote(quote(TOKEN, safe=''), safe='')} secret {SECRET}"
+    )
+    message = f"{echoed}. server string to sign is:POST&%2F&SecurityToken%3D{TOKEN}"
+
+    def answer(request):
+        return 400, json.dumps(
+            {"RequestId": "R", "Code": "SignatureDoesNotMatch", "Message": message}
+        ).encode()
+
+    with serve(answer) as (url, _):
+        client = VodClient(resolve(endpoint=url), Credentials.of("AK", SECRET, TOKEN), signature="v1")
+        result = client.get_job_detail(JobRef("ai", "j"))
+    assert TOKEN not in result.message and SECRET not in result.message
+    assert quote(TOKEN, safe="") not in result.message
+    assert result.message.endswith("string to sign is: (withheld: it carries the signed request parameters)")
+    assert result.message.startswith("token *** or *** or *** secret ***")

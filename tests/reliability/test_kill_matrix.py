@@ -1,0 +1,98 @@
+"""Kill matrix: SIGKILL and SIGTERM at seeded random moments of a 500-job run, then a rerun."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from audit.emulator.data import job_identity
+from audit.emulator.generate import generate
+from audit.expect.engine import terminal_statuses
+from tests.run.helpers import cli, popen, results, write_manifest
+
+SEED = 2026  # change to replay another set of moments
+MOMENTS = [round(random.Random(SEED + i).uniform(0.1, 1.6), 3) for i in range(10)]
+BODIES = [
+    b
+    for b in generate(560, 77, datetime.now(UTC) - timedelta(days=1))
+    if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in terminal_statuses(b["JobType"])
+][:500]
+
+
+def args(manifest, out, url):
+    return (
+        "run",
+        str(manifest),
+        "--endpoint",
+        url,
+        "--out",
+        str(out),
+        "--state",
+        str(out / "state.db"),
+        "--no-progress",
+        "--qps",
+        "300",
+        "--concurrency",
+        "8",
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
+    assert len(BODIES) == 500
+    emulator = start_emulator(jobs=BODIES, qps=0, latency_ms=15)
+    manifest = write_manifest(tmp_path / "m.yaml", BODIES)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text('{"previous": true}')  # a report of an earlier run
+    process = popen(*args(manifest, out, emulator.url))
+    try:
+        deadline = time.monotonic() + 30
+        while emulator.counters.snapshot()["total"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the moment counts from the first call, not from interpreter start-up
+        time.sleep(moment)
+        process.send_signal(signum)
+        code = process.wait(timeout=60)
+    finally:
+        process.kill()
+    if signum == signal.SIGKILL:
+        assert code in (-signal.SIGKILL, 0, 2)
+    else:
+        assert code in (3, 0, 2)
+
+    database = sqlite3.connect(out / "state.db")
+    assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    stored = {(t, i) for t, i in database.execute("SELECT job_type, job_id FROM responses")}
+    database.close()
+    # No report is half-written: the old file or a complete new one.
+    document = json.loads((out / "results.json").read_text())
+    if "previous" not in document:
+        assert {(r["job_type"], r["job_id"]) for r in document["results"]} <= {
+            job_identity(b) for b in BODIES
+        }
+        if code == 3:
+            assert document["incomplete"] is True
+    answered_before = Counter(emulator.counters.snapshot()["jobs_answered"])
+
+    rerun = cli(*args(manifest, out, emulator.url))
+    assert rerun.returncode in (0, 2), rerun.stderr
+    final = results(out)
+    assert len(final["results"]) == 500 and not final["incomplete"]
+    assert Counter((r["job_type"], r["job_id"]) for r in final["results"]).most_common(1)[0][1] == 1
+    answered = Counter(emulator.counters.snapshot()["jobs_answered"])
+    asked_again = {key for key, n in answered.items() if n > answered_before.get(key, 0)}
+    # A response that arrived and was stored is never asked for again.
+    assert not {f"{t}/{i}" for t, i in stored} & asked_again
+    if signum == signal.SIGTERM:
+        assert max(answered.values()) == 1  # a graceful stop loses nothing in flight
+    else:
+        assert max(answered.values()) <= 2  # only a call in flight at the kill may be repeated
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
