@@ -71,6 +71,15 @@ def _connection_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+_format_option = click.option(
+    "--format",
+    "format",
+    multiple=True,
+    type=click.Choice(["html", "csv", "json", "junit", "md"]),
+    help="Report format; repeat for several (default all).",
+)
+
+
 def _logging(verbose: int) -> None:
     import logging
 
@@ -85,13 +94,7 @@ def _logging(verbose: int) -> None:
 @cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder (default reports).")
-@click.option(
-    "--format",
-    "format",
-    multiple=True,
-    type=click.Choice(["html", "csv", "json", "junit", "md"]),
-    help="Report format; repeat for several (default all).",
-)
+@_format_option
 @_connection_options
 @click.option(
     "--state",
@@ -139,13 +142,7 @@ def import_(job_type: str, ids: str, verbose: int, **flags: object) -> None:
 @cli.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports.")
-@click.option(
-    "--format",
-    "format",
-    multiple=True,
-    type=click.Choice(["html", "csv", "json", "junit", "md"]),
-    help="Report format; repeat for several (default all).",
-)
+@_format_option
 def report(results: str, out: str, format: tuple[str, ...]) -> None:
     """Re-render every report from a saved results.json, with no API call."""
     from audit.report.command import rerender

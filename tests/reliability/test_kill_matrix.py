@@ -15,7 +15,7 @@ import pytest
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from audit.expect.engine import terminal_statuses
-from tests.run.helpers import cli, popen, results, write_manifest
+from tests.run.helpers import cli, popen, results, run_args, write_manifest
 
 SEED = 2026  # change to replay another set of moments
 MOMENTS = [round(random.Random(SEED + i).uniform(0.1, 1.6), 3) for i in range(10)]
@@ -24,24 +24,6 @@ BODIES = [
     for b in generate(560, 77, datetime.now(UTC) - timedelta(days=1))
     if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in terminal_statuses(b["JobType"])
 ][:500]
-
-
-def args(manifest, out, url):
-    return (
-        "run",
-        str(manifest),
-        "--endpoint",
-        url,
-        "--out",
-        str(out),
-        "--state",
-        str(out / "state.db"),
-        "--no-progress",
-        "--qps",
-        "300",
-        "--concurrency",
-        "8",
-    )
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
@@ -53,7 +35,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text('{"previous": true}')  # a report of an earlier run
-    process = popen(*args(manifest, out, emulator.url))
+    process = popen(*run_args(manifest, out, emulator.url))
     try:
         deadline = time.monotonic() + 30
         while emulator.counters.snapshot()["total"] == 0 and time.monotonic() < deadline:
@@ -82,7 +64,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
             assert document["incomplete"] is True
     answered_before = Counter(emulator.counters.snapshot()["jobs_answered"])
 
-    rerun = cli(*args(manifest, out, emulator.url))
+    rerun = cli(*run_args(manifest, out, emulator.url))
     assert rerun.returncode in (0, 2), rerun.stderr
     final = results(out)
     assert len(final["results"]) == 500 and not final["incomplete"]

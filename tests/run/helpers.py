@@ -78,3 +78,19 @@ def write_data(path: Path, bodies: list[dict]) -> Path:
 
 def results(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
+
+
+def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...]:
+    """`vod-audit run` against `url`, with reports and state under `out`."""
+    return (
+        "run",
+        str(manifest),
+        "--endpoint",
+        url,
+        "--out",
+        str(out),
+        "--state",
+        str(out / "state.db"),
+        "--no-progress",
+        *extra,
+    )

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from audit.emulator.generate import generate
-from tests.run.helpers import cli, popen, results, write_manifest
+from tests.run.helpers import cli, popen, results, run_args, write_manifest
 
 
 def wait_for(predicate, timeout=60.0):
@@ -20,28 +20,13 @@ def wait_for(predicate, timeout=60.0):
     raise AssertionError("condition not reached in time")
 
 
-def args(manifest, out, url, *extra):
-    return (
-        "run",
-        str(manifest),
-        "--endpoint",
-        url,
-        "--out",
-        str(out),
-        "--state",
-        str(out / "state.db"),
-        "--no-progress",
-        *extra,
-    )
-
-
 def test_sigkill_midway_then_resume_queries_nothing_twice(start_emulator, tmp_path):
     bodies = generate(40, 21, datetime.now(UTC) - timedelta(hours=2))
     emulator = start_emulator(jobs=bodies, qps=0)
     manifest = write_manifest(tmp_path / "m.yaml", bodies)
     out = tmp_path / "out"
     # One call at a time, 5 per second: between two calls nothing is in flight, which is when we kill.
-    process = popen(*args(manifest, out, emulator.url, "--qps", "5", "--concurrency", "1"))
+    process = popen(*run_args(manifest, out, emulator.url, "--qps", "5", "--concurrency", "1"))
     try:
         last = {"total": 0, "at": time.monotonic()}
 
@@ -65,7 +50,7 @@ def test_sigkill_midway_then_resume_queries_nothing_twice(start_emulator, tmp_pa
     database.close()
     assert stored == answered_before  # every answer was stored the moment it arrived
     assert not (out / "results.json").exists()  # no half-written report either
-    resumed = cli(*args(manifest, out, emulator.url, "--qps", "50"))
+    resumed = cli(*run_args(manifest, out, emulator.url, "--qps", "50"))
     assert resumed.returncode in (0, 2), resumed.stderr
     counters = emulator.counters.snapshot()
     assert len(counters["jobs_answered"]) == 40
@@ -83,7 +68,7 @@ def test_sigterm_writes_what_was_collected_and_exits_3(start_emulator, tmp_path)
     emulator = start_emulator(jobs=bodies, qps=0, latency_ms=30)
     manifest = write_manifest(tmp_path / "m.yaml", bodies)
     out = tmp_path / "out"
-    process = popen(*args(manifest, out, emulator.url, "--qps", "8"))
+    process = popen(*run_args(manifest, out, emulator.url, "--qps", "8"))
     try:
         wait_for(lambda: emulator.counters.snapshot()["total"] >= 10)
         process.send_signal(signal.SIGTERM)
@@ -107,7 +92,7 @@ def test_second_sigint_abandons_at_once_with_130(start_emulator, tmp_path):
     bodies = generate(20, 23, datetime.now(UTC) - timedelta(hours=2))
     emulator = start_emulator(jobs=bodies, qps=0, latency_ms=3000)  # calls in flight for seconds
     manifest = write_manifest(tmp_path / "m.yaml", bodies)
-    process = popen(*args(manifest, tmp_path / "out", emulator.url, "--timeout", "20"))
+    process = popen(*run_args(manifest, tmp_path / "out", emulator.url, "--timeout", "20"))
     try:
         time.sleep(1.5)
         process.send_signal(signal.SIGINT)

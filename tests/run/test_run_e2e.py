@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from tests.conftest import sample_jobs
-from tests.run.helpers import clean_env, cli, results, write_manifest
+from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
 
 EXPECT_OK = {
     "transcode": {"Status": "TranscodeSuccess"},
@@ -17,21 +17,6 @@ EXPECT_OK = {
     "ai": {"Status": "success"},
     "workflow": {"Status": "Succeed"},
 }
-
-
-def run_args(manifest, out, url, *extra):
-    return (
-        "run",
-        str(manifest),
-        "--endpoint",
-        url,
-        "--out",
-        str(out),
-        "--state",
-        str(out / "state.db"),
-        "--no-progress",
-        *extra,
-    )
 
 
 def test_demo_yields_its_planted_outcomes(tmp_path):
