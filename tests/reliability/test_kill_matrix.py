@@ -18,6 +18,7 @@ from audit.expect.engine import terminal_statuses
 from tests.run.helpers import cli, popen, results, run_args, write_manifest
 
 SEED = 2026  # change to replay another set of moments
+FAST = ("--qps", "300", "--concurrency", "8")  # 500 jobs in about two seconds: the moments span the run
 MOMENTS = [round(random.Random(SEED + i).uniform(0.1, 1.6), 3) for i in range(10)]
 BODIES = [
     b
@@ -35,7 +36,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text('{"previous": true}')  # a report of an earlier run
-    process = popen(*run_args(manifest, out, emulator.url))
+    process = popen(*run_args(manifest, out, emulator.url, *FAST))
     try:
         deadline = time.monotonic() + 30
         while emulator.counters.snapshot()["total"] == 0 and time.monotonic() < deadline:
@@ -64,7 +65,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
             assert document["incomplete"] is True
     answered_before = Counter(emulator.counters.snapshot()["jobs_answered"])
 
-    rerun = cli(*run_args(manifest, out, emulator.url))
+    rerun = cli(*run_args(manifest, out, emulator.url, *FAST))
     assert rerun.returncode in (0, 2), rerun.stderr
     final = results(out)
     assert len(final["results"]) == 500 and not final["incomplete"]
