@@ -252,19 +252,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload[: len(payload) // 2] if truncate else payload)
 
+    def _error_document(self, code: str, message: str, request_id: str) -> dict[str, Any]:
+        return {
+            "RequestId": request_id,
+            "HostId": self.headers.get("Host", "vod.cn-shanghai.aliyuncs.com"),
+            "Code": code,
+            "Message": message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=vod&requestId={request_id}",
+        }
+
     def _error(self, status: int, code: str, message: str, request_id: str, delay: float) -> None:
-        host = self.headers.get("Host", "vod.cn-shanghai.aliyuncs.com")
-        self._reply(
-            status,
-            {
-                "RequestId": request_id,
-                "HostId": host,
-                "Code": code,
-                "Message": message,
-                "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=vod&requestId={request_id}",
-            },
-            delay=delay,
-        )
+        self._reply(status, self._error_document(code, message, request_id), delay=delay)
 
     def _reset(self) -> None:
         # SO_LINGER 0 makes close() send RST: the client sees a reset connection.
@@ -347,48 +345,45 @@ class _Handler(BaseHTTPRequestHandler):
                 truncate=True,
                 delay=delay,
             )
-        else:  # slow: answer correctly, but only after the client has given up
+        else:  # slow: answer correctly, but only after the client has given up (counted as the fault)
             time.sleep(emulator.config.slow_seconds)
-            self._answer(params, emulator.config.access_key_id, request_id, 0.0, counted=True)
+            status, document, _, _ = self._response(params, request_id)
+            self._reply(status, document)
 
-    def _answer(
-        self, params: Mapping[str, str], key: str, request_id: str, delay: float, counted: bool = False
-    ) -> None:
-        """The answer proper; `counted` when the request was already counted (as a slow fault)."""
+    def _answer(self, params: Mapping[str, str], key: str, request_id: str, delay: float) -> None:
+        status, document, outcome, job = self._response(params, request_id)
+        self.server.emulator.counters.count(key, outcome, job)
+        self._reply(status, document, delay=delay)
+
+    def _response(
+        self, params: Mapping[str, str], request_id: str
+    ) -> tuple[int, dict[str, Any], str, tuple[str, str] | None]:
+        """(status, body, outcome for the counters, job answered) of an authenticated request."""
         emulator = self.server.emulator
-        count = (lambda *args: None) if counted else emulator.counters.count
         job_id, job_type = params.get("JobId"), params.get("JobType")
         for name, value in (("JobId", job_id), ("JobType", job_type)):
             if not value:
-                count(key, "MissingParameter")
-                self._error(
+                message = f"The input parameter {name} that is mandatory for processing this request is not supplied."
+                return (
                     400,
+                    self._error_document("MissingParameter", message, request_id),
                     "MissingParameter",
-                    f"The input parameter {name} that is mandatory for processing this request is not supplied.",
-                    request_id,
-                    delay,
+                    None,
                 )
-                return
         assert job_id is not None and job_type is not None
         if job_type not in JOB_TYPES:
-            count(key, "InvalidParameter")
-            self._error(
+            message = f"The specified parameter JobType is not valid. ({job_type})"
+            return (
                 400,
+                self._error_document("InvalidParameter", message, request_id),
                 "InvalidParameter",
-                f"The specified parameter JobType is not valid. ({job_type})",
-                request_id,
-                delay,
+                None,
             )
-            return
         job = emulator.lookup(job_type, job_id)
         if job is None:
-            count(key, "not_found", (job_type, job_id))
             if emulator.config.unknown_job == "error":
-                self._error(
-                    400, "InvalidParameter", "The specified parameter JobId is not valid.", request_id, delay
-                )
-            else:
-                self._reply(200, {"RequestId": request_id, "JobType": job_type}, delay=delay)
-            return
-        count(key, "ok", (job_type, job_id))
-        self._reply(200, {"RequestId": request_id, **job.body}, delay=delay)
+                message = "The specified parameter JobId is not valid."
+                document = self._error_document("InvalidParameter", message, request_id)
+                return 400, document, "not_found", (job_type, job_id)
+            return 200, {"RequestId": request_id, "JobType": job_type}, "not_found", (job_type, job_id)
+        return 200, {"RequestId": request_id, **job.body}, "ok", (job_type, job_id)
