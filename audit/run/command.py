@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -20,11 +19,11 @@ from audit.manifest.load import ManifestInvalid, load
 from audit.manifest.model import Manifest
 from audit.report import FORMAT_NAMES, prepare_folder, write_reports
 from audit.results import RunRecord
+from audit.run.connection import Connection
 from audit.run.pipeline import Settings, execute
 from audit.run.progress import Progress
 from audit.vod import credentials as credential_chain
 from audit.vod import endpoints
-from audit.vod.client import VodClient
 from audit.vod.credentials import Credentials
 
 Echo = Callable[[str], None]
@@ -44,20 +43,6 @@ DEFAULTS: dict[str, Any] = {
     "strict": False,
     "insecure_http": False,
 }
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Where and as whom to call, and how hard."""
-
-    endpoint: endpoints.Endpoint
-    credentials: Credentials
-    emulator_url: str | None
-    signature: str
-    qps: float
-    concurrency: int
-    timeout: float
-    retries: int
 
 
 def option(flags: dict[str, Any], provider: dict[str, Any], name: str) -> Any:
@@ -155,14 +140,7 @@ def run(manifests: tuple[str, ...], flags: dict[str, Any], *, echo: Echo, err: E
     prepare_folder(out)
     with connection(flags, provider, flags.get("emulator")) as conn, interruptible(err) as stop:
         settings = Settings(
-            endpoint=conn.endpoint,
-            credentials=conn.credentials,
-            emulator=conn.emulator_url is not None,
-            signature=conn.signature,
-            qps=conn.qps,
-            concurrency=conn.concurrency,
-            timeout=conn.timeout,
-            retries=conn.retries,
+            connection=conn,
             state_path=state_path,
             refresh=bool(flags.get("refresh")),
             strict=bool(option(flags, provider, "strict")),
@@ -215,18 +193,10 @@ def import_command(job_type: str, ids_source: str, flags: dict[str, Any], *, ech
 
     ids = read_ids(ids_source)
     with connection(flags, {}, flags.get("emulator")) as conn:
-        client = VodClient(
-            conn.endpoint,
-            conn.credentials,
-            signature=conn.signature,  # type: ignore[arg-type]
-            timeout=conn.timeout,
-            pool_size=conn.concurrency,
-        )
+        client = conn.client()
         try:
             source = "the embedded emulator" if conn.emulator_url else conn.endpoint.url
-            text, code = import_jobs(
-                job_type, ids, client, conn.qps, conn.concurrency, conn.retries, source, err
-            )
+            text, code = import_jobs(job_type, ids, conn.fetcher(client), conn.concurrency, source, err)
         finally:
             client.close()
     echo(text.rstrip("\n"))

@@ -11,9 +11,7 @@ from typing import Any
 from audit.errors import UserError
 from audit.schema.store import JOB_TYPES, detail_objects, detail_schema
 from audit.timeutil import duration_ceiling, seconds_between
-from audit.vod.client import VodClient
 from audit.vod.fetch import Fetcher
-from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, JobRef
 
 # What a pinned job keeps, per type: identity of the work, not values that change per job.
@@ -56,10 +54,8 @@ def pin(job_type: str, body: dict[str, Any]) -> dict[str, Any] | None:
 def import_jobs(
     job_type: str,
     ids: Iterable[str],
-    client: VodClient,
-    qps: float,
+    fetcher: Fetcher,
     concurrency: int,
-    retries: int,
     source: str,
     err: Callable[[str], None],
 ) -> tuple[str, int]:
@@ -68,7 +64,6 @@ def import_jobs(
 
     if job_type not in JOB_TYPES:
         raise UserError(f"--type {job_type}: not one of {', '.join(JOB_TYPES)}")
-    fetcher = Fetcher(client, RateLimiter(qps), retries=retries)
     order = list(ids)
     pinned: dict[str, dict[str, Any]] = {}
     missing: list[str] = []

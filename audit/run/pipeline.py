@@ -16,15 +16,13 @@ from audit.errors import UserError
 from audit.expect.engine import Outcome, Verdict, failed, judge
 from audit.manifest.model import JobSpec, Manifest
 from audit.results import JobResult, RunRecord, mask
+from audit.run.connection import Connection
 from audit.run.state import State
 from audit.schema.store import detail_objects
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.client import VodClient, dumps_body
-from audit.vod.credentials import Credentials
-from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetched, Fetcher
-from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, JobRef
 
 
@@ -32,14 +30,7 @@ from audit.vod.records import Answer, JobRef
 class Settings:
     """Everything a run needs besides the manifest, resolved from flags, provider block and defaults."""
 
-    endpoint: Endpoint
-    credentials: Credentials
-    emulator: bool
-    signature: str
-    qps: float
-    concurrency: int
-    timeout: float
-    retries: int
+    connection: Connection
     state_path: Path
     refresh: bool
     strict: bool
@@ -129,7 +120,8 @@ def execute(
     jobs = plan(manifest.jobs, settings.targets)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    state = State(settings.state_path, settings.state_key, settings.credentials.access_key_id)
+    conn = settings.connection
+    state = State(settings.state_path, settings.state_key, conn.credentials.access_key_id)
     state.begin_run(run_id, format_utc(started), manifest.digest)
     results: dict[tuple[str, str], JobResult] = {}
     fetcher: Fetcher | None = None
@@ -168,22 +160,10 @@ def execute(
             else:
                 to_fetch[spec.key] = spec
         if to_fetch and not stop.is_set():
-            client = VodClient(
-                settings.endpoint,
-                settings.credentials,
-                signature=settings.signature,  # type: ignore[arg-type]
-                timeout=settings.timeout,
-                pool_size=settings.concurrency,
-            )
-            limiter = RateLimiter(settings.qps)
-            fetcher = Fetcher(
-                client,
-                limiter,
-                retries=settings.retries,
-                deadline=max(60.0, settings.timeout * (settings.retries + 1) * 2),
-            )
+            client = conn.client()
+            fetcher = conn.fetcher(client)
             refs = (JobRef(*key) for key in to_fetch)
-            for fetched in fetcher.fetch_many(refs, concurrency=settings.concurrency, stop=stop):
+            for fetched in fetcher.fetch_many(refs, concurrency=conn.concurrency, stop=stop):
                 keep(
                     _judge_fetched(
                         to_fetch[(fetched.job.job_type, fetched.job.job_id)],
@@ -208,8 +188,8 @@ def execute(
             tool_version=__version__,
             started_at=format_utc(started),
             finished_at=format_utc(now()),
-            endpoint=settings.endpoint.url,
-            emulator=settings.emulator,
+            endpoint=conn.endpoint.url,
+            emulator=conn.emulator_url is not None,
             manifests=tuple((s.path, s.sha256) for s in manifest.sources),
             manifest_digest=manifest.digest,
             planned=len(jobs),
@@ -218,13 +198,13 @@ def execute(
             retries=stats.retries if stats else 0,
             throttles=stats.throttles if stats else 0,
             incomplete=incomplete,
-            access_key_id=mask(settings.credentials.access_key_id),
+            access_key_id=mask(conn.credentials.access_key_id),
             options={
-                "qps": settings.qps,
-                "concurrency": settings.concurrency,
-                "timeout": settings.timeout,
-                "retries": settings.retries,
-                "signature": settings.signature,
+                "qps": conn.qps,
+                "concurrency": conn.concurrency,
+                "timeout": conn.timeout,
+                "retries": conn.retries,
+                "signature": conn.signature,
                 "strict": settings.strict,
                 "refresh": settings.refresh,
                 "targets": list(settings.targets),

@@ -9,6 +9,7 @@ import threading
 from audit.emulator.data import job_identity
 from audit.expect.engine import Outcome
 from audit.manifest.load import load
+from audit.run.connection import Connection
 from audit.run.pipeline import Settings, execute
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import resolve
@@ -17,20 +18,18 @@ from tests.run.helpers import write_manifest
 
 
 def settings(url, state_path):
-    return Settings(
-        endpoint=resolve(endpoint=url),
-        credentials=Credentials.of("emulator-ak", "emulator-secret"),
-        emulator=True,
-        signature="v3",
+    connection = Connection(
+        resolve(endpoint=url),
+        Credentials.of("emulator-ak", "emulator-secret"),
+        url,
+        "v3",
         qps=100,
         concurrency=4,
         timeout=5,
         retries=1,
-        state_path=state_path,
-        refresh=False,
-        strict=False,
-        targets=(),
-        state_key=url,
+    )
+    return Settings(
+        connection=connection, state_path=state_path, refresh=False, strict=False, targets=(), state_key=url
     )
 
 
