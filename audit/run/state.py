@@ -10,6 +10,7 @@ from pathlib import Path
 
 from audit.errors import UserError
 
+LAYOUT = 1  # PRAGMA user_version of the table layout below
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
@@ -60,7 +61,12 @@ class State:
             # WAL with NORMAL: a killed process never corrupts the database; only a power cut may lose
             # the last commits, which the next run simply asks for again.
             self._db.execute("PRAGMA synchronous=NORMAL")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+                # Stored responses are only a cache of the API: a file of another layout has them
+                # dropped (the next run asks again) rather than misread. Run history is kept.
+                self._db.execute("DROP TABLE IF EXISTS responses")
             self._db.executescript(SCHEMA)
+            self._db.execute(f"PRAGMA user_version={LAYOUT}")
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
 
