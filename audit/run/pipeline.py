@@ -222,9 +222,10 @@ def _judge_fetched(
     spec: JobSpec, fetched: Fetched, state: State, run_id: str, strict: bool, now: datetime
 ) -> JobResult:
     fetched_at = format_utc(fetched.fetched_at)
-    if isinstance(fetched.result, Answer):
-        body = fetched.result.body
-        body_json = dumps_body(body)
+    result = fetched.result
+    if isinstance(result, Answer):
+        body: Any = result.body
+        body_json: str | None = dumps_body(body)
         verdict = judge(spec, body, now, strict=strict)
         notes = json.dumps([[n.pointer, n.message] for n in verdict.notes])
         state.store(
@@ -237,23 +238,15 @@ def _judge_fetched(
             notes,
             run_id,
         )
-        return _result(
-            spec,
-            verdict,
-            body=body,
-            body_json=body_json,
-            fetched_at=fetched_at,
-            from_state=False,
-            attempts=fetched.attempts,
-        )
-    error = fetched.result
-    attempts = f" after {fetched.attempts} attempt{'s' if fetched.attempts > 1 else ''}"
-    verdict = failed(error.describe() + attempts, not_found=error.job_not_found)
+    else:
+        body = body_json = None
+        attempts = f" after {fetched.attempts} attempt{'s' if fetched.attempts > 1 else ''}"
+        verdict = failed(result.describe() + attempts, not_found=result.job_not_found)
     return _result(
         spec,
         verdict,
-        body=None,
-        body_json=None,
+        body=body,
+        body_json=body_json,
         fetched_at=fetched_at,
         from_state=False,
         attempts=fetched.attempts,

@@ -10,7 +10,7 @@ import pytest
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from audit.schema.validate import is_valid, validate_response
-from tests.run.helpers import cli, results, write_manifest
+from tests.run.helpers import cli, results, run_args, write_manifest
 
 JOBS = 1000
 RETRIES = 4
@@ -37,16 +37,7 @@ def test_fault_matrix(start_emulator, tmp_path, case):
     emulator = start_emulator(jobs=BODIES, **config)
     manifest = write_manifest(tmp_path / "m.yaml", BODIES)
     qps = "120" if case == "throttling" else "400"
-    done = cli(
-        "run",
-        str(manifest),
-        "--endpoint",
-        emulator.url,
-        "--out",
-        str(tmp_path / "out"),
-        "--state",
-        str(tmp_path / "state.db"),
-        "--no-progress",
+    options = (
         "--format",
         "json",
         "--qps",
@@ -57,8 +48,8 @@ def test_fault_matrix(start_emulator, tmp_path, case):
         "0.5",
         "--retries",
         str(RETRIES),
-        timeout=240,
     )
+    done = cli(*run_args(manifest, tmp_path / "out", emulator.url, *options), timeout=240)
     assert done.returncode in (0, 2, 3), done.stderr
     document = results(tmp_path / "out")
 
