@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -127,31 +127,86 @@ class Fetcher:
         Stops scheduling when `stop` is set (in-flight calls finish). Raises AuthenticationFailed
         when calls are refused for their credentials before any call has succeeded.
         """
-        stop = stop or threading.Event()
-        pending = iter(jobs)
-        in_flight: set[Future[Fetched]] = set()
-        refused: ApiError | None = None
-        succeeded = False
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch") as pool:
-            while True:
-                while not stop.is_set() and refused is None and len(in_flight) < concurrency:
-                    job = next(pending, None)
-                    if job is None:
-                        break
-                    in_flight.add(pool.submit(self.fetch_one, job, stop))
-                if not in_flight:
-                    break
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    fetched = future.result()
-                    result = fetched.result
-                    if isinstance(result, ApiError) and result.authentication and not succeeded:
-                        refused = refused or result
-                        continue
-                    succeeded = succeeded or isinstance(result, Answer)
-                    yield fetched
-        if refused is not None:
+        # Workers pull jobs and push results through one queue: per-job futures and `wait()` over
+        # every call in flight cost more CPU than the call itself once the API answers quickly.
+        concurrency = max(1, concurrency)
+        pool = _Pool(self.fetch_one, iter(jobs), stop or threading.Event(), concurrency)
+        workers = [threading.Thread(target=pool.work, name=f"fetch-{n}") for n in range(concurrency)]
+        for worker in workers:
+            worker.start()
+        try:
+            running = len(workers)
+            while running:
+                item = pool.done.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    pool.slots.release()
+                    yield item
+        finally:
+            pool.halt.set()
+            pool.slots.release(len(workers))  # wakes any worker waiting for a slot, to see the halt
+            for worker in workers:
+                worker.join()
+        if pool.refused is not None:
             raise AuthenticationFailed(
-                f"authentication failed, so nothing was audited: {refused.describe()}; "
+                f"authentication failed, so nothing was audited: {pool.refused.describe()}; "
                 "check the AccessKey ID and secret (and STS token), and the clock of this machine"
             )
+
+
+class _Pool:
+    """The jobs, the results and the stop conditions shared by fetch_many's workers."""
+
+    def __init__(
+        self,
+        fetch_one: Callable[[JobRef, threading.Event], Fetched],
+        jobs: Iterator[JobRef],
+        stop: threading.Event,
+        slots: int,
+    ) -> None:
+        self._fetch_one = fetch_one
+        self._jobs = jobs
+        self._take = threading.Lock()
+        self._stop = stop
+        self.halt = threading.Event()  # the consumer is gone, a worker failed, or calls were refused
+        # A slot is a job taken and not yet handed to the consumer: a slow consumer holds the callers
+        # back instead of letting answers pile up in memory.
+        self.slots = threading.Semaphore(slots)
+        self.done: queue.SimpleQueue[Fetched | BaseException | None] = queue.SimpleQueue()
+        self.refused: ApiError | None = None
+        self._succeeded = False
+
+    def _next(self) -> JobRef | None:
+        self.slots.acquire()
+        with self._take:
+            if self._stop.is_set() or self.halt.is_set():
+                return None
+            return next(self._jobs, None)
+
+    def work(self) -> None:
+        try:
+            while (job := self._next()) is not None:
+                fetched = self._fetch_one(job, self._stop)
+                if self._refusal(fetched.result):
+                    self.slots.release()
+                else:
+                    self.done.put(fetched)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self.halt.set()
+            self.done.put(exc)
+        finally:
+            self.done.put(None)
+
+    def _refusal(self, result: CallResult) -> bool:
+        """True for a credential refusal before any success: the run's failure, not a job's result."""
+        with self._take:
+            if isinstance(result, Answer):
+                self._succeeded = True
+            elif result.authentication and not self._succeeded:
+                self.refused = self.refused or result
+                self.halt.set()
+                return True
+            return False

@@ -111,3 +111,35 @@ def test_stop_event_stops_scheduling():
         if len(seen) == 10:
             stop.set()
     assert 10 <= len(seen) <= 12
+
+
+def test_a_slow_consumer_holds_the_callers_back():
+    jobs = [JobRef("ai", f"j{i}") for i in range(100)]
+    caller = Scripted({})
+    ahead = []
+    for consumed, _ in enumerate(fetcher(caller).fetch_many(jobs, concurrency=4), start=1):
+        ahead.append(len(caller.calls) - consumed)
+    assert max(ahead) <= 4  # answers never pile up beyond the calls allowed in flight
+
+
+def test_closing_the_iterator_stops_the_workers():
+    jobs = [JobRef("ai", f"j{i}") for i in range(1000)]
+    caller = Scripted({})
+    results = fetcher(caller).fetch_many(jobs, concurrency=4)
+    assert [next(results) for _ in range(5)]
+    results.close()
+    assert len(caller.calls) <= 5 + 4
+    assert not [t for t in threading.enumerate() if t.name.startswith("fetch-")]
+
+
+def test_a_failure_inside_a_worker_reaches_the_consumer():
+    class Broken(Scripted):
+        def get_job_detail(self, job):
+            if job.job_id == "j7":
+                raise RuntimeError("bug in the caller")
+            return super().get_job_detail(job)
+
+    jobs = [JobRef("ai", f"j{i}") for i in range(50)]
+    with pytest.raises(RuntimeError, match="bug in the caller"):
+        list(fetcher(Broken({})).fetch_many(jobs, concurrency=3))
+    assert not [t for t in threading.enumerate() if t.name.startswith("fetch-")]
