@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+from audit.schema.fastpath import Check, NotCompilable, Path, compile_schema
 from audit.schema.store import all_schemas
 from audit.timeutil import parse_utc
 
 Severity = Literal["error", "note"]
+log = logging.getLogger("audit.schema")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,40 +85,72 @@ def _inline(node: Any, schemas: dict[str, Any]) -> Any:
 
 
 @cache
+def _schema() -> Any:
+    # References inlined once: a run validates up to 100,000 bodies, and resolving `$ref`s through
+    # the registry on each was a third of the cost.
+    schemas = all_schemas()
+    return _inline(schemas["urn:vod-audit:envelope"], schemas)
+
+
+@cache
 def _validator() -> Any:
-    # Compiled once, with references inlined: a run validates up to 100,000 bodies, and resolving
-    # `$ref`s through the registry on each was a third of the cost.
     from jsonschema import Draft202012Validator, validators
 
-    schemas = all_schemas()
     extended = validators.extend(
         Draft202012Validator, {"x-jsonString": _json_string, "x-timeOrder": _time_order}
     )
-    return extended(_inline(schemas["urn:vod-audit:envelope"], schemas))
+    return extended(_schema())
+
+
+@cache
+def _fast_check() -> Check | None:
+    try:
+        return compile_schema(_schema())
+    except NotCompilable as exc:
+        log.debug("validating every body with jsonschema: %s", exc)
+        return None
 
 
 def _violations(error: Any, strict: bool) -> Iterator[Violation]:
     base = to_pointer(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        # The service adds fields over time: an unknown one is a note unless --strict.
         known = error.schema.get("properties", {})
         for name in sorted(set(error.instance) - set(known)):
-            yield Violation(
-                base + to_pointer((name,)),
-                "unknown field (the schema does not define it)",
-                "error" if strict else "note",
-            )
+            yield _unknown_field(base + to_pointer((name,)), strict)
         return
     yield Violation(base, _message(error))
 
 
+def _unknown_field(pointer: str, strict: bool) -> Violation:
+    # The service adds fields over time: an unknown one is a note unless --strict.
+    return Violation(pointer, "unknown field (the schema does not define it)", "error" if strict else "note")
+
+
+def _sorted(found: list[Violation]) -> tuple[Violation, ...]:
+    return tuple(sorted(set(found), key=lambda v: (v.pointer, v.message)))
+
+
 def validate_response(body: Any, *, strict: bool = False) -> tuple[Violation, ...]:
     """Every violation of a GetJobDetail body, sorted by pointer; never raises."""
+    check = _fast_check()
+    if check is not None:
+        unknown: list[Path] = []
+        try:
+            conforms = check(body, (), unknown)
+        except RecursionError:
+            conforms = False
+        if conforms:
+            return _sorted([_unknown_field(to_pointer(path), strict) for path in unknown])
+    return explain(body, strict=strict)
+
+
+def explain(body: Any, *, strict: bool = False) -> tuple[Violation, ...]:
+    """What validate_response returns, found by jsonschema alone: the slow path, and the reference."""
     try:
         found = [v for error in _validator().iter_errors(body) for v in _violations(error, strict)]
     except RecursionError:
         return (Violation("", "document is nested too deeply to validate"),)
-    return tuple(sorted(set(found), key=lambda v: (v.pointer, v.message)))
+    return _sorted(found)
 
 
 def is_valid(violations: tuple[Violation, ...]) -> bool:
