@@ -9,7 +9,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -248,10 +248,13 @@ def _csv_value(cell: str, job_type: str, key: str) -> Any:
     return cell
 
 
-def _shape(job: Any) -> str:
+def _shape(job: Any) -> Hashable:
     """A job with its id blanked: jobs of one shape pass or fail the schema alike."""
     if isinstance(job, dict) and isinstance(job.get("id"), str):
         job = {**job, "id": "x" if job["id"] else ""}
+    if isinstance(job, dict) and all(isinstance(v, str | int | float | bool | None) for v in job.values()):
+        # Flat jobs, the common case, without serialising them; types kept apart (1 == True).
+        return frozenset((type(k), k, type(v), v) for k, v in job.items())
     return json.dumps(job, sort_keys=True, default=str)
 
 
@@ -265,7 +268,7 @@ def _schema_errors(value: Any) -> Iterable[tuple[Path_, Any]]:
         return
     for error in validator.iter_errors({**value, "jobs": []}):
         yield tuple(error.absolute_path), error
-    by_shape: dict[str, list[Any]] = {}
+    by_shape: dict[Hashable, list[Any]] = {}
     for index, job in enumerate(jobs):
         shape = _shape(job)
         if shape not in by_shape:
@@ -379,6 +382,8 @@ class _Builder:
 
     def interpolate(self, value: Any, document: Document, path: Path_, *, allow_vars: bool = True) -> Any:
         if isinstance(value, str):
+            if "${" not in value:
+                return value  # most values, and 100,000 job ids, hold no reference
             whole = _REFERENCE.fullmatch(value)
             if whole and not value.startswith("$${"):
                 return self._resolve(whole.group(1), document, path, allow_vars, value)
