@@ -163,17 +163,13 @@ def execute(
             client = conn.client()
             fetcher = conn.fetcher(client)
             refs = (JobRef(*key) for key in to_fetch)
-            for fetched in fetcher.fetch_many(refs, concurrency=conn.concurrency, stop=stop):
-                keep(
-                    _judge_fetched(
-                        to_fetch[(fetched.job.job_type, fetched.job.job_id)],
-                        fetched,
-                        state,
-                        run_id,
-                        settings.strict,
-                        now(),
-                    )
-                )
+
+            def finish(fetched: Fetched) -> JobResult:
+                spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
+                return _judge_fetched(spec, fetched, state, run_id, settings.strict, now())
+
+            for result in fetcher.fetch_each(refs, finish, concurrency=conn.concurrency, stop=stop):
+                keep(result)
     except BaseException:
         failure = True
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +49,11 @@ class Stored:
 
 
 class State:
-    """One writer (the run's main thread); each response is committed the moment it is stored."""
+    """Each response is committed the moment it is stored; fetch workers store through one lock."""
 
     def __init__(self, path: Path, endpoint: str, access_key_id: str) -> None:
         self.path = path
+        self._lock = threading.Lock()
         self._endpoint = endpoint
         self._key = access_key_id
         try:
@@ -98,21 +100,22 @@ class State:
         notes: str,
         run_id: str,
     ) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                self._endpoint,
-                self._key,
-                job_type,
-                job_id,
-                body,
-                fetched_at,
-                int(final),
-                checked_with,
-                notes,
-                run_id,
-            ),
-        )
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self._endpoint,
+                    self._key,
+                    job_type,
+                    job_id,
+                    body,
+                    fetched_at,
+                    int(final),
+                    checked_with,
+                    notes,
+                    run_id,
+                ),
+            )
 
     def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
         self._db.execute(

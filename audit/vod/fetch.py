@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from audit.errors import UserError
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, ApiError, CallResult, JobRef
+
+T = TypeVar("T")
 
 
 class Caller(Protocol):
@@ -122,15 +124,28 @@ class Fetcher:
     def fetch_many(
         self, jobs: Iterable[JobRef], *, concurrency: int = 8, stop: threading.Event | None = None
     ) -> Iterator[Fetched]:
-        """Yields each job's result as it completes; at most `concurrency` calls in flight.
+        """Yields each job's result as it completes; see fetch_each."""
+        return self.fetch_each(jobs, _unchanged, concurrency=concurrency, stop=stop)
 
+    def fetch_each(
+        self,
+        jobs: Iterable[JobRef],
+        finish: Callable[[Fetched], T],
+        *,
+        concurrency: int = 8,
+        stop: threading.Event | None = None,
+    ) -> Iterator[T]:
+        """Yields `finish(result)` of each job as it completes; at most `concurrency` calls in flight.
+
+        `finish` runs on the worker that made the call, so that judging and storing one answer
+        overlaps the calls of the others instead of queueing behind one consumer thread.
         Stops scheduling when `stop` is set (in-flight calls finish). Raises AuthenticationFailed
         when calls are refused for their credentials before any call has succeeded.
         """
         # Workers pull jobs and push results through one queue: per-job futures and `wait()` over
         # every call in flight cost more CPU than the call itself once the API answers quickly.
         concurrency = max(1, concurrency)
-        pool = _Pool(self.fetch_one, iter(jobs), stop or threading.Event(), concurrency)
+        pool: _Pool[T] = _Pool(self.fetch_one, finish, iter(jobs), stop or threading.Event(), concurrency)
         workers = [threading.Thread(target=pool.work, name=f"fetch-{n}") for n in range(concurrency)]
         for worker in workers:
             worker.start()
@@ -157,17 +172,23 @@ class Fetcher:
             )
 
 
-class _Pool:
-    """The jobs, the results and the stop conditions shared by fetch_many's workers."""
+def _unchanged(fetched: Fetched) -> Fetched:
+    return fetched
+
+
+class _Pool(Generic[T]):
+    """The jobs, the results and the stop conditions shared by fetch_each's workers."""
 
     def __init__(
         self,
         fetch_one: Callable[[JobRef, threading.Event], Fetched],
+        finish: Callable[[Fetched], T],
         jobs: Iterator[JobRef],
         stop: threading.Event,
         slots: int,
     ) -> None:
         self._fetch_one = fetch_one
+        self._finish = finish
         self._jobs = jobs
         self._take = threading.Lock()
         self._stop = stop
@@ -175,7 +196,7 @@ class _Pool:
         # A slot is a job taken and not yet handed to the consumer: a slow consumer holds the callers
         # back instead of letting answers pile up in memory.
         self.slots = threading.Semaphore(slots)
-        self.done: queue.SimpleQueue[Fetched | BaseException | None] = queue.SimpleQueue()
+        self.done: queue.SimpleQueue[T | BaseException | None] = queue.SimpleQueue()
         self.refused: ApiError | None = None
         self._succeeded = False
 
@@ -193,7 +214,7 @@ class _Pool:
                 if self._refusal(fetched.result):
                     self.slots.release()
                 else:
-                    self.done.put(fetched)
+                    self.done.put(self._finish(fetched))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self.halt.set()
             self.done.put(exc)

@@ -143,3 +143,22 @@ def test_a_failure_inside_a_worker_reaches_the_consumer():
     with pytest.raises(RuntimeError, match="bug in the caller"):
         list(fetcher(Broken({})).fetch_many(jobs, concurrency=3))
     assert not [t for t in threading.enumerate() if t.name.startswith("fetch-")]
+
+
+def test_fetch_each_finishes_each_answer_on_the_worker_that_fetched_it():
+    jobs = [JobRef("ai", f"j{i}") for i in range(40)]
+    finished = list(
+        fetcher(Scripted({})).fetch_each(
+            jobs, lambda f: (f.job.job_id, threading.current_thread().name), concurrency=3
+        )
+    )
+    assert sorted(job_id for job_id, _ in finished) == sorted(j.job_id for j in jobs)
+    assert {thread for _, thread in finished} <= {"fetch-0", "fetch-1", "fetch-2"}
+
+
+def test_a_failure_in_finish_reaches_the_consumer():
+    def finish(fetched):
+        raise ValueError(f"cannot judge {fetched.job.job_id}")
+
+    with pytest.raises(ValueError, match="cannot judge"):
+        list(fetcher(Scripted({})).fetch_each([JobRef("ai", "a")], finish, concurrency=2))
