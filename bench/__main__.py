@@ -95,7 +95,7 @@ def sharing(folder: Path, count: int) -> dict[str, Any]:
 
 
 def local_cost(folder: Path, count: int) -> dict[str, Any]:
-    data, manifest, _ = jobs(count, 400 + count, folder)
+    data, manifest, keys = jobs(count, 400 + count, folder)
     out, state = folder / f"cost-{count}", folder / f"cost-{count}.db"
     with emulator(data, "--qps", "0") as url:
         args = (
@@ -117,11 +117,15 @@ def local_cost(folder: Path, count: int) -> dict[str, Any]:
         )
         fetch = measured(folder, *args)
         calls_first = stats(url)["total"]
+        outcomes = [r["outcome"] for r in json.loads((out / "results.json").read_text())["results"]]
+        # Only answers of finished, valid jobs are final; the rest must be asked again.
+        not_final = sum(1 for outcome in outcomes if outcome not in ("ok", "drift"))
         reports = measured(
             folder, "report", str(out / "results.json"), "--out", str(folder / f"reports-{count}")
         )
         second = measured(folder, *args)
         calls_second = stats(url)["total"] - calls_first
+        sdk = sdk_cpu(folder, url, keys[: min(count, 10_000)])
     return {
         "jobs": count,
         "fetch": fetch,
@@ -129,7 +133,22 @@ def local_cost(folder: Path, count: int) -> dict[str, Any]:
         "second": second,
         "calls_first": calls_first,
         "calls_second": calls_second,
+        "not_final": not_final,
+        "sdk": sdk,
     }
+
+
+def sdk_cpu(folder: Path, url: str, keys: list[tuple[str, str]]) -> dict[str, Any]:
+    """CPU per call of the official SDK's sequential loop (calls only) on the same emulator."""
+    listing = folder / f"sdk-keys-{len(keys)}.json"
+    listing.write_text(json.dumps(keys))
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.sdk_loop", url, str(listing), "3600"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def ceiling(folder: Path, per_client: int) -> dict[str, Any]:
@@ -212,15 +231,25 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
             )
     growth = {k: large[k]["cpu"] / small[k]["cpu"] for k in ("fetch", "reports")}
     size = large["jobs"] / small["jobs"]
+    sdk = small["sdk"]
+    sdk_per_call = 1000 * sdk["cpu"] / sdk["calls"]
+    ours_per_job = 1000 * small["fetch"]["cpu"] / small["jobs"]
     lines += [
         "",
         f"Growth {large['jobs']} ÷ {small['jobs']} ({size:.0f}× the jobs): fetch+validate+compare CPU ×{growth['fetch']:.2f}, "
         f"reports CPU ×{growth['reports']:.2f}.",
         "",
+        f"Beside it, on the same emulator: the official SDK's sequential loop making the same {sdk['calls']} calls "
+        f"and nothing else (no validation, comparison, state or report) used {sdk['cpu']:.1f} CPU-s, "
+        f"{sdk_per_call:.2f} CPU-ms per call; vod-audit used {ours_per_job:.2f} CPU-ms per job, "
+        f"{ours_per_job / sdk_per_call:.2f}× the SDK loop's cost per call.",
+        "",
         "## 4. The nightly second run",
         "",
         f"The same {large['jobs']}-job manifest again, with state: {large['calls_second']} API calls "
-        f"(first run: {large['calls_first']}), wall {large['second']['wall']:.1f} s (including writing results.json).",
+        f"(first run: {large['calls_first']}); the first run left {large['not_final']} jobs without a final answer "
+        f"(still running, or not valid), so {large['calls_second'] - large['not_final']} calls went to jobs already "
+        f"answered for good. Wall {large['second']['wall']:.1f} s, including the manifest load and writing results.json.",
         "",
         "## 5. Start-up",
         "",
@@ -265,9 +294,10 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"{mark(max(growth.values()) <= size * 1.1)} |"
     )
     lines.append(
-        f"| second nightly run: zero calls for terminal jobs, wall ≤ 10 s | {large['calls_second']} calls "
-        f"(non-terminal jobs are asked again), {large['second']['wall']:.1f} s | "
-        f"{mark(large['second']['wall'] <= 10)} |"
+        f"| second nightly run: zero calls for terminal jobs, wall ≤ 10 s | "
+        f"{large['calls_second'] - large['not_final']} calls for finished jobs ({large['not_final']} unfinished "
+        f"asked again), {large['second']['wall']:.1f} s | "
+        f"{mark(large['calls_second'] == large['not_final'] and large['second']['wall'] <= 10)} |"
     )
     lines.append(
         f"| `vod-audit --help` ≤ 0.3 s | {results['startup']['help']:.3f} s | {mark(results['startup']['help'] <= 0.3)} |"
