@@ -302,6 +302,7 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
     lines.append(
         f"| `vod-audit --help` ≤ 0.3 s | {results['startup']['help']:.3f} s | {mark(results['startup']['help'] <= 0.3)} |"
     )
+    lines += ["", "Why the missed targets are missed, and what profiling fixed: [FINDINGS.md](FINDINGS.md)."]
     if quick:
         lines += [
             "",
