@@ -35,7 +35,8 @@ def workspace() -> Iterator[Path]:
 
 
 def jobs(count: int, seed: int, folder: Path) -> tuple[Path, Path, list[tuple[str, str]]]:
-    """(data file, manifest, job keys) of `count` generated jobs, all finished a day ago or earlier."""
+    """(data file, manifest, job keys) of `count` generated jobs anchored a day ago: most finished by
+    then, about 6% still running (the generator's mix), which a nightly run must ask about again."""
     bodies = generate(count, seed, datetime.now(UTC) - timedelta(days=1))
     keys = [job_identity(b) for b in bodies]
     data = folder / f"data-{count}-{seed}.json"
