@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from audit.jsonfile import parse_json
 from audit.timeutil import format_utc
@@ -20,6 +20,9 @@ from audit.vod.signing import canonical_query, percent_encode, sign_v1, sign_v3
 ACTION = "GetJobDetail"
 VERSION = "2017-03-21"
 USER_AGENT = "vod-audit"
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 SignatureVersion = Literal["v3", "v1"]
 log = logging.getLogger("audit.vod.client")
@@ -47,7 +50,7 @@ class VodClient:
         self._clock = clock
         # A call is one signed POST with no cookies, redirects, hooks or proxy settings to merge, so it
         # goes straight to requests' transport adapter: a Session's per-request merging cost more CPU
-        # than the rest of the call (bench/RESULTS.md). TLS verification stays on.
+        # than the rest of the call (bench/FINDINGS.md). TLS verification stays on.
         self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
 
     @property
@@ -100,7 +103,7 @@ class VodClient:
         headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         return f"{self.endpoint.url}/?{canonical_query(params)}", headers, b""
 
-    def _request(self, job: JobRef) -> Any:
+    def _request(self, job: JobRef) -> PreparedRequest:
         from requests import PreparedRequest
 
         url, headers, body = self._prepare(job)
