@@ -100,6 +100,38 @@ def measured(folder: Path, *args: str) -> dict[str, Any]:
     return result
 
 
+def run_args(manifest: Path, url: str, out: Path, state: Path, *extra: str) -> tuple[str, ...]:
+    """`vod-audit run` of `manifest` against `url`: results.json only, no progress display."""
+    return (
+        "run",
+        str(manifest),
+        "--endpoint",
+        url,
+        "--out",
+        str(out),
+        "--state",
+        str(state),
+        "--no-progress",
+        "--format",
+        "json",
+        *extra,
+    )
+
+
+def sdk_loop(folder: Path, url: str, keys: list[tuple[str, str]], seconds: float) -> dict[str, Any]:
+    """The official SDK's sequential loop over `keys` for at most `seconds`: its counts, time and CPU."""
+    listing = folder / f"keys-{time.monotonic_ns()}.json"
+    listing.write_text(json.dumps(keys))
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.sdk_loop", url, str(listing), str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
 def wall(*command: str, repeat: int = 5) -> float:
     """Median wall time of a command."""
     times = []
