@@ -97,22 +97,21 @@ def _type(schema: dict[str, Any]) -> Check:
     return lambda instance, path, unknown: any(test(instance) for test in tests)
 
 
-def _strings(values: Any, keyword: str) -> frozenset[str]:
+def _one_of_strings(values: Any, keyword: str) -> Check:
     # jsonschema compares numbers, booleans and containers with its own equality rules; strings
     # are the only values whose equality is plain `==`, so only they are compiled.
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise NotCompilable(f"{keyword} with values other than strings")
-    return frozenset(values)
+    allowed = frozenset(values)
+    return lambda instance, path, unknown: isinstance(instance, str) and instance in allowed
 
 
 def _enum(schema: dict[str, Any]) -> Check:
-    allowed = _strings(schema["enum"], "enum")
-    return lambda instance, path, unknown: isinstance(instance, str) and instance in allowed
+    return _one_of_strings(schema["enum"], "enum")
 
 
 def _const(schema: dict[str, Any]) -> Check:
-    allowed = _strings([schema["const"]], "const")
-    return lambda instance, path, unknown: isinstance(instance, str) and instance in allowed
+    return _one_of_strings([schema["const"]], "const")
 
 
 def _pattern(schema: dict[str, Any]) -> Check:
