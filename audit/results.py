@@ -127,6 +127,11 @@ def dumps(run: RunRecord) -> str:
     return "".join(parts)
 
 
+# Field names looked up once: results.json of a 100,000-job run writes each of them 100,000 times.
+_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+
+
 def _result_document(result: JobResult, *, with_response: bool = True) -> dict[str, Any]:
     document = {name: getattr(result, name) for name in _RESULT_FIELDS}
     document["outcome"] = result.outcome.value
@@ -136,11 +141,6 @@ def _result_document(result: JobResult, *, with_response: bool = True) -> dict[s
     if with_response:
         document["response"] = json.loads(body) if body else None
     return document
-
-
-# Field names looked up once: results.json of a 100,000-job run writes each of them 100,000 times.
-_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 def from_document(document: Any, source: str) -> RunRecord:
