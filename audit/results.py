@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from audit.errors import UserError
-from audit.expect.engine import Finding, Outcome
+from audit.findings import Finding, Outcome, finding_kind
+from audit.jsonfile import compact_json
 
 FORMAT = 1
 BAD_OUTCOMES = frozenset({Outcome.DRIFT, Outcome.INVALID, Outcome.NOT_FOUND})
@@ -94,11 +95,6 @@ def mask(access_key_id: str | None) -> str | None:
     return access_key_id if len(access_key_id) <= 8 else f"{access_key_id[:4]}****{access_key_id[-4:]}"
 
 
-def to_document(run: RunRecord) -> dict[str, Any]:
-    """The JSON document of a run (results.json)."""
-    return {**_head(run), "results": [_result_document(result) for result in run.results]}
-
-
 def _head(run: RunRecord) -> dict[str, Any]:
     document = {name.name: getattr(run, name.name) for name in fields(run) if name.name != "results"}
     document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
@@ -121,7 +117,7 @@ def dumps(run: RunRecord) -> str:
     for index, result in enumerate(run.results):
         if index:
             parts.append(",\n")
-        parts += (encode(_result_document(result, with_response=False))[:-1], ', "response": ')
+        parts += (encode(_result_document(result))[:-1], ', "response": ')
         parts += (result.body_json or "null", "}")
     parts.append("\n ]\n}\n")
     return "".join(parts)
@@ -132,14 +128,12 @@ _RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
-def _result_document(result: JobResult, *, with_response: bool = True) -> dict[str, Any]:
-    document = {name: getattr(result, name) for name in _RESULT_FIELDS}
+def _result_document(result: JobResult) -> dict[str, Any]:
+    """A result's entry in results.json, less its response (which dumps splices in as received)."""
+    document = {name: getattr(result, name) for name in _RESULT_FIELDS if name != "body_json"}
     document["outcome"] = result.outcome.value
     document["findings"] = [{name: getattr(f, name) for name in _FINDING_FIELDS} for f in result.findings]
     document["notes"] = list(result.notes)
-    body = document.pop("body_json")
-    if with_response:
-        document["response"] = json.loads(body) if body else None
     return document
 
 
@@ -174,7 +168,9 @@ def from_document(document: Any, source: str) -> RunRecord:
 
 def _result_from(item: Mapping[str, Any]) -> JobResult:
     findings = tuple(
-        Finding(str(f["kind"]), str(f["field"]), str(f["expected"]), str(f["actual"]), str(f["message"]))  # type: ignore[arg-type]
+        Finding(
+            finding_kind(f["kind"]), str(f["field"]), str(f["expected"]), str(f["actual"]), str(f["message"])
+        )
         for f in item["findings"]
     )
     response = item.get("response")
@@ -183,10 +179,8 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
         outcome=Outcome(item["outcome"]),
         findings=findings,
         notes=tuple(str(n) for n in item.get("notes", [])),
-        body_json=json.dumps(response, ensure_ascii=False, separators=(",", ":"))
-        if response is not None
-        else None,
-        **{name: item.get(name) for name in names if name in item},
+        body_json=compact_json(response) if response is not None else None,
+        **{name: item[name] for name in names if name in item},
     )
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import UserError
-from audit.schema.store import detail_objects
+from audit.jobtypes import catalogue
 from audit.timeutil import format_utc, parse_utc
 
-ID_FIELD = {"workflow": "TaskId"}  # every other detail object names its id JobId
 TIME_FIELDS = ("CreateTime", "CompleteTime", "FinishTime", "ModifiedTime")
 
 
@@ -29,18 +28,18 @@ def job_identity(entry: Any) -> tuple[str, str]:
     """(JobType, id) of a body, or ValueError saying what is wrong with it."""
     if not isinstance(entry, dict):
         raise ValueError(f"expected a GetJobDetail body (a mapping), got {type(entry).__name__}")
-    job_type = entry.get("JobType")
-    objects = detail_objects()
-    if job_type not in objects:
-        raise ValueError(f"JobType must be one of {', '.join(objects)}, got {job_type!r}")
-    detail = entry.get(objects[job_type])
-    if not isinstance(detail, dict):
-        raise ValueError(f"no {objects[job_type]} object for JobType {job_type}")
-    id_field = ID_FIELD.get(job_type, "JobId")
-    job_id = detail.get(id_field)
+    types = catalogue()
+    name = entry.get("JobType")
+    if name not in types:
+        raise ValueError(f"JobType must be one of {', '.join(types)}, got {name!r}")
+    kind = types[name]
+    detail = kind.detail(entry)
+    if detail is None:
+        raise ValueError(f"no {kind.detail_object} object for JobType {name}")
+    job_id = detail.get(kind.id_field)
     if not isinstance(job_id, str) or not job_id:
-        raise ValueError(f"{objects[job_type]}.{id_field} is missing or not a string")
-    return job_type, job_id
+        raise ValueError(f"{kind.detail_object}.{kind.id_field} is missing or not a string")
+    return name, job_id
 
 
 def _shift(value: Any, delta: Any) -> Any:
@@ -51,8 +50,8 @@ def _shift(value: Any, delta: Any) -> Any:
 def rebase(entry: dict[str, Any], delta: Any) -> dict[str, Any]:
     """The body with every well-formed time moved by `delta` (malformed ones stay as planted)."""
     shifted = copy.deepcopy(entry)
-    for name in detail_objects().values():
-        detail = shifted.get(name)
+    for kind in catalogue().values():
+        detail = shifted.get(kind.detail_object)
         if isinstance(detail, dict):
             for field in TIME_FIELDS:
                 if field in detail:
@@ -85,12 +84,12 @@ def index(
             raise UserError(f"{source}: entry {number}: duplicate job {key[0]} {key[1]}")
         body = rebase(entry, delta) if delta is not None else {k: v for k, v in entry.items()}
         body.pop("RequestId", None)
-        detail = body[detail_objects()[key[0]]]
+        detail = body[catalogue()[key[0]].detail_object]
         jobs[key] = StoredJob(key[0], key[1], body, parse_utc(detail.get("CreateTime")))
     return jobs
 
 
-def load(path: str | Path, now: datetime | None = None) -> dict[tuple[str, str], StoredJob]:
+def load_data_file(path: str | Path, now: datetime | None = None) -> dict[tuple[str, str], StoredJob]:
     """Reads a YAML or JSON data file (`jobs:` list, optional `time_anchor:`)."""
     import yaml
 

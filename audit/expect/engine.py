@@ -5,69 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from functools import cache
-from typing import Any, Literal
+from typing import Any
 
+from audit.findings import Finding, Outcome
+from audit.jobtypes import JobType, job_type
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec
-from audit.schema.store import detail_objects, detail_schema
 from audit.schema.validate import Violation, validate_response
 from audit.timeutil import format_duration, parse_utc, seconds_between
-
-FindingKind = Literal["mismatch", "duration", "schema", "not_found", "error"]
-
-
-class Outcome(StrEnum):
-    """A job's outcome; `rank` orders them worst first."""
-
-    ERROR = "error"
-    NOT_FOUND = "not_found"
-    INVALID = "invalid"
-    DRIFT = "drift"
-    PENDING = "pending"
-    OK = "ok"
-
-    @property
-    def rank(self) -> int:
-        return list(Outcome).index(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One thing wrong with a job, in words a person can read."""
-
-    kind: FindingKind
-    field: str
-    expected: str
-    actual: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The judgement of one job: its outcome, findings and notes, and what was read from the body."""
+
     outcome: Outcome
     findings: tuple[Finding, ...] = ()
     notes: tuple[Violation, ...] = ()  # unknown fields outside --strict: reported, not failing
     status: str | None = None
     duration: float | None = None
     terminal: bool = False
-
-
-@cache
-def _end_field(job_type: str) -> str:
-    return detail_schema(job_type)["x-timeOrder"][0][1]
-
-
-@cache
-def terminal_statuses(job_type: str) -> frozenset[str]:
-    return frozenset(detail_schema(job_type)["x-terminalStatuses"])
-
-
-@cache
-def _status_fields(job_type: str) -> frozenset[str]:
-    # Facts only a finished job has: judged once the job is terminal.
-    return frozenset({"Status", _end_field(job_type)})
 
 
 def failed(message: str, *, not_found: bool = False) -> Verdict:
@@ -90,11 +47,11 @@ def judge(
     `checked` is the body's known schema verdict (a stored body validated before), which
     spares validating it again.
     """
-    detail_name = detail_objects()[spec.job_type]
-    detail = body.get(detail_name) if isinstance(body, Mapping) else None
-    if not isinstance(detail, Mapping):
+    kind = job_type(spec.job_type)
+    detail = kind.detail(body)
+    if detail is None:
         return failed(
-            f"GetJobDetail returned no {detail_name}: the job does not exist or is older than "
+            f"GetJobDetail returned no {kind.detail_object}: the job does not exist or is older than "
             "the six months the API can see",
             not_found=True,
         )
@@ -106,13 +63,11 @@ def judge(
     ]
     notes = tuple(v for v in violations if v.severity == "note")
     status = detail.get("Status")
-    terminal = isinstance(status, str) and status in terminal_statuses(spec.job_type)
-    duration = (
-        seconds_between(detail.get("CreateTime"), detail.get(_end_field(spec.job_type))) if terminal else None
-    )
+    terminal = kind.is_terminal(status)
+    duration = seconds_between(detail.get("CreateTime"), detail.get(kind.end_field)) if terminal else None
 
     for field, matcher in spec.expect:
-        if not terminal and field in _status_fields(spec.job_type):
+        if not terminal and _known_once_finished(kind, field):
             continue
         findings.extend(_mismatches(field, matcher, detail.get(field, matchers.MISSING)))
     findings.extend(_duration_findings(spec, detail, terminal, duration, now))
@@ -128,6 +83,11 @@ def judge(
     return Verdict(
         outcome, tuple(findings), notes, status if isinstance(status, str) else None, duration, terminal
     )
+
+
+def _known_once_finished(kind: JobType, field: str) -> bool:
+    # Facts only a finished job has: judged once the job is terminal.
+    return field in ("Status", kind.end_field)
 
 
 def _mismatches(field: str, matcher: matchers.Matcher, actual: Any) -> list[Finding]:

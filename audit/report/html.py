@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.jobtypes import NAMES
+from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
 from audit.report.tables import duration_summary, durations_frame, histogram
 from audit.results import RunRecord, ordered
-from audit.schema.store import JOB_TYPES
 from audit.timeutil import format_duration, format_utc
 
 SLOWEST = 20
@@ -19,7 +19,7 @@ SCHEMA_EXAMPLES = 3
 
 def embedded_json(value: Any) -> str:
     """JSON safe inside <script>: no `<`, `>` or `&` can close the element or start markup."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = compact_json(value)
     return (
         text.replace("&", "\\u0026")
         .replace("<", "\\u003c")
@@ -46,7 +46,7 @@ def _schema_groups(run: RunRecord) -> list[dict[str, Any]]:
 
 def _histograms(durations: Any) -> list[dict[str, Any]]:
     charts = []
-    for job_type in JOB_TYPES:
+    for job_type in NAMES:
         values = [float(v) for v in durations[durations.job_type == job_type].duration_s]
         bins = histogram(values)
         if bins:
@@ -89,16 +89,15 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         for r in ordered(run.results)
         for f in r.findings
     ]
-    slowest = sorted(
-        (r for r in run.results if r.duration is not None), key=lambda r: (-r.duration, r.job_id)
-    )[:SLOWEST]
+    timed = [(r.duration, r) for r in run.results if r.duration is not None]
+    slowest = [r for _, r in sorted(timed, key=lambda pair: (-pair[0], pair[1].job_id))[:SLOWEST]]
     return environment.get_template("report.html.j2").render(
         run=run,
         counts=run.counts,
         rows_json=embedded_json(rows),
         finding_count=len(rows),
         jobs_with_findings=sum(1 for r in run.results if r.findings),
-        job_types=JOB_TYPES,
+        job_types=NAMES,
         summary=summary.to_dict("records"),
         charts=_histograms(durations),
         slowest=slowest,

@@ -5,12 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from audit.expect.engine import Outcome
+from audit.findings import Outcome
+from audit.jobtypes import NAMES
 from audit.report.atomic import write_atomic
-from audit.results import JobResult, RunRecord, ordered
-from audit.schema.store import JOB_TYPES
-
-FAILURES = {Outcome.DRIFT, Outcome.INVALID, Outcome.NOT_FOUND}
+from audit.results import BAD_OUTCOMES, JobResult, RunRecord, ordered
 
 
 def _clean(text: str) -> str:
@@ -24,7 +22,7 @@ def _testcase(result: JobResult) -> ET.Element:
     )
     messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.findings)
     first = result.findings[0].message if result.findings else result.outcome.value
-    if result.outcome in FAILURES:
+    if result.outcome in BAD_OUTCOMES:
         failure = ET.SubElement(case, "failure", {"type": result.outcome.value, "message": _clean(first)})
         failure.text = _clean(messages)
     elif result.outcome is Outcome.ERROR:
@@ -40,7 +38,7 @@ class JunitReport:
 
     def write(self, run: RunRecord, out: Path) -> list[Path]:
         root = ET.Element("testsuites", {"name": "vod-audit", "tests": str(len(run.results))})
-        for job_type in JOB_TYPES:
+        for job_type in NAMES:
             results = [r for r in ordered(run.results) if r.job_type == job_type]
             if not results:
                 continue
@@ -50,7 +48,7 @@ class JunitReport:
                 {
                     "name": f"vod-audit.{job_type}",
                     "tests": str(len(results)),
-                    "failures": str(sum(r.outcome in FAILURES for r in results)),
+                    "failures": str(sum(r.outcome in BAD_OUTCOMES for r in results)),
                     "errors": str(sum(r.outcome is Outcome.ERROR for r in results)),
                     "skipped": str(sum(r.outcome is Outcome.PENDING for r in results)),
                     "time": "0",

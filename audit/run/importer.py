@@ -8,19 +8,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from audit import jobtypes
 from audit.errors import UserError
-from audit.schema.store import JOB_TYPES, detail_objects, detail_schema
 from audit.timeutil import duration_ceiling, seconds_between
 from audit.vod.fetch import Fetcher
 from audit.vod.records import Answer, JobRef
-
-# What a pinned job keeps, per type: identity of the work, not values that change per job.
-PINNED = {
-    "transcode": ("Status", "TemplateId", "Definition"),
-    "snapshot": ("Status", "Trigger"),
-    "ai": ("Status", "JobType"),
-    "workflow": ("Status",),
-}
 
 
 def read_ids(source: str) -> list[str]:
@@ -37,15 +29,14 @@ def read_ids(source: str) -> list[str]:
 
 def pin(job_type: str, body: dict[str, Any]) -> dict[str, Any] | None:
     """The expectation that holds for this body today, or None when it has no detail object."""
-    detail = body.get(detail_objects()[job_type])
-    if not isinstance(detail, dict):
+    kind = jobtypes.job_type(job_type)
+    detail = kind.detail(body)
+    if detail is None:
         return None
-    terminal = detail.get("Status") in detail_schema(job_type)["x-terminalStatuses"]
-    expect = {
-        name: detail[name] for name in PINNED[job_type] if name in detail and (terminal or name != "Status")
-    }
-    end = detail_schema(job_type)["x-timeOrder"][0][1]
-    seconds = seconds_between(detail.get("CreateTime"), detail.get(end))
+    terminal = kind.is_terminal(detail.get("Status"))
+    # Identity of the work, not values that change per job; Status only once it can no longer change.
+    expect = {name: detail[name] for name in kind.pinned if name in detail and (terminal or name != "Status")}
+    seconds = seconds_between(detail.get("CreateTime"), detail.get(kind.end_field))
     if terminal and seconds is not None:
         expect["max_duration"] = duration_ceiling(seconds)
     return expect
@@ -62,8 +53,8 @@ def import_jobs(
     """(manifest text, exit code): 0 when every job was pinned, 2 when some were not found or failed."""
     import yaml
 
-    if job_type not in JOB_TYPES:
-        raise UserError(f"--type {job_type}: not one of {', '.join(JOB_TYPES)}")
+    if job_type not in jobtypes.NAMES:
+        raise UserError(f"--type {job_type}: not one of {', '.join(jobtypes.NAMES)}")
     order = list(ids)
     pinned: dict[str, dict[str, Any]] = {}
     missing: list[str] = []

@@ -35,6 +35,10 @@ ANNOTATIONS = frozenset(
         "x-terminalStatuses",
         "x-successStatuses",
         "x-detailObjects",
+        "x-idField",
+        "x-endField",
+        "x-pinned",
+        "x-facets",
     }
 )
 

@@ -18,8 +18,6 @@ PUBLIC_SCHEMAS = {
     "manifest": "manifest.schema.json",
 }
 
-JOB_TYPES = ("transcode", "snapshot", "ai", "workflow")
-
 
 def schema_dir() -> Path:
     """The folder holding the schema files: inside the wheel, or the checkout's `schemas/`."""
@@ -40,16 +38,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
-def load(name: str) -> dict[str, Any]:
-    """The schema published under a public name such as `transcode`."""
-    return json.loads((schema_dir() / PUBLIC_SCHEMAS[name]).read_text(encoding="utf-8"))
-
-
-def detail_objects() -> dict[str, str]:
-    """Job type to the name of its detail object, e.g. `transcode` -> `TranscodeJobDetail`."""
-    return dict(all_schemas()["urn:vod-audit:envelope"]["x-detailObjects"])
-
-
-def detail_schema(job_type: str) -> dict[str, Any]:
-    """The schema of one job type's detail object."""
-    return all_schemas()[f"urn:vod-audit:{job_type}"]
+def schema_document(name: str) -> dict[str, Any]:
+    """The schema published under a public name such as `transcode`, as a fresh copy."""
+    document: dict[str, Any] = json.loads((schema_dir() / PUBLIC_SCHEMAS[name]).read_text(encoding="utf-8"))
+    return document

@@ -14,7 +14,7 @@ import pytest
 
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
-from audit.expect.engine import terminal_statuses
+from audit.jobtypes import job_type
 from tests.run.helpers import cli, popen, results, run_args, write_manifest
 
 SEED = 2026  # change to replay another set of moments
@@ -23,7 +23,7 @@ MOMENTS = [round(random.Random(SEED + i).uniform(0.1, 1.6), 3) for i in range(10
 BODIES = [
     b
     for b in generate(560, 77, datetime.now(UTC) - timedelta(days=1))
-    if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in terminal_statuses(b["JobType"])
+    if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in job_type(b["JobType"]).terminal
 ][:500]
 
 

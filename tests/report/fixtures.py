@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields
+from typing import Any
 
-from audit.expect.engine import Finding, Outcome
+from audit.findings import Finding, Outcome
 from audit.results import JobResult, RunRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -17,6 +19,27 @@ def body(detail_name: str, job_type: str, **detail: object) -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def plain_document(run: RunRecord) -> dict[str, Any]:
+    """results.json as README describes it, built field by field: the oracle for the spliced writer."""
+    head = {f.name: getattr(run, f.name) for f in fields(run) if f.name != "results"}
+    head |= {
+        "manifests": [{"path": p, "sha256": d} for p, d in run.manifests],
+        "options": dict(run.options),
+        "counts": run.counts,
+        "exit_code": run.exit_code,
+        "verdict": run.verdict,
+    }
+    results = []
+    for result in run.results:
+        entry = asdict(result)
+        entry |= {"outcome": result.outcome.value, "findings": [asdict(f) for f in result.findings]}
+        entry["notes"] = list(result.notes)
+        body = entry.pop("body_json")
+        entry["response"] = json.loads(body) if body else None
+        results.append(entry)
+    return {"format": 1, **head, "results": results}
 
 
 def fixed_run() -> RunRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from audit.expect.engine import Outcome
+from audit.findings import Outcome
 from audit.results import JobResult
 from audit.run.progress import Progress
 

@@ -1,0 +1,42 @@
+"""What a judgement says about a job: its outcome and its findings, shared by engine, results and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal, cast, get_args
+
+FindingKind = Literal["mismatch", "duration", "schema", "not_found", "error"]
+
+
+def finding_kind(value: Any) -> FindingKind:
+    """A kind read back from a file; ValueError for anything that is not one."""
+    if value not in get_args(FindingKind):
+        raise ValueError(f"{value!r} is not a finding kind")
+    return cast(FindingKind, value)
+
+
+class Outcome(StrEnum):
+    """A job's outcome; `rank` orders them worst first."""
+
+    ERROR = "error"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    DRIFT = "drift"
+    PENDING = "pending"
+    OK = "ok"
+
+    @property
+    def rank(self) -> int:
+        return list(Outcome).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing wrong with a job, in words a person can read."""
+
+    kind: FindingKind
+    field: str
+    expected: str
+    actual: str
+    message: str
