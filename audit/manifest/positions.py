@@ -38,7 +38,8 @@ class Problem:
         return f"{self.position}: {self.message}"
 
 
-class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+# The base is chosen at run time (libyaml's when installed), which a type checker cannot follow.
+class ManifestLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # dynamic base
     """Safe loading (libyaml when present) with YAML 1.2 booleans (no yes/no/on/off), timestamps as strings."""
 
 
@@ -64,14 +65,14 @@ def _resolve(self: ManifestLoader, kind: Any, value: Any, implicit: Any) -> str:
         key = (value, implicit[1])
         tag = _resolved.get(key)
         if tag is None:
-            tag = yaml.resolver.Resolver.resolve(self, kind, value, implicit)
+            tag = str(yaml.resolver.Resolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
             if len(_resolved) < 50_000:
                 _resolved[key] = tag
         return tag
-    return yaml.resolver.Resolver.resolve(self, kind, value, implicit)
+    return str(yaml.resolver.Resolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]  # as above
 
 
-ManifestLoader.resolve = _resolve  # type: ignore[method-assign]
+ManifestLoader.resolve = _resolve
 
 
 def pack(line: int, col: int) -> int:
@@ -113,7 +114,7 @@ def _position(file: str, mark: Any) -> Position:
 
 
 def _packed(mark: Any) -> int:
-    return (mark.line + 1) << 24 | (mark.column + 1)
+    return pack(mark.line + 1, mark.column + 1)
 
 
 _NO_KEY: Any = object()
@@ -125,7 +126,6 @@ class _Frame:
     value: Any  # the dict or list being filled
     size: int = 1
     key: Any = _NO_KEY
-    key_mark: Any = None
     skip: bool = False
     merges: list[Any] = field(default_factory=list)
     anchor: str | None = None
@@ -243,7 +243,7 @@ class _EventBuilder:
             else:
                 if not isinstance(value, str | int | float | bool) or value is None:
                     value = str(value)
-                top.key, top.key_mark = value, where
+                top.key = value
                 path = (*top.path, value)
                 top.skip = value in top.value
                 if top.skip:
@@ -265,7 +265,7 @@ class _EventBuilder:
             top.key, top.skip = _NO_KEY, False
 
 
-def load(text: str, file: str) -> Document:
+def parse_yaml(text: str, file: str) -> Document:
     """Parses `text`; syntax errors, duplicate keys and alias bombs become problems, not exceptions."""
     document = Document(file)
     loader = ManifestLoader(text)

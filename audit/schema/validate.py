@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any, Literal
 
 from audit.schema.fastpath import Check, NotCompilable, Path, compile_schema
+from audit.schema.messages import custom_message, unknown_properties
 from audit.schema.store import all_schemas
 from audit.timeutil import parse_utc
 
@@ -60,10 +61,7 @@ def _time_order(validator: Any, pairs: Any, instance: Any, schema: Any) -> Itera
 
 
 def _message(error: Any) -> str:
-    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    if custom and error.validator in ("pattern", "type"):
-        return f"{error.instance!r} {custom}"
-    return str(error.message)
+    return custom_message(error) or str(error.message)
 
 
 def _inline(node: Any, schemas: dict[str, Any]) -> Any:
@@ -113,12 +111,11 @@ def _fast_check() -> Check | None:
 
 def _violations(error: Any, strict: bool) -> Iterator[Violation]:
     base = to_pointer(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = error.schema.get("properties", {})
-        for name in sorted(set(error.instance) - set(known)):
-            yield _unknown_field(base + to_pointer((name,)), strict)
-        return
-    yield Violation(base, _message(error))
+    unknown = unknown_properties(error)
+    for name in unknown:
+        yield _unknown_field(base + to_pointer((name,)), strict)
+    if not unknown:
+        yield Violation(base, _message(error))
 
 
 def _unknown_field(pointer: str, strict: bool) -> Violation:

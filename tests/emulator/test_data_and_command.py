@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from audit.emulator.data import load
+from audit.emulator.data import load_data_file
 from audit.emulator.generate import generate
 from audit.schema.validate import validate_response
 from audit.timeutil import parse_utc
@@ -80,13 +80,13 @@ def test_time_anchor_rebases_well_formed_times_only(tmp_path):
         ' CompleteTime: "2025-12-31T23:00:09Z\\n"}}\n'
     )
     now = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
-    jobs = load(path, now=now)
+    jobs = load_data_file(path, now=now)
     assert jobs[("transcode", "a")].body["TranscodeJobDetail"]["CreateTime"] == "2026-06-01T11:00:00Z"
     assert jobs[("ai", "b")].body["AIJobDetail"]["CompleteTime"] == "2025-12-31T23:00:09Z\n"
 
 
 def test_demo_dataset_loads_with_its_planted_anomaly():
-    jobs = load(ROOT / "examples" / "demo-data.yaml")
+    jobs = load_data_file(ROOT / "examples" / "demo-data.yaml")
     assert 30 <= len(jobs) <= 45
     assert {t for t, _ in jobs} == {"transcode", "snapshot", "ai", "workflow"}
     invalid = [
@@ -165,4 +165,4 @@ def test_emulator_flags_are_checked():
 def test_data_json_file(tmp_path):
     path = tmp_path / "data.json"
     path.write_text(json.dumps({"jobs": [{"JobType": "ai", "AIJobDetail": {"JobId": "j"}}]}))
-    assert list(load(path)) == [("ai", "j")]
+    assert list(load_data_file(path)) == [("ai", "j")]

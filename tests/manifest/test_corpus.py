@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.manifest.load import ManifestInvalid, load
+from audit.manifest.load import ManifestInvalid, load_manifests
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(CORPUS.glob("[0-9]*.yaml"))
@@ -25,7 +25,7 @@ def test_each_malformed_manifest(case, monkeypatch):
     monkeypatch.chdir(CORPUS)
     expected = case.with_suffix(".expected").read_text().splitlines()
     with pytest.raises(ManifestInvalid) as caught:
-        load([case.name], env={})
+        load_manifests([case.name], env={})
     assert [str(problem) for problem in caught.value.problems] == expected
 
 

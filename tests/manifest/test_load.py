@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from audit.manifest import matchers
-from audit.manifest.load import ManifestInvalid, load
+from audit.manifest.load import ManifestInvalid, load_manifests
 
 
 def write(folder, name, text):
@@ -42,7 +42,7 @@ def test_defaults_merge_key_by_key_and_vars_interpolate(tmp_path):
               max_duration: 90s
     """,
     )
-    manifest = load([root], env={"SUFFIX": "42"})
+    manifest = load_manifests([root], env={"SUFFIX": "42"})
     a, b = manifest.jobs
     assert dict(a.expect) == {
         "Status": matchers.Equals("TranscodeSuccess"),
@@ -90,7 +90,7 @@ def test_include_and_csv_are_relative_to_their_file(tmp_path):
           - {id: r1, type: workflow}
     """,
     )
-    manifest = load([root], env={})
+    manifest = load_manifests([root], env={})
     assert [job.key for job in manifest.jobs] == [
         ("workflow", "r1"),
         ("ai", "m1"),
@@ -118,7 +118,7 @@ def test_several_roots_merge_and_provider_comes_through(tmp_path):
         tmp_path, "a.yaml", "version: 1\nprovider: {region: cn-beijing, qps: 10}\njobs: [{id: a, type: ai}]\n"
     )
     two = write(tmp_path, "b.yaml", "version: 1\nprovider: {qps: 10}\njobs: [{id: b, type: ai}]\n")
-    manifest = load([one, two], env={})
+    manifest = load_manifests([one, two], env={})
     assert manifest.provider == {"region": "cn-beijing", "qps": 10}
     assert len(manifest.jobs) == 2
     assert len(manifest.digest) == 64
@@ -128,12 +128,12 @@ def test_conflicting_provider_settings_are_an_error(tmp_path):
     one = write(tmp_path, "a.yaml", "version: 1\nprovider: {qps: 10}\n")
     two = write(tmp_path, "b.yaml", "version: 1\nprovider: {qps: 12}\n")
     with pytest.raises(ManifestInvalid, match="provider setting 'qps' is already set differently"):
-        load([one, two], env={})
+        load_manifests([one, two], env={})
 
 
 def test_same_job_type_differs_by_type(tmp_path):
     root = write(tmp_path, "m.yaml", "version: 1\njobs: [{id: a, type: ai}, {id: a, type: snapshot}]\n")
-    assert len(load([root], env={}).jobs) == 2
+    assert len(load_manifests([root], env={}).jobs) == 2
 
 
 def test_yaml_1_2_booleans_and_times_stay_strings(tmp_path):
@@ -150,7 +150,7 @@ def test_yaml_1_2_booleans_and_times_stay_strings(tmp_path):
               CreateTime: 2024-10-14T07:39:25Z
     """,
     )
-    expect = dict(load([root], env={}).jobs[0].expect)
+    expect = dict(load_manifests([root], env={}).jobs[0].expect)
     assert expect["TemplateConfig"] == matchers.Subset((("AuditAutoBlock", matchers.Equals("no")),))
     assert expect["CreateTime"] == matchers.Equals("2024-10-14T07:39:25Z")
 
@@ -159,7 +159,7 @@ def test_escaped_reference_is_literal(tmp_path):
     root = write(
         tmp_path, "m.yaml", "version: 1\njobs: [{id: a, type: ai, expect: {MediaId: '$${var.x}'}}]\n"
     )
-    assert dict(load([root], env={}).jobs[0].expect)["MediaId"] == matchers.Equals("${var.x}")
+    assert dict(load_manifests([root], env={}).jobs[0].expect)["MediaId"] == matchers.Equals("${var.x}")
 
 
 def test_diamond_include_is_read_once(tmp_path):
@@ -167,4 +167,4 @@ def test_diamond_include_is_read_once(tmp_path):
     write(tmp_path, "left.yaml", "include: [shared.yaml]\n")
     write(tmp_path, "right.yaml", "include: [shared.yaml]\n")
     root = write(tmp_path, "m.yaml", "version: 1\ninclude: [left.yaml, right.yaml]\n")
-    assert [job.job_id for job in load([root], env={}).jobs] == ["s"]
+    assert [job.job_id for job in load_manifests([root], env={}).jobs] == ["s"]

@@ -8,9 +8,9 @@ import sys
 
 PROBE = """
 import json, resource, sys, time
-from audit.manifest.load import load
+from audit.manifest.load import load_manifests
 started = time.process_time()
-manifest = load([sys.argv[1]], env={})
+manifest = load_manifests([sys.argv[1]], env={})
 print(json.dumps({"jobs": len(manifest.jobs), "cpu": time.process_time() - started,
                   "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """

@@ -1,0 +1,205 @@
+"""Phase two of loading: interpolates variables, merges defaults, checks expectations, builds JobSpecs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from audit.jobtypes import NAMES, catalogue
+from audit.manifest import matchers
+from audit.manifest.model import JobSpec
+from audit.manifest.positions import Document, Path_, Position, Problem
+from audit.manifest.reader import Reader, Setting
+from audit.suggest import suggest
+from audit.timeutil import parse_duration
+
+DURATION_KEYS = ("max_duration", "min_duration")
+_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _structured(spec: Mapping[str, Any]) -> bool:
+    return "x-jsonString" in spec or spec.get("type") == "object"
+
+
+class Builder:
+    """Turns what the Reader collected into JobSpecs; problems are collected, never raised."""
+
+    def __init__(self, reader: Reader, env: Mapping[str, str]) -> None:
+        self.reader = reader
+        self.env = env
+        self.problems: list[Problem] = []
+        self.vars = {
+            name: self.interpolate(s.value, s.document, s.path, allow_vars=False)
+            for name, s in reader.vars.items()
+        }
+
+    def interpolate(self, value: Any, document: Document, path: Path_, *, allow_vars: bool = True) -> Any:
+        """The value with `${var.X}`/`${env.X}` resolved; a whole-value reference keeps its type."""
+        if isinstance(value, str):
+            if "${" not in value:
+                return value  # most values, and 100,000 job ids, hold no reference
+            whole = _REFERENCE.fullmatch(value)
+            if whole and not value.startswith("$${"):
+                return self._resolve(whole.group(1), document, path, allow_vars, value)
+            return _REFERENCE.sub(
+                lambda m: str(self._resolve(m.group(1), document, path, allow_vars, value)),
+                value.replace("$${", "\0"),
+            ).replace("\0", "${")
+        if isinstance(value, list):
+            return [
+                self.interpolate(item, document, (*path, i), allow_vars=allow_vars)
+                for i, item in enumerate(value)
+            ]
+        if isinstance(value, dict):
+            return {
+                k: self.interpolate(v, document, (*path, k), allow_vars=allow_vars) for k, v in value.items()
+            }
+        return value
+
+    def _resolve(self, reference: str, document: Document, path: Path_, allow_vars: bool, text: str) -> Any:
+        namespace, _, name = reference.partition(".")
+        if namespace == "var" and allow_vars:
+            if name in self.vars:
+                return self.vars[name]
+            defined = ", ".join(sorted(self.vars)) or "none"
+            message = f"undefined variable ${{var.{name}}} (defined: {defined}){suggest(name, self.vars)}"
+        elif namespace == "env" and name:
+            if name in self.env:
+                return self.env[name]
+            message = f"environment variable {name} is not set (referenced as ${{env.{name}}})"
+        elif namespace == "var":
+            message = f"variables cannot refer to other variables: {text!r}"
+        else:
+            message = f"unknown reference ${{{reference}}}; use ${{var.NAME}} or ${{env.NAME}}"
+        self.problems.append(Problem(document.at(path), message))
+        return text
+
+    def provider(self) -> dict[str, Any]:
+        """The provider block's settings, interpolated."""
+        return {
+            name: self.interpolate(s.value, s.document, s.path) for name, s in self.reader.provider.items()
+        }
+
+    def build(self) -> list[JobSpec]:
+        """Every job with its defaults merged; a job listed twice is a problem at its second place."""
+        specs: list[JobSpec] = []
+        seen: dict[tuple[str, str], Position] = {}
+        parsed_defaults = {t: self._expectations(t, self.reader.defaults[t]) for t in NAMES}
+        for raw_job in self.reader.jobs:
+            raw, document, path = raw_job.raw, raw_job.document, raw_job.path
+            job_type = raw.get("type")
+            job_id = self.interpolate(raw.get("id"), document, (*path, "id"))
+            if job_type not in NAMES or not isinstance(job_id, str) or not job_id:
+                continue  # the schema check has reported it
+            position = document.at(path)
+            key = (job_type, job_id)
+            if key in seen:
+                message = f"job {job_type} {job_id} is listed twice (first at {seen[key]})"
+                self.problems.append(Problem(document.at((*path, "id")), message))
+                continue
+            seen[key] = position
+            own = raw.get("expect")
+            expect = dict(parsed_defaults[job_type])
+            if isinstance(own, dict):
+                entries = {
+                    name: Setting(value, document, (*path, "expect", name)) for name, value in own.items()
+                }
+                expect.update(self._expectations(job_type, entries))
+            specs.append(self._spec(job_type, job_id, expect, position, raw, document, path))
+        return specs
+
+    def _spec(
+        self,
+        job_type: str,
+        job_id: str,
+        expect: dict[str, Any],
+        position: Position,
+        raw: Mapping[str, Any],
+        document: Document,
+        path: Path_,
+    ) -> JobSpec:
+        bounds = {name: expect.pop(name) for name in DURATION_KEYS if name in expect}
+        lower, upper = bounds.get("min_duration"), bounds.get("max_duration")
+        if isinstance(lower, float) and isinstance(upper, float) and lower > upper:
+            self.problems.append(
+                Problem(document.at((*path, "expect")), "min_duration is longer than max_duration")
+            )
+        description = raw.get("description")
+        return JobSpec(
+            job_type,
+            job_id,
+            tuple(expect.items()),
+            position,
+            upper if isinstance(upper, float) else None,
+            lower if isinstance(lower, float) else None,
+            description if isinstance(description, str) else None,
+        )
+
+    def _expectations(self, job_type: str, entries: Mapping[str, Setting]) -> dict[str, Any]:
+        """Matchers (and duration bounds in seconds) by field; unknown fields and bad values reported."""
+        specs = catalogue()[job_type].fields
+        built: dict[str, Any] = {}
+        for name, setting in entries.items():
+            document, path = setting.document, setting.path
+            value = self.interpolate(setting.value, document, path)
+            if name in DURATION_KEYS:
+                seconds = parse_duration(value)
+                if seconds is not None:
+                    built[name] = seconds
+                elif not isinstance(setting.value, str) or "${" in setting.value:
+                    self.problems.append(
+                        Problem(document.at(path), f"{value!r} is not a duration such as 90s, 10m, 2h or 1d")
+                    )
+                continue
+            if name not in specs:
+                hint = suggest(str(name), [*specs, *DURATION_KEYS])
+                self.problems.append(
+                    Problem(document.at(path, key=True), f"unknown field {name!r} for {job_type} jobs{hint}")
+                )
+                continue
+            try:
+                matcher = matchers.parse(value, structured=_structured(specs[name]))
+            except ValueError as exc:
+                self.problems.append(Problem(document.at(path), f"{name}: {exc}"))
+                continue
+            for problem in _value_problems(job_type, name, specs[name], matcher):
+                self.problems.append(Problem(document.at(path), problem))
+            built[name] = matcher
+        return built
+
+
+def _literals(matcher: matchers.Matcher) -> list[Any]:
+    if isinstance(matcher, matchers.Equals):
+        return [matcher.value]
+    if isinstance(matcher, matchers.OneOf):
+        return list(matcher.values)
+    if isinstance(matcher, matchers.Not):
+        return _literals(matcher.inner)
+    return []
+
+
+def _value_problems(
+    job_type: str, name: str, spec: Mapping[str, Any], matcher: matchers.Matcher
+) -> list[str]:
+    """Literal values of a matcher that the field's schema rules out (enum, integer, string)."""
+    if isinstance(matcher, matchers.Subset) and "properties" in spec:
+        # A nested object (Workflow): check each named key against its own schema.
+        return [
+            problem
+            for key, inner in matcher.fields
+            if key in spec["properties"]
+            for problem in _value_problems(job_type, f"{name}.{key}", spec["properties"][key], inner)
+        ]
+    problems = []
+    for value in _literals(matcher):
+        allowed = spec.get("enum")
+        if allowed and value not in allowed:
+            problems.append(
+                f"{value!r} is not a {name} of {job_type} jobs (one of {', '.join(allowed)}){suggest(str(value), allowed)}"
+            )
+        elif spec.get("type") == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+            problems.append(f"{name} is an integer in the API, got {value!r}")
+        elif (spec.get("type") == "string" or "$ref" in spec) and not isinstance(value, str) and not allowed:
+            problems.append(f"{name} is a string in the API, got {value!r} (quote it)")
+    return problems

@@ -1,0 +1,151 @@
+"""Phase one of loading: reads every file of an include tree, collecting settings and raw jobs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.jobtypes import NAMES
+from audit.manifest.csvlist import read_csv
+from audit.manifest.model import SourceFile
+from audit.manifest.positions import Document, Path_, Position, Problem, parse_yaml
+from audit.manifest.schema_check import schema_problems
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A value as written, with where: variables, defaults and provider settings before interpolation."""
+
+    value: Any
+    document: Document
+    path: Path_
+
+
+@dataclass(frozen=True, slots=True)
+class RawJob:
+    """A job entry as written (already checked against the manifest schema), with where."""
+
+    raw: Mapping[str, Any]
+    document: Document
+    path: Path_
+
+
+class Reader:
+    """Reads manifests, their includes and CSV lists; problems are collected, never raised."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.sources: dict[str, SourceFile] = {}
+        self.vars: dict[str, Setting] = {}
+        self.defaults: dict[str, dict[str, Setting]] = {t: {} for t in NAMES}
+        self.provider: dict[str, Setting] = {}
+        self.jobs: list[RawJob] = []
+
+    def read_text(self, path: Path, where: Position) -> str | None:
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            self.problems.append(Problem(where, f"{path}: is a directory, not a file"))
+            return None
+        except OSError as exc:
+            self.problems.append(Problem(where, f"cannot read {path}: {exc.strerror or exc}"))
+            return None
+        self.sources.setdefault(str(path), SourceFile(str(path), hashlib.sha256(data).hexdigest()))
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(where, f"{path} is not UTF-8 text (byte {exc.start})"))
+            return None
+
+    def manifest(self, path: Path, stack: tuple[Path, ...] = (), where: Position | None = None) -> None:
+        """Reads one manifest file and, recursively, what it includes; `stack` detects cycles."""
+        resolved = path.resolve()
+        if resolved in stack:
+            chain = " -> ".join(p.name for p in (*stack[stack.index(resolved) :], resolved))
+            self.problems.append(Problem(where or Position(str(path), 1, 1), f"include cycle: {chain}"))
+            return
+        if str(path) in self.sources or any(Path(s).resolve() == resolved for s in self.sources):
+            return  # included twice without a cycle: read once
+        text = self.read_text(path, where or Position(str(path), 1, 1))
+        if text is None:
+            return
+        document = parse_yaml(text, str(path))
+        self.problems.extend(document.problems)
+        value = document.value
+        if value is None and not document.problems:
+            self.problems.append(Problem(Position(str(path), 1, 1), "empty manifest"))
+            return
+        if not isinstance(value, dict):
+            if value is not None:
+                self.problems.append(Problem(document.at(()), "a manifest is a mapping (version, jobs, ...)"))
+            return
+        self.problems.extend(schema_problems(document))
+        if not stack and "version" not in value:
+            self.problems.append(
+                Problem(document.at(()), "missing required key 'version' (write version: 1)")
+            )
+        self._collect(document, value, is_root=not stack)
+        base = path.parent
+        for index, name in enumerate(_list(value.get("include"))):
+            if isinstance(name, str) and name:
+                self.manifest(base / name, (*stack, resolved), document.at(("include", index)))
+        for index, entry in enumerate(_list(value.get("jobs_from"))):
+            if isinstance(entry, dict) and isinstance(entry.get("csv"), str) and entry["csv"]:
+                self.csv(base / entry["csv"], document.at(("jobs_from", index, "csv")))
+
+    def _collect(self, document: Document, value: Mapping[str, Any], *, is_root: bool) -> None:
+        provider = value.get("provider")
+        if isinstance(provider, dict):
+            if not is_root:
+                self.problems.append(
+                    Problem(
+                        document.at(("provider",), key=True),
+                        "provider: is only allowed in a top-level manifest, not in an included one",
+                    )
+                )
+            for name, setting in provider.items():
+                self._merge(
+                    self.provider, name, Setting(setting, document, ("provider", name)), "provider setting"
+                )
+        variables = value.get("vars")
+        if isinstance(variables, dict):
+            for name, setting in variables.items():
+                self._merge(self.vars, str(name), Setting(setting, document, ("vars", name)), "variable")
+        defaults = value.get("defaults")
+        if isinstance(defaults, dict):
+            for job_type, expect in defaults.items():
+                if job_type in self.defaults and isinstance(expect, dict):
+                    for name, setting in expect.items():
+                        where = Setting(setting, document, ("defaults", job_type, name))
+                        self._merge(self.defaults[job_type], name, where, f"default for {job_type}")
+        for index, job in enumerate(_list(value.get("jobs"))):
+            if isinstance(job, dict):
+                self.jobs.append(RawJob(job, document, ("jobs", index)))
+
+    def _merge(self, table: dict[str, Setting], name: str, setting: Setting, what: str) -> None:
+        """The same name may be set in several files, but only to one value."""
+        first = table.get(name)
+        if first is not None and first.value != setting.value:
+            where = setting.document.at(setting.path, key=True)
+            earlier = first.document.at(first.path)
+            self.problems.append(Problem(where, f"{what} {name!r} is already set differently at {earlier}"))
+            return
+        table.setdefault(name, setting)
+
+    def csv(self, path: Path, where: Position) -> None:
+        text = self.read_text(path, where)
+        if text is None:
+            return
+        document, problems = read_csv(text, str(path))
+        self.problems.extend(problems)
+        self.problems.extend(schema_problems(document))
+        for index, job in enumerate(document.value["jobs"]):
+            self.jobs.append(RawJob(job, document, ("jobs", index)))
+
+
+def _list(value: Any) -> list[Any]:
+    """A list the schema expects; anything else (already reported by the schema check) reads as empty."""
+    return value if isinstance(value, list) else []
