@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import index
-from audit.emulator.server import Emulator, EmulatorConfig
+from audit.emulator.server import Emulator
 from audit.timeutil import format_utc
 from tests.bodies import OBJECTS, body
 
-StartEmulator = Callable[..., AbstractContextManager[Emulator]]
+StartEmulator = Callable[..., Emulator]
 
 
 # Fixed once per process, so bodies built at collection and at run time are equal.
@@ -34,7 +36,7 @@ def sample_jobs() -> list[dict]:
 
 @pytest.fixture
 def start_emulator() -> Iterator[StartEmulator]:
-    """Factory: `with start_emulator(jobs=[...], qps=0, ...) as emulator:`; all stopped at teardown."""
+    """Factory: `emulator = start_emulator(jobs=[...], qps=0, ...)`; all stopped at teardown."""
     started: list[Emulator] = []
 
     def start(jobs: list[dict] | None = None, **config: object) -> Emulator:
@@ -45,3 +47,32 @@ def start_emulator() -> Iterator[StartEmulator]:
     yield start
     for emulator in started:
         emulator.stop()
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What a command printed and returned, named as subprocess.CompletedProcess names it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def vod_audit(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Runs `vod-audit ARGS` in this process through the real entry point (usage errors, guard, exit
+    codes included): for commands that need no signals of their own and no separate process."""
+    from click.testing import CliRunner
+
+    from audit.cli import main
+
+    def invoke(*args: str, stdin: str | None = None) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["vod-audit", *args])
+        with CliRunner().isolation(input=stdin) as (stdout, stderr, _):
+            try:
+                main()
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else 1
+            return CliResult(code, stdout.getvalue().decode(), stderr.getvalue().decode())
+
+    return invoke

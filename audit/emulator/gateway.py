@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from audit.timeutil import parse_utc
+from audit.vod.protocol import ACTION, VERSION
 from audit.vod.signing import (
     V3_ALGORITHM,
     sha256_hex,
@@ -18,7 +19,6 @@ from audit.vod.signing import (
     v3_string_to_sign,
 )
 
-ACTION, VERSION = "GetJobDetail", "2017-03-21"
 TIME_WINDOW = 15 * 60  # seconds either side of the gateway's clock
 SIGNATURE_MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 

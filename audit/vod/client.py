@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -14,11 +13,10 @@ from audit.jsonfile import parse_json
 from audit.timeutil import format_utc
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import Endpoint
+from audit.vod.protocol import ACTION, VERSION
 from audit.vod.records import Answer, ApiError, CallResult, JobRef
 from audit.vod.signing import canonical_query, percent_encode, sign_v1, sign_v3
 
-ACTION = "GetJobDetail"
-VERSION = "2017-03-21"
 USER_AGENT = "vod-audit"
 
 if TYPE_CHECKING:
@@ -179,8 +177,3 @@ def _interpret(status: int, content: bytes) -> CallResult:
     if status != 200:
         return ApiError("body", "UnexpectedStatus", f"HTTP {status} with a non-error body", status)
     return Answer(document, status)
-
-
-def dumps_body(body: dict[str, Any]) -> str:
-    """Canonical compact JSON of a body, as stored and reported."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=False)

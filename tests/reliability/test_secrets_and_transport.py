@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.emulator.server import Emulator, EmulatorConfig
+from audit.emulator.config import EmulatorConfig
+from audit.emulator.server import Emulator
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, write_manifest
 

@@ -1,0 +1,230 @@
+"""The emulated API's behaviour, apart from HTTP: who may call, how often, and what each call gets."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from audit.emulator.config import EmulatorConfig
+from audit.emulator.data import StoredJob
+from audit.emulator.gateway import Gateway, Refusal, Request
+from audit.jobtypes import NAMES
+
+Transport = Literal["normal", "reset", "truncate"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server sends: a status and JSON document after `delay` seconds, or a broken transport."""
+
+    status: int
+    document: dict[str, Any]
+    delay: float = 0.0
+    transport: Transport = "normal"
+
+
+class Quota:
+    """Requests accepted per AccessKey in any one-second window, as the gateway's flow control."""
+
+    def __init__(self, qps: float) -> None:
+        self._limit = int(qps) if qps >= 1 else (1 if qps > 0 else 0)
+        self._windows: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, access_key_id: str, now: float) -> bool:
+        if not self._limit:
+            return True
+        with self._lock:
+            window = self._windows.setdefault(access_key_id, deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self._limit:
+                return False
+            window.append(now)
+            return True
+
+
+class Counters:
+    """Request counts by AccessKey and outcome, and how often each job was answered."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_outcome: Counter[tuple[str, str]] = Counter()
+        self.by_job: Counter[tuple[str, str]] = Counter()
+        self.first_at: float | None = None  # wall clock of the first and last authenticated request
+        self.last_at: float | None = None
+
+    def count(self, access_key_id: str, outcome: str, job: tuple[str, str] | None = None) -> None:
+        now = time.time()
+        with self._lock:
+            self.by_outcome[(access_key_id, outcome)] += 1
+            if job is not None:
+                self.by_job[job] += 1
+            if access_key_id not in ("background", "unauthenticated"):
+                self.first_at = now if self.first_at is None else self.first_at
+                self.last_at = now
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            outcomes: Counter[str] = Counter()
+            keys: dict[str, dict[str, int]] = {}
+            for (key, outcome), n in self.by_outcome.items():
+                outcomes[outcome] += n
+                keys.setdefault(key, {})[outcome] = n
+            return {
+                "total": sum(n for (key, _), n in self.by_outcome.items() if key != "background"),
+                "by_outcome": dict(outcomes),
+                "by_access_key": keys,
+                "jobs_answered": {f"{t}/{i}": n for (t, i), n in self.by_job.items()},
+                "first_at": self.first_at,
+                "last_at": self.last_at,
+            }
+
+
+def error_document(code: str, message: str, request_id: str, host: str) -> dict[str, Any]:
+    """An error body as the gateway words it."""
+    return {
+        "RequestId": request_id,
+        "HostId": host,
+        "Code": code,
+        "Message": message,
+        "Recommend": f"https://api.aliyun.com/troubleshoot?q={code}&product=vod&requestId={request_id}",
+    }
+
+
+# The gateway's wording of the server-side faults (error codes and statuses from the API notes).
+_SERVER_FAULTS = {
+    "internal": (500, "InternalError", "The request processing has failed due to some unknown error."),
+    "unavailable": (
+        503,
+        "ServiceUnAvailable",
+        "The request has failed due to a temporary failure of the server.",
+    ),
+}
+
+
+class VodApi:
+    """GetJobDetail's behaviour over a set of jobs: authentication, quota, faults, answers, counters."""
+
+    def __init__(self, jobs: Mapping[tuple[str, str], StoredJob], config: EmulatorConfig) -> None:
+        self.config = config
+        self.jobs = dict(jobs)
+        self.counters = Counters()
+        self.gateway = Gateway({config.access_key_id: (config.access_key_secret, config.security_token)})
+        self.quota = Quota(config.qps)
+        self._rng = random.Random(config.seed)
+        self._rng_lock = threading.Lock()
+
+    def random(self) -> float:
+        with self._rng_lock:
+            return self._rng.random()
+
+    def choice(self, options: tuple[str, ...]) -> str:
+        with self._rng_lock:
+            return self._rng.choice(options)
+
+    def request_id(self) -> str:
+        with self._rng_lock:
+            raw = uuid.UUID(int=self._rng.getrandbits(128)).hex.upper()
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+    def latency(self) -> float:
+        base = self.config.latency_ms
+        if base <= 0:
+            return 0.0
+        jitter = base / 3 if self.config.latency_jitter_ms is None else self.config.latency_jitter_ms
+        with self._rng_lock:
+            return max(0.0, base + self._rng.uniform(-jitter, jitter)) / 1000
+
+    def admit(self, access_key_id: str) -> bool:
+        return self.quota.admit(access_key_id, time.monotonic())
+
+    def lookup(self, job_type: str, job_id: str) -> StoredJob | None:
+        job = self.jobs.get((job_type, job_id))
+        if job is None:
+            return None
+        if job.create_time and datetime.now(UTC) - job.create_time > timedelta(days=self.config.max_age_days):
+            return None  # the API only sees the last six months
+        return job
+
+    def handle(self, request: Request) -> Reply:
+        """The reply to one API request: refused, throttled, failed, or answered."""
+        request_id = self.request_id()
+        delay = self.latency()
+        host = request.headers.get("host", "vod.cn-shanghai.aliyuncs.com")
+        try:
+            caller = self.gateway.authenticate(request)
+        except Refusal as refusal:
+            self.counters.count("unauthenticated", refusal.code)
+            return Reply(
+                refusal.status, error_document(refusal.code, refusal.message, request_id, host), delay
+            )
+        key = caller.access_key_id
+        if not self.admit(key):
+            self.counters.count(key, "Throttling.User")
+            message = "Request was denied due to user flow control."
+            return Reply(400, error_document("Throttling.User", message, request_id, host), delay)
+        if caller.params.get("JobId") in self.config.failing_jobs:
+            return self._fault("internal", caller.params, request_id, host, delay)
+        if self.config.fault_rate > 0 and self.random() < self.config.fault_rate:
+            return self._fault(self.choice(self.config.faults), caller.params, request_id, host, delay)
+        status, document, outcome, job = self.response(caller.params, request_id, host)
+        self.counters.count(key, outcome, job)
+        return Reply(status, document, delay)
+
+    def _fault(self, kind: str, params: Mapping[str, str], request_id: str, host: str, delay: float) -> Reply:
+        self.counters.count(self.config.access_key_id, f"fault_{kind}")
+        if kind in _SERVER_FAULTS:
+            status, code, message = _SERVER_FAULTS[kind]
+            return Reply(status, error_document(code, message, request_id, host), delay)
+        if kind == "reset":
+            return Reply(0, {}, transport="reset")
+        if kind == "truncated":
+            document = {
+                "RequestId": request_id,
+                "JobType": params.get("JobType", "transcode"),
+                "Padding": "x" * 64,
+            }
+            return Reply(200, document, delay, transport="truncate")
+        # slow: answer correctly, but only after the client has given up (counted as the fault)
+        status, document, _, _ = self.response(params, request_id, host)
+        return Reply(status, document, self.config.slow_seconds)
+
+    def response(
+        self, params: Mapping[str, str], request_id: str, host: str
+    ) -> tuple[int, dict[str, Any], str, tuple[str, str] | None]:
+        """(status, body, outcome for the counters, job answered) of an authenticated request."""
+        job_id, job_type = params.get("JobId"), params.get("JobType")
+        for name, value in (("JobId", job_id), ("JobType", job_type)):
+            if not value:
+                message = f"The input parameter {name} that is mandatory for processing this request is not supplied."
+                return (
+                    400,
+                    error_document("MissingParameter", message, request_id, host),
+                    "MissingParameter",
+                    None,
+                )
+        assert job_id is not None and job_type is not None
+        if job_type not in NAMES:
+            message = f"The specified parameter JobType is not valid. ({job_type})"
+            return (
+                400,
+                error_document("InvalidParameter", message, request_id, host),
+                "InvalidParameter",
+                None,
+            )
+        job = self.lookup(job_type, job_id)
+        if job is None:
+            if self.config.unknown_job == "error":
+                message = "The specified parameter JobId is not valid."
+                document = error_document("InvalidParameter", message, request_id, host)
+                return 400, document, "not_found", (job_type, job_id)
+            return 200, {"RequestId": request_id, "JobType": job_type}, "not_found", (job_type, job_id)
+        return 200, {"RequestId": request_id, **job.body}, "ok", (job_type, job_id)

@@ -1,0 +1,33 @@
+"""The emulator's settings: one frozen record, from which `vod-audit emulator` takes its flag defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from audit.vod.protocol import DOCUMENTED_QPS
+
+FAULTS = ("internal", "unavailable", "reset", "truncated", "slow")
+UnknownJob = Literal["empty", "error"]
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything `vod-audit emulator` takes as flags."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    access_key_id: str = "emulator-ak"
+    access_key_secret: str = field(default="emulator-secret", repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    qps: float = DOCUMENTED_QPS  # per AccessKey, as the gateway limits the real account
+    background_qps: float = 0.0
+    latency_ms: float = 0.0
+    latency_jitter_ms: float | None = None  # default: a third of latency_ms
+    fault_rate: float = 0.0
+    faults: tuple[str, ...] = FAULTS
+    unknown_job: UnknownJob = "empty"
+    max_age_days: float = 183.0  # GetJobDetail only sees jobs of the last six months
+    slow_seconds: float = 30.0
+    seed: int | None = None
+    failing_jobs: frozenset[str] = frozenset()  # JobIds every call for which fails with InternalError
