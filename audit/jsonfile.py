@@ -18,6 +18,11 @@ def parse_json(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
+def compact_json(value: Any) -> str:
+    """The one compact form of JSON this tool writes for a document it stores or embeds."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def read_json(path: str | Path) -> Any:
     """The parsed document at `path`, or a UserError saying why it cannot be read."""
     try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from audit.errors import UserError
-from audit.results import RunRecord
+
+if TYPE_CHECKING:  # the registry is read by the command line's help: it stays free of the run's modules
+    from audit.results import RunRecord
 
 
 class ReportFormat(Protocol):
@@ -41,7 +43,8 @@ REPORT_FILES = (
 
 def plugin(name: str) -> ReportFormat:
     module, cls = PLUGINS[name]
-    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    format_class: type[ReportFormat] = getattr(importlib.import_module(module), cls)
+    return format_class()
 
 
 def prepare_folder(out: Path) -> None:

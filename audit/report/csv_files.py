@@ -26,7 +26,8 @@ def to_csv(frame: Any) -> str:
     safe = frame.apply(
         lambda column: column if is_numeric_dtype(column) or is_bool_dtype(column) else column.map(neutralise)
     )
-    return safe.to_csv(index=False, lineterminator="\n", float_format="%.3f")
+    text: str = safe.to_csv(index=False, lineterminator="\n", float_format="%.3f")
+    return text
 
 
 class CsvReport:

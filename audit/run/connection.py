@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from audit.vod.client import VodClient
+from audit.options import RunOptions
+from audit.vod import credentials as credential_chain
+from audit.vod import endpoints
+from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
@@ -13,20 +18,41 @@ from audit.vod.ratelimit import RateLimiter
 
 @dataclass(frozen=True)
 class Connection:
+    """The endpoint and credentials of a run, and the call settings its options resolved to."""
+
     endpoint: Endpoint
     credentials: Credentials
     emulator_url: str | None  # set when auditing the embedded emulator
-    signature: str
+    signature: SignatureVersion
     qps: float
     concurrency: int
     timeout: float
     retries: int
 
+    @classmethod
+    def of(
+        cls,
+        endpoint: Endpoint,
+        credentials: Credentials,
+        options: RunOptions,
+        emulator_url: str | None = None,
+    ) -> Connection:
+        return cls(
+            endpoint,
+            credentials,
+            emulator_url,
+            options.signature,
+            options.qps,
+            options.calls_in_flight,
+            options.timeout,
+            options.retries,
+        )
+
     def client(self) -> VodClient:
         return VodClient(
             self.endpoint,
             self.credentials,
-            signature=self.signature,  # type: ignore[arg-type]
+            signature=self.signature,
             timeout=self.timeout,
             pool_size=self.concurrency,
         )
@@ -35,3 +61,24 @@ class Connection:
         """Retries through one shared limiter; a job gives up after twice the time all its attempts may take."""
         deadline = max(60.0, self.timeout * (self.retries + 1) * 2)
         return Fetcher(client, RateLimiter(self.qps), retries=self.retries, deadline=deadline)
+
+
+@contextmanager
+def open_connection(options: RunOptions) -> Iterator[Connection]:
+    """Resolves endpoint and credentials; with `options.emulator`, serves it in-process meanwhile."""
+    if options.emulator:
+        from audit.emulator.config import EmulatorConfig
+        from audit.emulator.data import load_data_file
+        from audit.emulator.server import Emulator
+
+        config = EmulatorConfig(port=0)
+        emulator = Emulator(load_data_file(options.emulator), config).start()
+        try:
+            # The emulator's own key: real credentials are never sent to it.
+            own = Credentials.of(config.access_key_id, config.access_key_secret, source="emulator")
+            yield Connection.of(endpoints.resolve(endpoint=emulator.url), own, options, emulator.url)
+        finally:
+            emulator.stop()
+        return
+    endpoint = endpoints.resolve(options.region, options.endpoint, options.insecure_http)
+    yield Connection.of(endpoint, credential_chain.resolve(options.profile), options)

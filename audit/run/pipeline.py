@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,28 +13,28 @@ from typing import Any
 
 from audit import __version__
 from audit.errors import UserError
-from audit.expect.engine import Outcome, Verdict, failed, judge
+from audit.expect.engine import Verdict, failed, judge
+from audit.findings import Outcome
+from audit.jobtypes import job_type
+from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
+from audit.options import RunOptions
 from audit.results import JobResult, RunRecord, mask
 from audit.run.connection import Connection
-from audit.run.state import State
-from audit.schema.store import detail_objects
+from audit.run.state import State, StoredAnswer
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
-from audit.vod.client import VodClient, dumps_body
-from audit.vod.fetch import Fetched, Fetcher
+from audit.vod.fetch import CallStats, Fetched, Fetcher
 from audit.vod.records import Answer, JobRef
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run needs besides the manifest, resolved from flags, provider block and defaults."""
+    """Everything a run needs besides the manifest: the connection, the options, and where state lives."""
 
     connection: Connection
+    options: RunOptions
     state_path: Path
-    refresh: bool
-    strict: bool
-    targets: tuple[str, ...]
     state_key: str  # identifies the service in state: the endpoint, or the emulator's data file
 
 
@@ -50,21 +50,6 @@ def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
     return [job for job in jobs if job.job_id in wanted]
 
 
-def _facets(job_type: str, body: Any) -> dict[str, str | None]:
-    detail = body.get(detail_objects()[job_type]) if isinstance(body, dict) else None
-    detail = detail if isinstance(detail, dict) else {}
-
-    def text(name: str) -> str | None:
-        value = detail.get(name)
-        return value if isinstance(value, str) else None
-
-    return {
-        "template_id": text("TemplateId") if job_type == "transcode" else None,
-        "definition": text("Definition") if job_type == "transcode" else None,
-        "ai_job_type": text("JobType") if job_type == "ai" else None,
-    }
-
-
 def _result(
     spec: JobSpec,
     verdict: Verdict,
@@ -75,6 +60,7 @@ def _result(
     from_state: bool,
     attempts: int,
 ) -> JobResult:
+    kind = job_type(spec.job_type)
     request_id = body.get("RequestId") if isinstance(body, dict) else None
     return JobResult(
         job_type=spec.job_type,
@@ -92,7 +78,7 @@ def _result(
         fetched_at=fetched_at,
         from_state=from_state,
         attempts=attempts,
-        **_facets(spec.job_type, body),
+        **kind.facet_values(kind.detail(body)),
     )
 
 
@@ -108,6 +94,40 @@ def _is_final(verdict: Verdict) -> bool:
     return verdict.terminal and verdict.outcome in (Outcome.OK, Outcome.DRIFT)
 
 
+def reuse_stored(
+    jobs: Sequence[JobSpec],
+    stored: Mapping[tuple[str, str], StoredAnswer],
+    strict: bool,
+    now: datetime,
+    keep: Callable[[JobResult], None],
+) -> dict[tuple[str, str], JobSpec]:
+    """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch."""
+    to_fetch: dict[tuple[str, str], JobSpec] = {}
+    for spec in jobs:
+        previous = stored.get(spec.key)
+        if previous is None or not previous.final:
+            to_fetch[spec.key] = spec
+            continue
+        body = json.loads(previous.body)
+        # Validated when stored; validated again only under another tool version or strictness.
+        same_check = previous.checked_with == _checked_with(strict)
+        verdict = judge(
+            spec, body, now, strict=strict, checked=_notes(previous.notes) if same_check else None
+        )
+        keep(
+            _result(
+                spec,
+                verdict,
+                body=body,
+                body_json=previous.body,
+                fetched_at=previous.fetched_at,
+                from_state=True,
+                attempts=0,
+            )
+        )
+    return to_fetch
+
+
 def execute(
     manifest: Manifest,
     settings: Settings,
@@ -117,15 +137,14 @@ def execute(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RunRecord:
     """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete."""
-    jobs = plan(manifest.jobs, settings.targets)
+    options, conn = settings.options, settings.connection
+    jobs = plan(manifest.jobs, options.targets)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    conn = settings.connection
     state = State(settings.state_path, settings.state_key, conn.credentials.access_key_id)
     state.begin_run(run_id, format_utc(started), manifest.digest)
     results: dict[tuple[str, str], JobResult] = {}
     fetcher: Fetcher | None = None
-    client: VodClient | None = None
     failure = False
 
     def keep(result: JobResult) -> None:
@@ -133,85 +152,67 @@ def execute(
         on_result(result)
 
     try:
-        stored = {} if settings.refresh else state.lookup(job.key for job in jobs)
-        to_fetch: dict[tuple[str, str], JobSpec] = {}
-        for spec in jobs:
-            previous = stored.get(spec.key)
-            if previous is not None and previous.final:
-                body = json.loads(previous.body)
-                # Validated when stored; validated again only under another tool version or strictness.
-                checked = (
-                    _notes(previous.notes)
-                    if previous.checked_with == _checked_with(settings.strict)
-                    else None
-                )
-                verdict = judge(spec, body, now(), strict=settings.strict, checked=checked)
-                keep(
-                    _result(
-                        spec,
-                        verdict,
-                        body=body,
-                        body_json=previous.body,
-                        fetched_at=previous.fetched_at,
-                        from_state=True,
-                        attempts=0,
-                    )
-                )
-            else:
-                to_fetch[spec.key] = spec
+        stored = {} if options.refresh else state.lookup(job.key for job in jobs)
+        to_fetch = reuse_stored(jobs, stored, options.strict, now(), keep)
         if to_fetch and not stop.is_set():
             client = conn.client()
             fetcher = conn.fetcher(client)
-            refs = (JobRef(*key) for key in to_fetch)
 
             def finish(fetched: Fetched) -> JobResult:
                 spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
-                return _judge_fetched(spec, fetched, state, run_id, settings.strict, now())
+                return _judge_fetched(spec, fetched, state, run_id, options.strict, now())
 
-            for result in fetcher.fetch_each(refs, finish, concurrency=conn.concurrency, stop=stop):
-                keep(result)
+            try:
+                refs = (JobRef(*key) for key in to_fetch)
+                for result in fetcher.fetch_each(refs, finish, concurrency=conn.concurrency, stop=stop):
+                    keep(result)
+            finally:
+                client.close()
     except BaseException:
         failure = True
         raise
     finally:
-        if client is not None:
-            client.close()
-        incomplete = len(results) < len(jobs)
-        stats = fetcher.stats if fetcher else None
-        order = {spec.key: index for index, spec in enumerate(jobs)}
-        record = RunRecord(
-            run_id=run_id,
-            tool_version=__version__,
-            started_at=format_utc(started),
-            finished_at=format_utc(now()),
-            endpoint=conn.endpoint.url,
-            emulator=conn.emulator_url is not None,
-            manifests=tuple((s.path, s.sha256) for s in manifest.sources),
-            manifest_digest=manifest.digest,
-            planned=len(jobs),
-            results=tuple(sorted(results.values(), key=lambda r: order[(r.job_type, r.job_id)])),
-            calls=stats.calls if stats else 0,
-            retries=stats.retries if stats else 0,
-            throttles=stats.throttles if stats else 0,
-            incomplete=incomplete,
-            access_key_id=mask(conn.credentials.access_key_id),
-            options={
-                "qps": conn.qps,
-                "concurrency": conn.concurrency,
-                "timeout": conn.timeout,
-                "retries": conn.retries,
-                "signature": conn.signature,
-                "strict": settings.strict,
-                "refresh": settings.refresh,
-                "targets": list(settings.targets),
-            },
-        )
-        status = "failed" if failure else "incomplete" if incomplete else "complete"
+        stats = fetcher.stats if fetcher is not None else CallStats()
+        record = run_record(manifest, settings, jobs, results, stats, run_id, format_utc(started), now())
+        status = "failed" if failure else "incomplete" if record.incomplete else "complete"
         state.end_run(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
         )
         state.close()
     return record
+
+
+def run_record(
+    manifest: Manifest,
+    settings: Settings,
+    jobs: Sequence[JobSpec],
+    results: Mapping[tuple[str, str], JobResult],
+    stats: CallStats,
+    run_id: str,
+    started_at: str,
+    finished: datetime,
+) -> RunRecord:
+    """The record of a run: its results in manifest order, what it cost, how it was made."""
+    conn = settings.connection
+    order = {spec.key: index for index, spec in enumerate(jobs)}
+    return RunRecord(
+        run_id=run_id,
+        tool_version=__version__,
+        started_at=started_at,
+        finished_at=format_utc(finished),
+        endpoint=conn.endpoint.url,
+        emulator=conn.emulator_url is not None,
+        manifests=tuple((s.path, s.sha256) for s in manifest.sources),
+        manifest_digest=manifest.digest,
+        planned=len(jobs),
+        results=tuple(sorted(results.values(), key=lambda r: order[(r.job_type, r.job_id)])),
+        calls=stats.calls,
+        retries=stats.retries,
+        throttles=stats.throttles,
+        incomplete=len(results) < len(jobs),
+        access_key_id=mask(conn.credentials.access_key_id),
+        options=settings.options.record(),
+    )
 
 
 def _judge_fetched(
@@ -221,19 +222,22 @@ def _judge_fetched(
     result = fetched.result
     if isinstance(result, Answer):
         body: Any = result.body
-        body_json: str | None = dumps_body(body)
+        text = compact_json(body)
         verdict = judge(spec, body, now, strict=strict)
         notes = json.dumps([[n.pointer, n.message] for n in verdict.notes])
         state.store(
-            spec.job_type,
-            spec.job_id,
-            body_json,
-            fetched_at,
-            _is_final(verdict),
-            _checked_with(strict),
-            notes,
-            run_id,
+            StoredAnswer(
+                spec.job_type,
+                spec.job_id,
+                text,
+                fetched_at,
+                _is_final(verdict),
+                _checked_with(strict),
+                notes,
+                run_id,
+            )
         )
+        body_json: str | None = text
     else:
         body = body_json = None
         attempts = f" after {fetched.attempts} attempt{'s' if fetched.attempts > 1 else ''}"

@@ -40,12 +40,17 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 @dataclass(frozen=True, slots=True)
-class Stored:
-    body: str
+class StoredAnswer:
+    """One job's latest answer as kept in state (a row of `responses`, less the service it came from)."""
+
+    job_type: str
+    job_id: str
+    body: str  # the body's JSON text
     fetched_at: str
-    final: bool
-    checked_with: str
-    notes: str
+    final: bool  # terminal and schema-valid: no need to ask again
+    checked_with: str  # tool version and strictness the body was validated under
+    notes: str  # its schema notes (unknown fields), as JSON
+    run_id: str
 
 
 class State:
@@ -75,47 +80,38 @@ class State:
     def close(self) -> None:
         self._db.close()
 
-    def lookup(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Stored]:
-        """Stored responses of these (type, id) keys for this endpoint and AccessKey."""
+    def lookup(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StoredAnswer]:
+        """Stored answers of these (type, id) keys for this endpoint and AccessKey."""
         wanted = set(keys)
-        found: dict[tuple[str, str], Stored] = {}
+        found: dict[tuple[str, str], StoredAnswer] = {}
         rows = self._db.execute(
-            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes FROM responses "
+            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id FROM responses "
             "WHERE endpoint=? AND access_key_id=?",
             (self._endpoint, self._key),
         )
-        for job_type, job_id, body, fetched_at, final, checked_with, notes in rows:
+        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id in rows:
             if (job_type, job_id) in wanted:
-                found[(job_type, job_id)] = Stored(body, fetched_at, bool(final), checked_with, notes)
+                found[(job_type, job_id)] = StoredAnswer(
+                    job_type, job_id, body, fetched_at, bool(final), checked_with, notes, run_id
+                )
         return found
 
-    def store(
-        self,
-        job_type: str,
-        job_id: str,
-        body: str,
-        fetched_at: str,
-        final: bool,
-        checked_with: str,
-        notes: str,
-        run_id: str,
-    ) -> None:
+    def store(self, answer: StoredAnswer) -> None:
+        """Commits one answer at once (called from the fetch workers)."""
+        row = (
+            self._endpoint,
+            self._key,
+            answer.job_type,
+            answer.job_id,
+            answer.body,
+            answer.fetched_at,
+            int(answer.final),
+            answer.checked_with,
+            answer.notes,
+            answer.run_id,
+        )
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    self._endpoint,
-                    self._key,
-                    job_type,
-                    job_id,
-                    body,
-                    fetched_at,
-                    int(final),
-                    checked_with,
-                    notes,
-                    run_id,
-                ),
-            )
+            self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
 
     def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
         self._db.execute(

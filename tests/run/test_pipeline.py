@@ -7,8 +7,9 @@ import sqlite3
 import threading
 
 from audit.emulator.data import job_identity
-from audit.expect.engine import Outcome
-from audit.manifest.load import load
+from audit.findings import Outcome
+from audit.manifest.load import load_manifests
+from audit.options import RunOptions
 from audit.run.connection import Connection
 from audit.run.pipeline import Settings, execute
 from audit.vod.credentials import Credentials
@@ -18,26 +19,18 @@ from tests.run.helpers import write_manifest
 
 
 def settings(url, state_path):
-    connection = Connection(
-        resolve(endpoint=url),
-        Credentials.of("emulator-ak", "emulator-secret"),
-        url,
-        "v3",
-        qps=100,
-        concurrency=4,
-        timeout=5,
-        retries=1,
+    options = RunOptions(endpoint=url, qps=100, concurrency=4, timeout=5, retries=1)
+    connection = Connection.of(
+        resolve(endpoint=url), Credentials.of("emulator-ak", "emulator-secret"), options
     )
-    return Settings(
-        connection=connection, state_path=state_path, refresh=False, strict=False, targets=(), state_key=url
-    )
+    return Settings(connection=connection, options=options, state_path=state_path, state_key=url)
 
 
 def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator, tmp_path):
     body = sample_jobs()[0]
     body["TranscodeJobDetail"]["Bitrate"] = 3000  # a field the schema does not know: a note
     emulator = start_emulator(jobs=[body], qps=0)
-    manifest = load([write_manifest(tmp_path / "m.yaml", [body])], env={})
+    manifest = load_manifests([write_manifest(tmp_path / "m.yaml", [body])], env={})
     state_path = tmp_path / "state.db"
     first = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())
     second = execute(manifest, settings(emulator.url, state_path), stop=threading.Event())

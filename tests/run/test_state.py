@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from audit.errors import UserError
-from audit.run.state import LAYOUT, State
+from audit.run.state import LAYOUT, State, StoredAnswer
 
 
 def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
@@ -29,7 +29,7 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
         )
     state = State(path, "e", "k")
     assert state.lookup([("ai", "j")]) == {}
-    state.store("ai", "j", "{}", "t", True, "0.1.0", "[]", "new")
+    state.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "new"))
     assert state.lookup([("ai", "j")])[("ai", "j")].final
     assert [row["run_id"] for row in state.history()] == ["old"]
     state.close()
@@ -39,7 +39,7 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
 def test_the_current_layout_is_kept(tmp_path):
     path = tmp_path / "state.db"
     first = State(path, "e", "k")
-    first.store("ai", "j", "{}", "t", True, "0.1.0", "[]", "r")
+    first.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "r"))
     first.close()
     assert State(path, "e", "k").lookup([("ai", "j")])
 

@@ -10,7 +10,9 @@ from audit.report import FORMAT_NAMES, prepare_folder, write_reports
 from audit.results import from_document
 
 
-def rerender(results: str, out: str, formats: Sequence[str], echo: Callable[[str], None]) -> int:
+def execute(
+    results: str, out: str, formats: Sequence[str], *, echo: Callable[[str], None], err: Callable[[str], None]
+) -> int:
     run = from_document(read_json(results), results)
     folder = Path(out)
     prepare_folder(folder)

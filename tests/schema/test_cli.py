@@ -1,4 +1,4 @@
-"""`vod-audit schema validate|show`, run as a real process."""
+"""`vod-audit schema validate|show` through the real entry point, and the guard every command shares."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.bodies import body, reference_sample
 
 
-def vod_audit(*args, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "audit", *args], capture_output=True, text=True, timeout=60, **kwargs
-    )
-
-
-def test_validate_reports_each_violation_and_exit_2(tmp_path):
+def test_validate_reports_each_violation_and_exit_2(vod_audit, tmp_path):
     sample = tmp_path / "sample.json"
     sample.write_text(json.dumps(reference_sample()))
     good = tmp_path / "good.json"
@@ -29,14 +25,14 @@ def test_validate_reports_each_violation_and_exit_2(tmp_path):
     ]
 
 
-def test_validate_all_valid_exits_0(tmp_path):
+def test_validate_all_valid_exits_0(vod_audit, tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(body("ai")))
     done = vod_audit("schema", "validate", str(good))
     assert (done.returncode, done.stdout) == (0, f"{good}: ok\n")
 
 
-def test_unknown_field_is_a_note_then_strict_makes_it_invalid(tmp_path):
+def test_unknown_field_is_a_note_then_strict_makes_it_invalid(vod_audit, tmp_path):
     path = tmp_path / "new-field.json"
     path.write_text(json.dumps(body("transcode", Bitrate=1)))
     relaxed = vod_audit("schema", "validate", str(path))
@@ -47,7 +43,7 @@ def test_unknown_field_is_a_note_then_strict_makes_it_invalid(tmp_path):
     assert f"{path}: /TranscodeJobDetail/Bitrate: unknown field" in strict.stdout
 
 
-def test_unreadable_and_non_json_files_exit_1_without_traceback(tmp_path):
+def test_unreadable_and_non_json_files_exit_1_without_traceback(vod_audit, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     binary = tmp_path / "blob.json"
@@ -67,7 +63,7 @@ def test_unreadable_and_non_json_files_exit_1_without_traceback(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_show_prints_each_schema_as_json():
+def test_show_prints_each_schema_as_json(vod_audit):
     for name, title in [
         ("envelope", "GetJobDetail response"),
         ("transcode", "TranscodeJobDetail"),
@@ -81,11 +77,9 @@ def test_show_prints_each_schema_as_json():
         assert json.loads(done.stdout)["title"] == title
 
 
-def test_show_rejects_an_unknown_name():
+def test_show_rejects_an_unknown_name(vod_audit):
     done = vod_audit("schema", "show", "bogus")
-    assert (
-        done.returncode == 1
-    )  # a usage error is exit 1 (SPEC §7), not click's 2, which means "invalid" here
+    assert done.returncode == 1  # a usage error is exit 1, not click's 2, which means "invalid" here
     assert done.stderr.startswith("vod-audit: Invalid value") and len(done.stderr.splitlines()) == 1
 
 
@@ -98,3 +92,24 @@ def test_help_does_not_import_heavy_libraries():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+@pytest.mark.parametrize(
+    ("args", "broken"),
+    [
+        (("validate", "m.yaml"), "audit.manifest.load.Reader.manifest"),
+        (("schema", "validate", "b.json"), "audit.commands.schema_validate.read_json"),
+        (("schema", "show", "ai"), "audit.commands.schema_show.schema_document"),
+    ],
+)
+def test_every_command_turns_an_internal_error_into_one_line_and_exit_1(vod_audit, monkeypatch, args, broken):
+    def fail(*args, **kwargs):
+        raise RuntimeError("planted bug")
+
+    monkeypatch.setattr(broken, fail)
+    done = vod_audit(*args)
+    assert done.returncode == 1
+    assert (
+        done.stderr
+        == "vod-audit: internal error: RuntimeError: planted bug (run again with -v for details)\n"
+    )

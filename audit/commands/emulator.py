@@ -1,0 +1,69 @@
+"""`vod-audit emulator`: load or generate jobs, serve until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from audit.emulator.config import FAULTS, EmulatorConfig
+from audit.emulator.data import StoredJob, index, load_data_file
+from audit.emulator.generate import generate
+from audit.emulator.server import Emulator
+from audit.errors import UserError
+
+
+def build_jobs(data: str | None, count: int, seed: int) -> dict[tuple[str, str], StoredJob]:
+    """The data file's jobs plus `count` generated ones; a clash between them is an error."""
+    jobs = load_data_file(data) if data else {}
+    if count:
+        generated = index(generate(count, seed), f"--jobs {count} --seed {seed}")
+        clash = jobs.keys() & generated.keys()
+        if clash:
+            raise UserError(f"generated job {sorted(clash)[0]} clashes with {data}")
+        jobs.update(generated)
+    return jobs
+
+
+def fault_kinds(text: str) -> tuple[str, ...]:
+    """`--faults internal,reset` as a tuple; UserError naming any unknown kind."""
+    kinds = tuple(kind.strip() for kind in text.split(",") if kind.strip())
+    unknown = sorted(set(kinds) - set(FAULTS))
+    if unknown or not kinds:
+        raise UserError(
+            f"--faults: unknown fault kind {', '.join(unknown) or '(none)'}; choose from {', '.join(FAULTS)}"
+        )
+    return kinds
+
+
+def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+    settings = dict(flags)
+    data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
+    if not data and not count:
+        raise UserError("give --data FILE, --jobs N, or both")
+    config = EmulatorConfig(
+        faults=fault_kinds(settings.pop("faults")),
+        failing_jobs=frozenset(settings.pop("fail_jobs")),
+        **settings,
+    )
+    jobs = build_jobs(data, count, seed)
+    try:
+        emulator = Emulator(jobs, config)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    echo(f"listening on {emulator.url}")
+    echo(
+        f"{len(jobs)} jobs; AccessKey {config.access_key_id}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=emulator.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    emulator.serve()
+    echo("stopped")
+    return 0

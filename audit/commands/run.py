@@ -1,0 +1,115 @@
+"""`vod-audit run`: load the manifests, audit every job, write the reports, print the summary."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from audit.errors import UserError
+from audit.manifest.load import ManifestInvalid, load_manifests
+from audit.manifest.model import Manifest
+from audit.options import resolve, state_path
+from audit.report import prepare_folder, write_reports
+from audit.results import RunRecord
+from audit.run.connection import open_connection
+from audit.run.pipeline import Settings
+from audit.run.pipeline import execute as audit
+from audit.run.progress import Progress
+
+Echo = Callable[[str], None]
+
+
+def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
+    """The manifest, or every problem printed and a UserError: nothing is audited from a bad one."""
+    try:
+        return load_manifests(manifests)
+    except ManifestInvalid as invalid:
+        for problem in invalid.problems:
+            err(str(problem))
+        count = len(invalid.problems)
+        raise UserError(
+            f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was audited"
+        ) from None
+
+
+@contextmanager
+def interruptible(err: Echo) -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the run to stop; a second SIGINT abandons it at once with 130."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            os._exit(130)
+        stop.set()
+        err(
+            f"vod-audit: {signal.Signals(signum).name}: finishing calls in flight, then writing what was "
+            "collected (Ctrl-C again to abandon)"
+        )
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> int:
+    started = time.monotonic()
+    manifest = load_or_explain(manifests, err)
+    options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
+    out = Path(options.out)
+    prepare_folder(out)
+    with open_connection(options) as conn, interruptible(err) as stop:
+        settings = Settings(
+            connection=conn,
+            options=options,
+            state_path=state_path(options, manifests),
+            state_key=f"emulator:{Path(options.emulator).resolve()}"
+            if options.emulator
+            else conn.endpoint.url,
+        )
+        stream = sys.stderr
+        progress = Progress(
+            len(manifest.jobs),
+            stream,
+            enabled=stream.isatty() if options.progress is None else options.progress,
+            live=stream.isatty(),
+        )
+        try:
+            record = audit(manifest, settings, stop=stop, on_result=progress.update)
+        finally:
+            progress.close()
+        written = write_reports(record, out, options.format)
+    summarise(record, written, time.monotonic() - started, echo)
+    return record.exit_code
+
+
+def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -> None:
+    where = (
+        f"the embedded emulator at {record.endpoint} (not the real service)"
+        if record.emulator
+        else record.endpoint
+    )
+    audited = len(record.results)
+    echo(
+        f"vod-audit: audited {audited} of {record.planned} jobs against {where}"
+        + (" - INCOMPLETE, interrupted" if record.incomplete else "")
+    )
+    echo("  " + "  ".join(f"{name} {count}" for name, count in record.counts.items()))
+    reused = sum(1 for r in record.results if r.from_state)
+    echo(
+        f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "
+        f"from state {reused}  wall {wall:.1f}s"
+    )
+    for path in written:
+        echo(f"  wrote {path}")
+    echo(f"verdict: {record.verdict} (exit {record.exit_code})")

@@ -1,0 +1,22 @@
+"""`vod-audit validate`: every problem of the manifests as `file:line:col: message`, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from audit.manifest.load import ManifestInvalid, load_manifests
+
+
+def execute(paths: Sequence[str], *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+    """Prints each problem, or a one-line summary when there is none; returns 0 or 1."""
+    try:
+        manifest = load_manifests(paths)
+    except ManifestInvalid as invalid:
+        for problem in invalid.problems:
+            echo(str(problem))
+        count = len(invalid.problems)
+        echo(f"{count} problem{'s' if count != 1 else ''} found")
+        return 1
+    files = len(manifest.sources)
+    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}")
+    return 0

@@ -1,0 +1,90 @@
+"""The options of a run: one typed record, resolved once from flags, the manifest's provider block and defaults."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from audit.report import FORMAT_NAMES
+from audit.vod.endpoints import DEFAULT_REGION
+from audit.vod.protocol import DOCUMENTED_QPS
+
+DEFAULT_STATE = ".vod-audit/state.db"
+# Options that only a flag sets: they describe one invocation, not how an account is audited.
+_FLAG_ONLY = {"provider": False}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything `run` (and the connection options of `import`) can be told; each default written once."""
+
+    out: str = "reports"
+    format: tuple[str, ...] = FORMAT_NAMES
+    region: str = DEFAULT_REGION
+    endpoint: str | None = None
+    profile: str | None = None
+    signature: Literal["v3", "v1"] = "v3"
+    qps: float = DOCUMENTED_QPS
+    concurrency: int | None = None  # None: calls_in_flight derives it from qps
+    timeout: float = 10.0
+    retries: int = 5
+    state: str | None = None  # None: DEFAULT_STATE beside the first manifest (see state_path)
+    strict: bool = False
+    insecure_http: bool = False
+    refresh: bool = field(default=False, metadata=_FLAG_ONLY)
+    targets: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)
+    emulator: str | None = field(default=None, metadata=_FLAG_ONLY)
+    progress: bool | None = field(default=None, metadata=_FLAG_ONLY)
+
+    @property
+    def calls_in_flight(self) -> int:
+        """--concurrency, or enough calls in flight to keep the rate busy: the qps, within 4-64."""
+        return self.concurrency or min(64, max(4, math.ceil(self.qps)))
+
+    def record(self) -> dict[str, Any]:
+        """The serialised form kept in the run record (results.json `options`)."""
+        values = asdict(self)
+        values["format"] = list(self.format)
+        values["targets"] = list(self.targets)
+        values["concurrency"] = self.calls_in_flight
+        return values
+
+
+DEFAULTS = RunOptions()
+PROVIDER_KEYS = tuple(f.name for f in fields(RunOptions) if f.metadata.get("provider", True))
+_TYPES: dict[str, Any] = {"qps": float, "timeout": float, "retries": int, "concurrency": int}
+
+
+def resolve(
+    flags: Mapping[str, Any], provider: Mapping[str, Any], manifest_dir: Path | None = None
+) -> RunOptions:
+    """A flag wins over the manifest's provider block, which wins over the default.
+
+    The provider block's `state` is relative to the manifest that sets it (`manifest_dir`); a flag's
+    paths are relative to the working directory, as every command-line path is.
+    """
+    values: dict[str, Any] = {}
+    for option in fields(RunOptions):
+        name = option.name
+        if flags.get(name) not in (None, ()):
+            values[name] = flags[name]
+        elif name in PROVIDER_KEYS and provider.get(name) is not None:
+            values[name] = provider[name]
+            if name == "state" and manifest_dir is not None:
+                values[name] = str(manifest_dir / values[name])
+    for name, convert in _TYPES.items():
+        if values.get(name) is not None:
+            values[name] = convert(values[name])
+    for name in ("format", "targets"):
+        if name in values:
+            values[name] = tuple(dict.fromkeys(values[name]))
+    return RunOptions(**values)
+
+
+def state_path(options: RunOptions, manifests: Sequence[str]) -> Path:
+    """Where a run keeps its state: the resolved `state` option, else DEFAULT_STATE beside the first
+    manifest, so that a manifest audited from any working directory finds the same history."""
+    return Path(options.state) if options.state else Path(manifests[0]).parent / DEFAULT_STATE
