@@ -39,6 +39,7 @@ test: $(VENV)/.test
 lint: $(VENV)/.test
 	$(BIN)/ruff check audit tests bench
 	$(BIN)/ruff format --check audit tests bench
+	$(BIN)/mypy
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench

@@ -109,7 +109,8 @@ def _read_config(path: Path) -> dict[str, object]:
 
 
 def _from_profile(path: Path, document: dict[str, object], name: str) -> Credentials:
-    profiles = [p for p in document.get("profiles", []) if isinstance(p, dict)]  # type: ignore[union-attr]
+    listed = document.get("profiles")
+    profiles = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
     chosen = next((p for p in profiles if p.get("name") == name), None)
     if chosen is None:
         names = ", ".join(str(p.get("name")) for p in profiles) or "none"
@@ -126,12 +127,9 @@ def _from_profile(path: Path, document: dict[str, object], name: str) -> Credent
     missing = [key for key in needed[mode] if not isinstance(chosen.get(key), str) or not chosen.get(key)]
     if missing:
         raise CredentialError(f"{path}: profile {name!r} (mode {mode}) lacks {', '.join(missing)}")
-    token = chosen.get("sts_token") if mode == "StsToken" else None
+    token = str(chosen["sts_token"]) if mode == "StsToken" else None
     return Credentials.of(
-        str(chosen["access_key_id"]),
-        str(chosen["access_key_secret"]),
-        token,
-        f"profile {name} of {path}",  # type: ignore[arg-type]
+        str(chosen["access_key_id"]), str(chosen["access_key_secret"]), token, f"profile {name} of {path}"
     )
 
 

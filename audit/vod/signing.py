@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def percent_encode(value: str) -> str:
