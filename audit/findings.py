@@ -7,6 +7,9 @@ from enum import StrEnum
 from typing import Any, Literal, cast, get_args
 
 FindingKind = Literal["mismatch", "duration", "schema", "not_found", "error"]
+# error: counts against the job (its outcome, the exit code); warning: reported and counted apart,
+# never changing the outcome (a schema rule of ours, or a value outside a listed enum).
+FindingSeverity = Literal["error", "warning"]
 
 
 def finding_kind(value: Any) -> FindingKind:
@@ -14,6 +17,13 @@ def finding_kind(value: Any) -> FindingKind:
     if value not in get_args(FindingKind):
         raise ValueError(f"{value!r} is not a finding kind")
     return cast(FindingKind, value)
+
+
+def finding_severity(value: Any) -> FindingSeverity:
+    """A severity read back from a file; ValueError for anything that is not one."""
+    if value not in get_args(FindingSeverity):
+        raise ValueError(f"{value!r} is not a finding severity")
+    return cast(FindingSeverity, value)
 
 
 class Outcome(StrEnum):
@@ -40,3 +50,9 @@ class Finding:
     expected: str
     actual: str
     message: str
+    severity: FindingSeverity = "error"
+
+    @property
+    def counts(self) -> bool:
+        """True when the finding weighs on the job's outcome."""
+        return self.severity == "error"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from audit.errors import UserError
-from audit.findings import Finding, Outcome, finding_kind
+from audit.findings import Finding, Outcome, finding_kind, finding_severity
 from audit.jsonfile import compact_json
 
 FORMAT = 1
@@ -38,6 +38,15 @@ class JobResult:
     fetched_at: str | None = None
     from_state: bool = False
     attempts: int = 0
+
+    @property
+    def counted(self) -> tuple[Finding, ...]:
+        """The findings that weigh on the outcome (warnings left out)."""
+        return tuple(f for f in self.findings if f.counts)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.counts)
 
     @property
     def overdue_or_over_budget(self) -> bool:
@@ -74,6 +83,11 @@ class RunRecord:
         return {outcome.value: found.get(outcome.value, 0) for outcome in Outcome}
 
     @property
+    def warnings(self) -> int:
+        """Warnings over all jobs: shown and counted in every report, never in the exit code."""
+        return sum(len(result.warnings) for result in self.results)
+
+    @property
     def exit_code(self) -> int:
         """SPEC §7: 0 all ok/pending; 2 drift, invalid or not_found; 3 errors only, or interrupted."""
         outcomes = {result.outcome for result in self.results}
@@ -100,6 +114,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
     document["options"] = dict(run.options)
     document["counts"] = run.counts
+    document["warnings"] = run.warnings
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -169,7 +184,12 @@ def from_document(document: Any, source: str) -> RunRecord:
 def _result_from(item: Mapping[str, Any]) -> JobResult:
     findings = tuple(
         Finding(
-            finding_kind(f["kind"]), str(f["field"]), str(f["expected"]), str(f["actual"]), str(f["message"])
+            finding_kind(f["kind"]),
+            str(f["field"]),
+            str(f["expected"]),
+            str(f["actual"]),
+            str(f["message"]),
+            finding_severity(f.get("severity", "error")),
         )
         for f in item["findings"]
     )

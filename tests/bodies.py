@@ -56,9 +56,28 @@ DETAILS = {
         "FinishTime": "2024-10-14T07:41:02Z",
         "TaskInput": '{"Type":"Media","Media":"30e5d700000000000000bd900764de7c"}',
         "UserData": '{"Extend":{"team":"video"}}',
-        "ActivityResults": '{"transcode":{"Status":"Success"}}',
+        # Keyed by node, as the official SDK model's example shows (the start node has no EndTime).
+        "ActivityResults": json.dumps(
+            {
+                "Act_Start": {
+                    "ActivityId": "start",
+                    "ActivityInstanceId": "8a9402f4ff064084bf496707fb2d664a",
+                    "StartTime": "2024-10-14T07:39:25Z",
+                    "Result": '{"Type":"Media","Media":"30e5d700000000000000bd900764de7c"}',
+                    "Status": "Succeed",
+                },
+                "VodTranscode_1": {
+                    "ActivityId": "VodTranscode",
+                    "ActivityInstanceId": "c8cf62d53bef4e04bf703976bae6d0b9",
+                    "StartTime": "2024-10-14T07:39:26Z",
+                    "EndTime": "2024-10-14T07:41:01Z",
+                    "Result": '{"JobType":"VodTranscode"}',
+                    "Status": "Succeed",
+                },
+            }
+        ),
         "Workflow": {
-            "WorkflowId": "b8d0f9e7a1c24e2c9a3f5d6b7c8e9f01",
+            "WorkflowId": "vw_b8d0f9e7a1c24e2c9a3f5d6b7c8e9f01",
             "Name": "transcode-and-censor",
             "Type": "Common",
             "Status": "Active",

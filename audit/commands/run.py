@@ -104,7 +104,8 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         f"vod-audit: audited {audited} of {record.planned} jobs against {where}"
         + (" - INCOMPLETE, interrupted" if record.incomplete else "")
     )
-    echo("  " + "  ".join(f"{name} {count}" for name, count in record.counts.items()))
+    counts = "  ".join(f"{name} {count}" for name, count in record.counts.items())
+    echo(f"  {counts}  warnings {record.warnings}")
     reused = sum(1 for r in record.results if r.from_state)
     echo(
         f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "

@@ -29,7 +29,7 @@ def execute(
         else:
             invalid = True
         for violation in violations:
-            label = "note: " if violation.severity == "note" else ""
+            label = "" if violation.severity == "violation" else f"{violation.severity}: "
             echo(f"{path}: {violation.pointer or '(root)'}: {label}{violation.message}")
     if unreadable:
         return EXIT_UNREADABLE

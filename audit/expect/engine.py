@@ -25,6 +25,7 @@ class Verdict:
     status: str | None = None
     duration: float | None = None
     terminal: bool = False
+    checks: tuple[Violation, ...] = ()  # every warning and note of the schema check, kept in state
 
 
 def failed(message: str, *, not_found: bool = False) -> Verdict:
@@ -57,9 +58,16 @@ def judge(
         )
     violations = validate_response(body, strict=strict) if checked is None else checked
     findings = [
-        Finding("schema", v.pointer, "valid per schema", "violation", v.message)
+        Finding(
+            "schema",
+            v.pointer,
+            "valid per schema",
+            v.severity,
+            v.message,
+            "error" if v.severity == "violation" else "warning",
+        )
         for v in violations
-        if v.severity == "error"
+        if v.severity != "note"
     ]
     notes = tuple(v for v in violations if v.severity == "note")
     status = detail.get("Status")
@@ -72,16 +80,19 @@ def judge(
         findings.extend(_mismatches(field, matcher, detail.get(field, matchers.MISSING)))
     findings.extend(_duration_findings(spec, detail, terminal, duration, now))
 
-    if any(f.kind == "schema" for f in findings):
+    # Warnings stand beside the judgement: the job is judged on its expectations all the same.
+    counted = [f for f in findings if f.counts]
+    if any(f.kind == "schema" for f in counted):
         outcome = Outcome.INVALID
-    elif findings:
+    elif counted:
         outcome = Outcome.DRIFT
     elif not terminal:
         outcome = Outcome.PENDING
     else:
         outcome = Outcome.OK
+    kept = tuple(v for v in violations if v.severity != "violation")
     return Verdict(
-        outcome, tuple(findings), notes, status if isinstance(status, str) else None, duration, terminal
+        outcome, tuple(findings), notes, status if isinstance(status, str) else None, duration, terminal, kept
     )
 
 

@@ -28,7 +28,7 @@ def same(expected: Any, actual: Any) -> bool:
 def show(value: Any) -> str:
     """A value as a person reads it in a finding: JSON, so strings keep their quotes."""
     if value is _MISSING:
-        return "(absent)"
+        return "missing"
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):

@@ -30,13 +30,20 @@ def embedded_json(value: Any) -> str:
 
 
 def _schema_groups(run: RunRecord) -> list[dict[str, Any]]:
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
     for result in ordered(run.results):
         for finding in result.findings:
             if finding.kind != "schema":
                 continue
             group = groups.setdefault(
-                finding.field, {"pointer": finding.field, "count": 0, "message": finding.message, "jobs": []}
+                (finding.severity, finding.field),
+                {
+                    "pointer": finding.field,
+                    "count": 0,
+                    "message": finding.message,
+                    "severity": finding.severity,
+                    "jobs": [],
+                },
             )
             group["count"] += 1
             if len(group["jobs"]) < SCHEMA_EXAMPLES:
@@ -85,7 +92,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     durations = durations_frame(run)
     summary = duration_summary(durations)
     rows = [
-        [r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message]
+        [r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message, f.severity]
         for r in ordered(run.results)
         for f in r.findings
     ]
@@ -95,8 +102,9 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         run=run,
         counts=run.counts,
         rows_json=embedded_json(rows),
-        finding_count=len(rows),
-        jobs_with_findings=sum(1 for r in run.results if r.findings),
+        finding_count=sum(len(r.counted) for r in run.results),
+        jobs_with_findings=sum(1 for r in run.results if r.counted),
+        warnings=run.warnings,
         job_types=NAMES,
         summary=summary.to_dict("records"),
         charts=_histograms(durations),

@@ -20,8 +20,8 @@ def _testcase(result: JobResult) -> ET.Element:
     case = ET.Element(
         "testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"}
     )
-    messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.findings)
-    first = result.findings[0].message if result.findings else result.outcome.value
+    messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.counted)
+    first = result.counted[0].message if result.counted else result.outcome.value
     if result.outcome in BAD_OUTCOMES:
         failure = ET.SubElement(case, "failure", {"type": result.outcome.value, "message": _clean(first)})
         failure.text = _clean(messages)
@@ -30,6 +30,10 @@ def _testcase(result: JobResult) -> ET.Element:
         error.text = _clean(messages)
     elif result.outcome is Outcome.PENDING:
         ET.SubElement(case, "skipped", {"message": _clean(f"pending: {result.status or 'not finished'}")})
+    if result.warnings:
+        # Beside the verdict, never part of it: a warning alone leaves the testcase passing.
+        output = ET.SubElement(case, "system-out")
+        output.text = _clean("\n".join(f"warning: [{f.kind}] {f.message}" for f in result.warnings))
     return case
 
 

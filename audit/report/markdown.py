@@ -30,15 +30,22 @@ def render(run: RunRecord) -> str:
         "|---|---:|",
         *(f"| {name} | {count} |" for name, count in run.counts.items()),
     ]
-    flagged = [r for r in ordered(run.results) if r.findings][:TOP_FINDINGS]
+    if run.warnings:
+        warned = sum(1 for r in run.results if r.warnings)
+        lines += [
+            "",
+            f"{run.warnings} warning{'s' if run.warnings != 1 else ''} in {warned} job{'s' if warned != 1 else ''} "
+            "(rules no source states, or values the reference does not list; they change no outcome).",
+        ]
+    flagged = [r for r in ordered(run.results) if r.counted][:TOP_FINDINGS]
     if flagged:
         lines += ["", "### Findings", ""]
         lines += [
             f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
-            f"{escape(r.findings[0].message)}"
+            f"{escape(r.counted[0].message)}"
             for r in flagged
         ]
-        more = sum(1 for r in run.results if r.findings) - len(flagged)
+        more = sum(1 for r in run.results if r.counted) - len(flagged)
         if more > 0:
             lines.append(f"- and {more} more jobs with findings (see report.html)")
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ RESULT_COLUMNS = [
     "definition",
     "ai_job_type",
     "findings",
+    "warnings",
     "first_finding",
     "request_id",
     "fetched_at",
@@ -24,7 +25,17 @@ RESULT_COLUMNS = [
     "source",
     "description",
 ]
-FINDING_COLUMNS = ["job_type", "job_id", "outcome", "kind", "field", "expected", "actual", "message"]
+FINDING_COLUMNS = [
+    "job_type",
+    "job_id",
+    "outcome",
+    "severity",
+    "kind",
+    "field",
+    "expected",
+    "actual",
+    "message",
+]
 DURATION_COLUMNS = [
     "job_type",
     "job_id",
@@ -53,8 +64,9 @@ def results_frame(run: RunRecord) -> Any:
             "template_id": r.template_id,
             "definition": r.definition,
             "ai_job_type": r.ai_job_type,
-            "findings": len(r.findings),
-            "first_finding": r.findings[0].message if r.findings else None,
+            "findings": len(r.counted),
+            "warnings": len(r.warnings),
+            "first_finding": r.counted[0].message if r.counted else None,
             "request_id": r.request_id,
             "fetched_at": r.fetched_at,
             "from_state": r.from_state,
@@ -74,6 +86,7 @@ def findings_frame(run: RunRecord) -> Any:
             "job_type": r.job_type,
             "job_id": r.job_id,
             "outcome": r.outcome.value,
+            "severity": f.severity,
             "kind": f.kind,
             "field": f.field,
             "expected": f.expected,

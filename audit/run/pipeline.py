@@ -86,8 +86,9 @@ def _checked_with(strict: bool) -> str:
     return f"{__version__}{' strict' if strict else ''}"
 
 
-def _notes(text: str) -> tuple[Violation, ...]:
-    return tuple(Violation(pointer, message, "note") for pointer, message in json.loads(text))
+def _checks(text: str) -> tuple[Violation, ...]:
+    """A stored body's warnings and notes, as kept by _judge_fetched."""
+    return tuple(Violation(*fields) for fields in json.loads(text))
 
 
 def _is_final(verdict: Verdict) -> bool:
@@ -112,7 +113,7 @@ def reuse_stored(
         # Validated when stored; validated again only under another tool version or strictness.
         same_check = previous.checked_with == _checked_with(strict)
         verdict = judge(
-            spec, body, now, strict=strict, checked=_notes(previous.notes) if same_check else None
+            spec, body, now, strict=strict, checked=_checks(previous.notes) if same_check else None
         )
         keep(
             _result(
@@ -224,7 +225,7 @@ def _judge_fetched(
         body: Any = result.body
         text = compact_json(body)
         verdict = judge(spec, body, now, strict=strict)
-        notes = json.dumps([[n.pointer, n.message] for n in verdict.notes])
+        notes = json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
         state.store(
             StoredAnswer(
                 spec.job_type,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from audit.errors import UserError
 
-LAYOUT = 1  # PRAGMA user_version of the table layout below
+LAYOUT = 2  # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS responses (
     fetched_at TEXT NOT NULL,
     final INTEGER NOT NULL,            -- terminal and schema-valid: no need to ask again
     checked_with TEXT NOT NULL,        -- tool version and strictness the body was validated under
-    notes TEXT NOT NULL,               -- its schema notes (unknown fields), as JSON
+    notes TEXT NOT NULL,               -- its schema warnings and notes, as JSON [pointer, message, severity, rule, evidence]
     run_id TEXT NOT NULL,
     PRIMARY KEY (endpoint, access_key_id, job_type, job_id)
 );
@@ -49,7 +49,7 @@ class StoredAnswer:
     fetched_at: str
     final: bool  # terminal and schema-valid: no need to ask again
     checked_with: str  # tool version and strictness the body was validated under
-    notes: str  # its schema notes (unknown fields), as JSON
+    notes: str  # its schema warnings and notes, as JSON
     run_id: str
 
 

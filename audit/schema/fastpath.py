@@ -39,6 +39,7 @@ ANNOTATIONS = frozenset(
         "x-endField",
         "x-pinned",
         "x-facets",
+        "x-evidence",
     }
 )
 
@@ -128,9 +129,11 @@ def _object(schema: dict[str, Any]) -> Check:
     properties = {name: compile_schema(sub) for name, sub in schema.get("properties", {}).items()}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
-    if extra not in (True, False):
-        raise NotCompilable("additionalProperties other than true or false")
     closed = extra is False
+    # A schema for every other property (ActivityResults' nodes, keyed by name) is checked like one.
+    other = compile_schema(extra) if isinstance(extra, dict) else None
+    if other is None and not isinstance(extra, bool):
+        raise NotCompilable("additionalProperties other than a schema, true or false")
 
     def check(instance: Any, path: Path, unknown: list[Path] | None) -> bool:
         if not isinstance(instance, dict):
@@ -142,6 +145,9 @@ def _object(schema: dict[str, Any]) -> Check:
             sub = properties.get(name)
             if sub is not None:
                 if not sub(value, (*path, name), unknown):
+                    return False
+            elif other is not None:
+                if not other(value, (*path, name), unknown):
                     return False
             elif closed:
                 if unknown is None:

@@ -9,22 +9,34 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+from audit.jobtypes import catalogue
 from audit.schema.fastpath import Check, NotCompilable, Path, compile_schema
 from audit.schema.messages import custom_message, unknown_properties
 from audit.schema.store import all_schemas
 from audit.timeutil import parse_utc
 
-Severity = Literal["error", "note"]
+# violation: breaks a rule the reference or an official SDK model states (the job is `invalid`);
+# warning: breaks a rule of ours, or a listed value the service may have added to (reported, counted);
+# note: a field the schema does not know (the service adds fields over time). --strict makes all three
+# violations.
+Severity = Literal["violation", "warning", "note"]
+Evidence = Literal["reference", "sdk", "inferred"]
 log = logging.getLogger("audit.schema")
+
+# Rules that presume the object is the job's own: a detail object of another JobType is checked for
+# types and formats only (the reference's own sample carries all three detail objects).
+_OWN_OBJECT_RULES = frozenset({"required", "x-timeOrder"})
 
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One place where a document departs from its schema."""
+    """One place where a document departs from its schema, and how much that matters."""
 
     pointer: str
     message: str
-    severity: Severity = "error"
+    severity: Severity = "violation"
+    rule: str = ""  # the schema keyword that failed, e.g. `required`
+    evidence: Evidence = "inferred"  # where that rule comes from
 
 
 def to_pointer(parts: Any) -> str:
@@ -45,7 +57,14 @@ def _json_string(validator: Any, subschema: Any, instance: Any, schema: Any) -> 
         return
     for error in validator.descend(parsed, subschema):
         where = to_pointer(error.absolute_path)
-        yield ValidationError(f"parsed JSON{' at ' + where if where else ''}: {_message(error)}")
+        # Keyword and schema of the inner error kept, so that its own evidence decides its severity.
+        yield ValidationError(
+            f"parsed JSON{' at ' + where if where else ''}: {_message(error)}",
+            validator=error.validator,
+            validator_value=error.validator_value,
+            instance=error.instance,
+            schema=error.schema,
+        )
 
 
 def _time_order(validator: Any, pairs: Any, instance: Any, schema: Any) -> Iterator[Any]:
@@ -109,22 +128,60 @@ def _fast_check() -> Check | None:
         return None
 
 
+def evidence(error: Any) -> Evidence:
+    """Where the failing rule comes from, as the schema records it (`x-evidence` by keyword).
+
+    A rule without a recorded source is ours: it may warn, never make a job invalid by itself.
+    """
+    recorded = error.schema.get("x-evidence", {}) if isinstance(error.schema, dict) else {}
+    found = recorded.get(error.validator, "inferred")
+    return found if found in ("reference", "sdk") else "inferred"
+
+
+def severity(error: Any, strict: bool) -> Severity:
+    """A violation for a stated rule; a warning for ours, or a value outside a listed enum."""
+    if strict:
+        return "violation"
+    if error.validator == "enum" or evidence(error) == "inferred":
+        return "warning"
+    return "violation"
+
+
 def _violations(error: Any, strict: bool) -> Iterator[Violation]:
     base = to_pointer(error.absolute_path)
     unknown = unknown_properties(error)
     for name in unknown:
         yield _unknown_field(base + to_pointer((name,)), strict)
     if not unknown:
-        yield Violation(base, _message(error))
+        yield Violation(base, _message(error), severity(error, strict), str(error.validator), evidence(error))
 
 
 def _unknown_field(pointer: str, strict: bool) -> Violation:
     # The service adds fields over time: an unknown one is a note unless --strict.
-    return Violation(pointer, "unknown field (the schema does not define it)", "error" if strict else "note")
+    severity: Severity = "violation" if strict else "note"
+    return Violation(
+        pointer, "unknown field (the schema does not define it)", severity, "additionalProperties"
+    )
+
+
+def _other_detail_objects(body: Any) -> frozenset[str]:
+    """The detail objects a body carries that are not its JobType's."""
+    if not isinstance(body, dict):
+        return frozenset()
+    types, named = catalogue(), body.get("JobType")
+    own = types[named].detail_object if isinstance(named, str) and named in types else None
+    return frozenset(
+        t.detail_object for t in types.values() if t.detail_object != own and t.detail_object in body
+    )
+
+
+def _applies(error: Any, others: frozenset[str]) -> bool:
+    path = error.absolute_path
+    return not (others and path and path[0] in others and error.validator in _OWN_OBJECT_RULES)
 
 
 def _sorted(found: list[Violation]) -> tuple[Violation, ...]:
-    return tuple(sorted(set(found), key=lambda v: (v.pointer, v.message)))
+    return tuple(sorted(set(found), key=lambda v: (v.pointer, v.message, v.severity)))
 
 
 def validate_response(body: Any, *, strict: bool = False) -> tuple[Violation, ...]:
@@ -143,13 +200,16 @@ def validate_response(body: Any, *, strict: bool = False) -> tuple[Violation, ..
 
 def explain(body: Any, *, strict: bool = False) -> tuple[Violation, ...]:
     """What validate_response returns, found by jsonschema alone: the slow path, and the reference."""
+    others = _other_detail_objects(body)
     try:
-        found = [v for error in _validator().iter_errors(body) for v in _violations(error, strict)]
+        errors = [error for error in _validator().iter_errors(body) if _applies(error, others)]
+        found = [v for error in errors for v in _violations(error, strict)]
     except RecursionError:
-        return (Violation("", "document is nested too deeply to validate"),)
+        # Not a schema rule: a body too deep to check cannot be called valid.
+        return (Violation("", "document is nested too deeply to validate", rule="depth"),)
     return _sorted(found)
 
 
 def is_valid(violations: tuple[Violation, ...]) -> bool:
-    """True when no violation is an error (notes do not count)."""
-    return all(v.severity != "error" for v in violations)
+    """True when nothing is a violation (warnings and notes do not count)."""
+    return all(v.severity != "violation" for v in violations)

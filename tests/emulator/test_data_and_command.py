@@ -92,7 +92,7 @@ def test_demo_dataset_loads_with_its_planted_anomaly():
     invalid = [
         key
         for key, job in jobs.items()
-        if any(v.severity == "error" for v in validate_response({"RequestId": "r", **job.body}))
+        if any(v.severity == "violation" for v in validate_response({"RequestId": "r", **job.body}))
     ]
     assert invalid == [("ai", "6ad71e000000000000000000000000f6")]
 
@@ -114,7 +114,7 @@ def test_generator_is_deterministic_and_realistic():
     assert {"TranscodeSuccess", "TranscodeFail", "TranscodeCancelled", "Transcoding"} <= statuses.keys()
     assert statuses["TranscodeSuccess"] > statuses["TranscodeFail"] > 0
     for document in first:
-        assert [v for v in validate_response({"RequestId": "r", **document}) if v.severity == "error"] == []
+        assert validate_response({"RequestId": "r", **document}) == ()  # no violation, warning or note
         detail = next(v for k, v in document.items() if k.endswith("Detail"))
         created = parse_utc(detail["CreateTime"])
         assert anchor - timedelta(days=30) <= created <= anchor
@@ -131,6 +131,41 @@ def test_generator_is_deterministic_and_realistic():
         by_definition[detail["Definition"]].append(seconds)
     median = {d: sorted(v)[len(v) // 2] for d, v in by_definition.items()}
     assert median["LD"] < median["HD"] < median["4K"]  # durations differ by definition
+
+
+def test_generated_shapes_follow_their_sources():
+    bodies = generate(400, 11, datetime(2026, 11, 1, tzinfo=UTC))
+    for document in bodies:
+        detail = next(v for k, v in document.items() if k.endswith("Detail"))
+        if document["JobType"] == "workflow":
+            nodes = json.loads(detail["ActivityResults"])
+            start = nodes.pop("Act_Start")
+            assert start["ActivityId"] == "start" and "EndTime" not in start
+            for node in nodes.values():
+                assert {
+                    "ActivityId",
+                    "ActivityInstanceId",
+                    "StartTime",
+                    "EndTime",
+                    "Result",
+                    "Status",
+                } <= node.keys()
+                assert isinstance(json.loads(node["Result"]), dict) and node["Status"] in (
+                    "Succeed",
+                    "Failed",
+                )
+            assert detail["Workflow"]["WorkflowId"].startswith("vw_")
+        if document["JobType"] == "ai":
+            config = json.loads(detail["TemplateConfig"])
+            assert ("AuditItem" in config) is (detail["JobType"] == "AIVideoCensor")
+        if document["JobType"] == "snapshot":
+            assert len(detail["JobId"]) == 32 and detail["VideoId"].endswith("0102")
+    failed = [
+        json.loads(b["WorkflowTaskDetail"]["ActivityResults"])
+        for b in bodies
+        if b["JobType"] == "workflow" and b["WorkflowTaskDetail"]["Status"] == "Failed"
+    ]
+    assert failed and all(list(nodes.values())[-1]["Status"] == "Failed" for nodes in failed)
 
 
 def test_emulator_process_serves_then_stops_on_sigterm():

@@ -204,6 +204,34 @@ def test_duration_and_status_are_reported():
     assert (running.duration, running.terminal) == (None, False)
 
 
+def test_a_failed_job_without_completion_time_is_judged_with_a_warning_beside():
+    verdict = judge(
+        spec(Status="TranscodeSuccess"), body("transcode", Status="TranscodeFail", CompleteTime=...), NOW
+    )
+    assert verdict.outcome is Outcome.DRIFT
+    assert [(f.kind, f.field, f.severity) for f in verdict.findings] == [
+        ("schema", "/TranscodeJobDetail", "warning"),
+        ("mismatch", "Status", "error"),
+    ]
+    strict = judge(
+        spec(Status="TranscodeSuccess"),
+        body("transcode", Status="TranscodeFail", CompleteTime=...),
+        NOW,
+        strict=True,
+    )
+    assert strict.outcome is Outcome.INVALID and len(strict.findings) == 2
+
+
+def test_a_missing_field_named_by_an_expectation_is_said_to_be_missing():
+    verdict = judge(spec(TemplateId="dbf"), body("transcode", TemplateId=...), NOW)
+    finding = verdict.findings[0]
+    assert (finding.field, finding.actual, finding.message) == (
+        "TemplateId",
+        "missing",
+        'TemplateId is missing, expected "dbf"',
+    )
+
+
 def test_unknown_fields_are_notes_unless_strict():
     lenient = judge(spec(), body("transcode", Bitrate=1), NOW)
     assert lenient.outcome is Outcome.OK and [n.pointer for n in lenient.notes] == [
@@ -258,4 +286,13 @@ def test_engine_never_raises(job_type, detail, wrap):
     response = {"RequestId": "r", "JobType": job_type, name: detail} if wrap else detail
     verdict = judge(job, response, NOW)
     assert isinstance(verdict.outcome, Outcome)
+    # A rule of ours never makes a job invalid outside --strict: only a stated one can.
+    if verdict.outcome is Outcome.INVALID:
+        assert any(f.kind == "schema" and f.counts for f in verdict.findings)
+    from audit.schema.validate import validate_response
+
+    for violation in validate_response(response):
+        assert (
+            violation.severity != "violation" or violation.evidence != "inferred" or violation.rule == "depth"
+        )
     assert all(isinstance(f.message, str) for f in verdict.findings)

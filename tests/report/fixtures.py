@@ -28,6 +28,7 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "manifests": [{"path": p, "sha256": d} for p, d in run.manifests],
         "options": dict(run.options),
         "counts": run.counts,
+        "warnings": sum(f.severity == "warning" for r in run.results for f in r.findings),
         "exit_code": run.exit_code,
         "verdict": run.verdict,
     }
@@ -136,7 +137,23 @@ def fixed_run() -> RunRecord:
                 ),
             ),
         ),
-        JobResult("snapshot", "s-ok", Outcome.OK, status="Success", duration=12.5),
+        JobResult(
+            "snapshot",
+            "s-ok",
+            Outcome.OK,
+            status="Success",
+            duration=12.5,
+            findings=(
+                Finding(
+                    "schema",
+                    "/SnapshotJobDetail/NormalConfig",
+                    "valid per schema",
+                    "warning",
+                    "parsed JSON at /num: 'many' is not valid under any of the given schemas",
+                    "warning",
+                ),
+            ),
+        ),
     )
     return RunRecord(
         run_id="20261124T010000Z-abc123",

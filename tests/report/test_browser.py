@@ -61,12 +61,13 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     page, attempted, dialogs, document = open_report(browser, tmp_path)
     shown = {
         card.get_attribute("data-outcome"): int(card.locator(".n").inner_text())
-        for card in page.locator("#counts .card").all()
+        for card in page.locator("#counts .card[data-outcome]").all()
     }
     assert shown == document["counts"]
+    assert int(page.locator("#warnings-card .n").inner_text()) == document["warnings"] == 1
     assert page.locator("#verdict").inner_text() == document["verdict"]
     rows = page.locator("#findings tbody tr")
-    assert rows.count() == sum(len(r["findings"]) for r in document["results"]) == 5
+    assert rows.count() == sum(len(r["findings"]) for r in document["results"]) == 6
     page.fill("#filter-text", "23m10s")
     assert rows.count() == 1 and "t-slow" in rows.first.inner_text()
     page.fill("#filter-text", "")
@@ -74,7 +75,12 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     assert rows.count() == 2
     page.select_option("#filter-outcome", "")
     page.select_option("#filter-kind", "schema")
+    assert rows.count() == 2
+    page.select_option("#filter-severity", "error")
     assert rows.count() == 1 and "/AIJobDetail/CompleteTime" in rows.first.inner_text()
+    page.select_option("#filter-severity", "warning")
+    assert rows.count() == 1 and "/SnapshotJobDetail/NormalConfig" in rows.first.inner_text()
+    assert rows.first.locator(".pill.warning").inner_text() == "warning"
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert [url for url in attempted if not url.startswith("file://")] == []
