@@ -46,22 +46,21 @@ def dispatch(name: str, *args: Any, verbose: int = 0, **kwargs: Any) -> None:
     other exception one line and exit 1 (the traceback only with -v), never a traceback by default.
     """
     from audit.errors import UserError
+    from audit.terminal import Printer
 
     _logging(verbose)
+    echo, err = Printer(err=False), Printer(err=True)
     try:
         command = importlib.import_module(f"audit.commands.{name}")
-        code = command.execute(*args, **kwargs, echo=click.echo, err=lambda line: click.echo(line, err=True))
+        code = command.execute(*args, **kwargs, echo=echo, err=err)
     except UserError as exc:
-        click.echo(f"vod-audit: {exc}", err=True)
+        err(f"vod-audit: {exc}")
         sys.exit(exc.exit_code)
     except Exception as exc:
         # A bug, not bad input: one line by default, the traceback with -v.
         if verbose:
             raise
-        click.echo(
-            f"vod-audit: internal error: {type(exc).__name__}: {exc} (run again with -v for details)",
-            err=True,
-        )
+        err(f"vod-audit: internal error: {type(exc).__name__}: {exc} (run again with -v for details)")
         sys.exit(1)
     sys.exit(code)
 
@@ -69,12 +68,12 @@ def dispatch(name: str, *args: Any, verbose: int = 0, **kwargs: Any) -> None:
 def _logging(verbose: int) -> None:
     import logging
 
+    from audit.terminal import PrintableFormatter
+
     if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,35 @@ def parse_json(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
+def parse_answer(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
+    """A document as parse_json reads it, and what I-JSON (RFC 7493 §2) forbids in it though JSON's
+    grammar allows it: duplicate member names (the last one wins here, silently, in most readers)
+    and numbers beyond the range of a double (Python reads 1e400 as infinity)."""
+    anomalies: list[str] = []
+
+    def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, value in pairs:
+            if name in found:
+                anomalies.append(f"duplicate member name {name!r}: the answer says two things at once")
+            found[name] = value
+        return found
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            anomalies.append(f"number {literal[:40]} is beyond the range of a double")
+        return value
+
+    document = json.loads(
+        text, object_pairs_hook=members, parse_float=number, parse_constant=_reject_constant
+    )
+    return document, tuple(anomalies)
+
+
 def compact_json(value: Any) -> str:
     """The one compact form of JSON this tool writes for a document it stores or embeds."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def read_json(path: str | Path) -> Any:

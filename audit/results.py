@@ -33,11 +33,15 @@ class JobResult:
     template_id: str | None = None
     definition: str | None = None
     ai_job_type: str | None = None
-    body_json: str | None = None  # the response exactly as received
+    body_json: str | None = None  # the response as parsed, in compact JSON (None: no strict form)
     request_id: str | None = None
     fetched_at: str | None = None
     from_state: bool = False
     attempts: int = 0
+    # The response exactly as received, where that differs from body_json (other spacing, or what
+    # strict JSON refuses: duplicate names, numbers beyond a double). Text, so that no reader of
+    # results.json ever parses it into something else.
+    response_text: str | None = None
 
     @property
     def counted(self) -> tuple[Finding, ...]:
@@ -51,9 +55,6 @@ class JobResult:
     @property
     def overdue_or_over_budget(self) -> bool:
         return any(f.kind == "duration" and f.field == "max_duration" for f in self.findings)
-
-    def body(self) -> Any:
-        return json.loads(self.body_json) if self.body_json else None
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,7 @@ def dumps(run: RunRecord) -> str:
     for index, result in enumerate(run.results):
         if index:
             parts.append(",\n")
-        parts += (encode(_result_document(result))[:-1], ', "response": ')
-        parts += (result.body_json or "null", "}")
+        parts += (encode(_result_document(result))[:-1], ', "response": ', result.body_json or "null", "}")
     parts.append("\n ]\n}\n")
     return "".join(parts)
 

@@ -11,6 +11,11 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def is_utc_shaped(value: object) -> bool:
+    """True for a string of the form YYYY-MM-DDTHH:mm:ssZ, whether or not that day exists."""
+    return isinstance(value, str) and _UTC_TIME.fullmatch(value) is not None
+
+
 def parse_utc(value: object) -> datetime | None:
     """A `YYYY-MM-DDTHH:mm:ssZ` string as an aware datetime; None for anything else."""
     if not isinstance(value, str) or not _UTC_TIME.fullmatch(value):

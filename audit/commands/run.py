@@ -42,7 +42,8 @@ def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
 
 @contextmanager
 def interruptible(err: Echo) -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM ask the run to stop; a second SIGINT abandons it at once with 130."""
+    """SIGINT, SIGTERM and SIGHUP (a closed terminal or CI runner) ask the run to stop: calls in flight
+    get a short grace, what was collected is written; a second SIGINT abandons it at once with 130."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -54,7 +55,7 @@ def interruptible(err: Echo) -> Iterator[threading.Event]:
             "collected (Ctrl-C again to abandon)"
         )
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield stop
     finally:

@@ -133,7 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        payload = json.dumps(reply.document, ensure_ascii=False).encode("utf-8")
+        # Compact, as the gateway writes its answers.
+        payload = json.dumps(reply.document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if reply.delay:
             time.sleep(reply.delay)
         truncate = reply.transport == "truncate"

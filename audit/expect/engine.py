@@ -42,6 +42,7 @@ def judge(
     *,
     strict: bool = False,
     checked: tuple[Violation, ...] | None = None,
+    anomalies: tuple[str, ...] = (),
 ) -> Verdict:
     """Outcome and findings of one job's 200 body; never raises, whatever the body holds.
 
@@ -57,6 +58,10 @@ def judge(
             not_found=True,
         )
     violations = validate_response(body, strict=strict) if checked is None else checked
+    # What I-JSON (RFC 7493) forbids: the parsed form cannot be trusted to be what was sent.
+    violations = (
+        tuple(Violation("", text, "violation", "i-json", "standard") for text in anomalies) + violations
+    )
     findings = [
         Finding(
             "schema",
@@ -78,7 +83,7 @@ def judge(
         if not terminal and _known_once_finished(kind, field):
             continue
         findings.extend(_mismatches(field, matcher, detail.get(field, matchers.MISSING)))
-    findings.extend(_duration_findings(spec, detail, terminal, duration, now))
+    findings.extend(_duration_findings(spec, detail, terminal, duration, now, kind.end_field))
 
     # Warnings stand beside the judgement: the job is judged on its expectations all the same.
     counted = [f for f in findings if f.counts]
@@ -110,10 +115,32 @@ def _mismatches(field: str, matcher: matchers.Matcher, actual: Any) -> list[Find
     return found
 
 
+def _unknown_duration(spec: JobSpec, detail: Mapping[str, Any], fields: tuple[str, ...]) -> list[Finding]:
+    """A bound that cannot be checked is a finding: the job is never passed on a time it lacks."""
+    shown = ", ".join(f"{name} {matchers.show(detail.get(name, matchers.MISSING))}" for name in fields)
+    bounds = [
+        (name, limit)
+        for name, limit in (("max_duration", spec.max_duration), ("min_duration", spec.min_duration))
+        if limit is not None
+    ]
+    return [
+        Finding(
+            "duration",
+            name,
+            f"a duration to hold to {name} {format_duration(limit)}",
+            "unknown",
+            f"{name} {format_duration(limit)} cannot be checked: {shown}",
+        )
+        for name, limit in bounds
+    ]
+
+
 def _duration_findings(
-    spec: JobSpec, detail: Mapping[str, Any], terminal: bool, duration: float | None, now: datetime
+    spec: JobSpec, detail: Mapping[str, Any], terminal: bool, duration: float | None, now: datetime, end: str
 ) -> list[Finding]:
     found = []
+    if terminal and duration is None:
+        return _unknown_duration(spec, detail, ("CreateTime", end))
     if terminal and duration is not None:
         if spec.max_duration is not None and duration > spec.max_duration:
             limit = format_duration(spec.max_duration)
@@ -139,18 +166,19 @@ def _duration_findings(
             )
     elif not terminal and spec.max_duration is not None:
         created = parse_utc(detail.get("CreateTime"))
-        if created is not None:
-            age = (now - created).total_seconds()
-            if age > spec.max_duration:
-                limit = format_duration(spec.max_duration)
-                found.append(
-                    Finding(
-                        "duration",
-                        "max_duration",
-                        f"finished within {limit}",
-                        f"still {detail.get('Status')} after {format_duration(age)}",
-                        f"overdue: still {detail.get('Status')} after {format_duration(age)}, "
-                        f"max_duration {limit}",
-                    )
+        if created is None:
+            return [f for f in _unknown_duration(spec, detail, ("CreateTime",)) if f.field == "max_duration"]
+        age = (now - created).total_seconds()
+        if age > spec.max_duration:
+            limit = format_duration(spec.max_duration)
+            found.append(
+                Finding(
+                    "duration",
+                    "max_duration",
+                    f"finished within {limit}",
+                    f"still {detail.get('Status')} after {format_duration(age)}",
+                    f"overdue: still {detail.get('Status')} after {format_duration(age)}, "
+                    f"max_duration {limit}",
                 )
+            )
     return found

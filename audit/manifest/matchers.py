@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 MATCHER_KEYS = ("one_of", "matches", "contains", "present", "absent", "not")
@@ -72,10 +72,40 @@ class Matches(Matcher):
     pattern: str
 
     def check(self, actual: Any) -> bool:
-        return isinstance(actual, str) and re.search(self.pattern, actual) is not None
+        return isinstance(actual, str) and linear_regex(self.pattern).search(actual) is not None
 
     def describe(self) -> str:
         return f"matching /{self.pattern}/"
+
+
+@cache
+def linear_regex(pattern: str) -> Any:
+    """The pattern compiled by RE2, whose matching time grows linearly with the text.
+
+    Patterns come from manifests and values from the API: Python's backtracking engine can spin for
+    hours on a pattern such as ^(a+)+$, and nothing interrupts it. RE2 refuses what it cannot run in
+    linear time (backreferences, lookaround), with a ValueError saying so.
+    """
+    import re
+
+    import re2
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"matches: invalid regular expression: {exc}") from None
+    options = re2.Options()
+    options.log_errors = False  # the reason is in the exception; RE2 would also print it to stderr
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error as exc:
+        reason = (
+            exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        )
+        raise ValueError(
+            f"matches: {reason}: patterns run in time proportional to the text (RE2), "
+            "which rules out backreferences and lookaround"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -190,10 +220,7 @@ def _parse_keyword(key: str, argument: Any) -> Matcher:
     if key == "matches":
         if not isinstance(argument, str):
             raise ValueError("matches takes a regular expression string")
-        try:
-            re.compile(argument)
-        except re.error as exc:
-            raise ValueError(f"matches: invalid regular expression: {exc}") from None
+        linear_regex(argument)  # ValueError for a pattern that cannot run in bounded time
         return Matches(argument)
     if key == "contains":
         items = argument if isinstance(argument, list) else [argument]

@@ -59,6 +59,7 @@ def _result(
     fetched_at: str | None,
     from_state: bool,
     attempts: int,
+    response_text: str | None = None,
 ) -> JobResult:
     kind = job_type(spec.job_type)
     request_id = body.get("RequestId") if isinstance(body, dict) else None
@@ -78,6 +79,7 @@ def _result(
         fetched_at=fetched_at,
         from_state=from_state,
         attempts=attempts,
+        response_text=response_text,
         **kind.facet_values(kind.detail(body)),
     )
 
@@ -110,6 +112,7 @@ def reuse_stored(
             to_fetch[spec.key] = spec
             continue
         body = json.loads(previous.body)
+        parsed = compact_json(body)
         # Validated when stored; validated again only under another tool version or strictness.
         same_check = previous.checked_with == _checked_with(strict)
         verdict = judge(
@@ -120,10 +123,11 @@ def reuse_stored(
                 spec,
                 verdict,
                 body=body,
-                body_json=previous.body,
+                body_json=parsed,
                 fetched_at=previous.fetched_at,
                 from_state=True,
                 attempts=0,
+                response_text=previous.body if previous.body != parsed else None,
             )
         )
     return to_fetch
@@ -223,8 +227,12 @@ def _judge_fetched(
     result = fetched.result
     if isinstance(result, Answer):
         body: Any = result.body
-        text = compact_json(body)
-        verdict = judge(spec, body, now, strict=strict)
+        parsed = None if result.anomalies else compact_json(body)
+        # State keeps the answer exactly as received; results.json the parsed form, and the text too
+        # where the two differ.
+        text = result.text if result.text is not None else parsed or ""
+        exact = text if text != parsed else None
+        verdict = judge(spec, body, now, strict=strict, anomalies=result.anomalies)
         notes = json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
         state.store(
             StoredAnswer(
@@ -238,9 +246,9 @@ def _judge_fetched(
                 run_id,
             )
         )
-        body_json: str | None = text
+        body_json: str | None = parsed
     else:
-        body = body_json = None
+        body = body_json = exact = None
         attempts = f" after {fetched.attempts} attempt{'s' if fetched.attempts > 1 else ''}"
         verdict = failed(result.describe() + attempts, not_found=result.job_not_found)
     return _result(
@@ -251,4 +259,5 @@ def _judge_fetched(
         fetched_at=fetched_at,
         from_state=False,
         attempts=fetched.attempts,
+        response_text=exact,
     )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from audit.timeutil import parse_utc
+from audit.timeutil import is_utc_shaped, parse_utc
 
 Path = tuple[str | int, ...]
 # `unknown` collects the paths of fields an `additionalProperties: false` does not know; None
@@ -219,6 +219,12 @@ def _json_string(schema: dict[str, Any]) -> Check:
     return check
 
 
+def _calendar(schema: dict[str, Any]) -> Check:
+    if schema["x-calendar"] is not True:
+        raise NotCompilable("x-calendar other than true")
+    return lambda instance, path, unknown: not is_utc_shaped(instance) or parse_utc(instance) is not None
+
+
 def _time_order(schema: dict[str, Any]) -> Check:
     pairs = [(start, end) for start, end in schema["x-timeOrder"]]
 
@@ -246,6 +252,7 @@ _BUILDERS: tuple[tuple[frozenset[str], Callable[[dict[str, Any]], Check]], ...] 
         ("items", _items),
         ("uniqueItems", _unique_items),
         ("x-timeOrder", _time_order),
+        ("x-calendar", _calendar),
         ("x-jsonString", _json_string),
         ("allOf", _all_of),
         ("anyOf", _any_of),

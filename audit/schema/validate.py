@@ -13,14 +13,14 @@ from audit.jobtypes import catalogue
 from audit.schema.fastpath import Check, NotCompilable, Path, compile_schema
 from audit.schema.messages import custom_message, unknown_properties
 from audit.schema.store import all_schemas
-from audit.timeutil import parse_utc
+from audit.timeutil import is_utc_shaped, parse_utc
 
 # violation: breaks a rule the reference or an official SDK model states (the job is `invalid`);
 # warning: breaks a rule of ours, or a listed value the service may have added to (reported, counted);
 # note: a field the schema does not know (the service adds fields over time). --strict makes all three
 # violations.
 Severity = Literal["violation", "warning", "note"]
-Evidence = Literal["reference", "sdk", "inferred"]
+Evidence = Literal["reference", "sdk", "standard", "inferred"]  # standard: the JSON RFCs
 log = logging.getLogger("audit.schema")
 
 # Rules that presume the object is the job's own: a detail object of another JobType is checked for
@@ -65,6 +65,14 @@ def _json_string(validator: Any, subschema: Any, instance: Any, schema: Any) -> 
             instance=error.instance,
             schema=error.schema,
         )
+
+
+def _calendar(validator: Any, enabled: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """Keyword `x-calendar`: a string of the time's form must name a real instant (no 30 February)."""
+    from jsonschema import ValidationError
+
+    if enabled and is_utc_shaped(instance) and parse_utc(instance) is None:
+        yield ValidationError(f"{instance!r} is not a real calendar time")
 
 
 def _time_order(validator: Any, pairs: Any, instance: Any, schema: Any) -> Iterator[Any]:
@@ -114,7 +122,8 @@ def _validator() -> Any:
     from jsonschema import Draft202012Validator, validators
 
     extended = validators.extend(
-        Draft202012Validator, {"x-jsonString": _json_string, "x-timeOrder": _time_order}
+        Draft202012Validator,
+        {"x-jsonString": _json_string, "x-timeOrder": _time_order, "x-calendar": _calendar},
     )
     return extended(_schema())
 

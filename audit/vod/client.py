@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from audit.jsonfile import parse_json
+from audit.jobtypes import job_type
+from audit.jsonfile import parse_answer
 from audit.timeutil import format_utc
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import Endpoint
@@ -39,7 +41,7 @@ class VodClient:
         pool_size: int = 16,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        from requests.adapters import HTTPAdapter
+        from audit.vod.transport import BoundedAdapter
 
         self.endpoint = endpoint
         self._credentials = credentials
@@ -49,7 +51,7 @@ class VodClient:
         # A call is one signed POST with no cookies, redirects, hooks or proxy settings to merge, so it
         # goes straight to requests' transport adapter: a Session's per-request merging cost more CPU
         # than the rest of the call (bench/FINDINGS.md). TLS verification stays on.
-        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self._adapter = BoundedAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
 
     @property
     def access_key_id(self) -> str:
@@ -114,21 +116,31 @@ class VodClient:
         return request
 
     def get_job_detail(self, job: JobRef) -> CallResult:
-        """One attempt, no retry."""
+        """One attempt, no retry, over in `timeout` seconds whatever the server does."""
         import requests
+        from urllib3.exceptions import HTTPError
 
-        try:
-            response = self._adapter.send(self._request(job), timeout=self._timeout, verify=True)
-            content = response.content
-        except requests.Timeout as exc:
-            return ApiError(
-                "timeout", "Timeout", f"no answer within {self._timeout[1]:g}s ({type(exc).__name__})"
-            )
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return ApiError("connection", "ConnectionError", _short(exc))
-        except requests.RequestException as exc:
-            return ApiError("connection", type(exc).__name__, _short(exc))
-        result = _interpret(response.status_code, content)
+        from audit.vod.transport import WATCHDOG, BodyTooLarge, read_body
+
+        total = self._timeout[1]
+        with WATCHDOG.guard(time.monotonic() + total) as guard:
+            try:
+                response = self._adapter.send(
+                    self._request(job), stream=True, timeout=self._timeout, verify=True
+                )
+                try:
+                    content = read_body(response, guard.deadline)
+                finally:
+                    response.close()
+            except BodyTooLarge as exc:
+                return ApiError("body", "BodyTooLarge", str(exc))
+            except ValueError as exc:  # an encoding we do not decode
+                return ApiError("body", "InvalidBody", str(exc))
+            except (requests.RequestException, HTTPError, OSError) as exc:
+                if guard.expired or isinstance(exc, requests.Timeout | TimeoutError):
+                    return ApiError("timeout", "Timeout", f"no complete answer within {total:g}s")
+                return ApiError("connection", "ConnectionError", _short(exc))
+        result = _interpret(response.status_code, content, job)
         if isinstance(result, ApiError):
             result = replace(result, message=self._scrub(result.message))
         log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
@@ -155,10 +167,14 @@ def _summary(result: CallResult) -> str:
     return f"HTTP {result.status}" if isinstance(result, Answer) else result.describe()
 
 
-def _interpret(status: int, content: bytes) -> CallResult:
+def _interpret(status: int, content: bytes, job: JobRef) -> CallResult:
     try:
-        document: Any = parse_json(content)
+        document, anomalies = parse_answer(content)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        if status == 429:
+            return ApiError(
+                "api", "Throttling", f"HTTP 429 with a non-JSON body ({len(content)} bytes)", status
+            )
         if status >= 400:
             return ApiError("api", f"HTTP{status}", f"non-JSON error body ({len(content)} bytes)", status)
         return ApiError("body", "InvalidBody", f"response is not JSON ({str(exc)[:120]})", status)
@@ -166,7 +182,7 @@ def _interpret(status: int, content: bytes) -> CallResult:
         return ApiError(
             "body", "InvalidBody", f"response is JSON {type(document).__name__}, not an object", status
         )
-    if status >= 400 or (status != 200 and "Code" in document):
+    if status >= 400 or (status != 200 and "Code" in document) or _error_in_200(status, document, job):
         return ApiError(
             "api",
             str(document.get("Code") or f"HTTP{status}"),
@@ -176,4 +192,30 @@ def _interpret(status: int, content: bytes) -> CallResult:
         )
     if status != 200:
         return ApiError("body", "UnexpectedStatus", f"HTTP {status} with a non-error body", status)
-    return Answer(document, status)
+    other = _about_another_job(document, job)
+    if other:
+        return ApiError("body", "WrongJob", other, status)
+    return Answer(document, status, content.decode("utf-8"), anomalies)
+
+
+def _error_in_200(status: int, document: dict[str, Any], job: JobRef) -> bool:
+    """A 200 that carries an error (a `Code`) and no detail object: an error, not an unknown job."""
+    return status == 200 and "Code" in document and job_type(job.job_type).detail_object not in document
+
+
+def _about_another_job(document: dict[str, Any], job: JobRef) -> str | None:
+    """What came back instead, when a body is about another job than the one asked; else None.
+
+    JobIds are compared exactly: they are case-sensitive identifiers, so an id that differs only in
+    letter case names another job. A body without an id in its detail object cannot be told apart
+    and is judged as it is (the missing id is a schema warning).
+    """
+    kind = job_type(job.job_type)
+    named = document.get("JobType")
+    if isinstance(named, str) and named != job.job_type:
+        return f"the answer is about a {named} job, not the {job.job_type} job asked"
+    detail = kind.detail(document)
+    found = detail.get(kind.id_field) if detail is not None else None
+    if isinstance(found, str) and found != job.job_id:
+        return f"the answer is about {job.job_type} job {found!r}, not {job.job_id!r}"
+    return None

@@ -14,8 +14,10 @@ from typing import Generic, Protocol, TypeVar
 from audit.errors import UserError
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, ApiError, CallResult, JobRef
+from audit.vod.transport import WATCHDOG
 
 T = TypeVar("T")
+STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is told to stop
 
 
 class Caller(Protocol):
@@ -152,7 +154,11 @@ class Fetcher:
         try:
             running = len(workers)
             while running:
-                item = pool.done.get()
+                try:
+                    item = pool.done.get(timeout=0.25)
+                except queue.Empty:
+                    pool.cut_off_after_stop()
+                    continue
                 if item is None:
                     running -= 1
                 elif isinstance(item, BaseException):
@@ -199,6 +205,18 @@ class _Pool(Generic[T]):
         self.done: queue.SimpleQueue[T | BaseException | None] = queue.SimpleQueue()
         self.refused: ApiError | None = None
         self._succeeded = False
+        self._stopped_at: float | None = None
+
+    def cut_off_after_stop(self) -> None:
+        """Once `stop` has been set for STOP_GRACE seconds, ends the calls still in flight, so that a
+        run told to stop does so within seconds whatever the server does (SIGTERM, Ctrl-C)."""
+        if not self._stop.is_set():
+            return
+        now = time.monotonic()
+        if self._stopped_at is None:
+            self._stopped_at = now
+        elif now - self._stopped_at >= STOP_GRACE:
+            WATCHDOG.expire_all()
 
     def _next(self) -> JobRef | None:
         self.slots.acquire()
@@ -211,7 +229,10 @@ class _Pool(Generic[T]):
         try:
             while (job := self._next()) is not None:
                 fetched = self._fetch_one(job, self._stop)
-                if self._refusal(fetched.result):
+                # A call that failed once the run was told to stop says nothing about the job: it
+                # stays unaudited (the run is reported incomplete), never an `error`.
+                cut_off = self._stop.is_set() and not isinstance(fetched.result, Answer)
+                if cut_off or self._refusal(fetched.result):
                     self.slots.release()
                 else:
                     self.done.put(self._finish(fetched))

@@ -43,10 +43,12 @@ class JobRef:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A parsed 200 body."""
+    """A 200 body about the job asked: parsed, as received, and what strict JSON would refuse in it."""
 
     body: dict[str, Any]
     status: int = 200
+    text: str | None = None  # the body exactly as received (None: built in-process, e.g. by tests)
+    anomalies: tuple[str, ...] = ()  # duplicate member names, numbers beyond a double
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,8 @@ class ApiError:
 
     @property
     def throttled(self) -> bool:
-        return self.kind == "api" and self.code in THROTTLING
+        # 429 Too Many Requests is throttling whatever its body says (a proxy's plain-text page).
+        return self.kind == "api" and (self.code in THROTTLING or self.status == 429)
 
     @property
     def authentication(self) -> bool:

@@ -36,19 +36,25 @@ CODES = [
     ("ServiceUnAvailable", 503, True, False, False),
 ]
 
+JOB = JobRef("ai", "j")
+
 
 @pytest.mark.parametrize(("code", "status", "retryable", "auth", "throttled"), CODES)
 def test_api_error_codes(code, status, retryable, auth, throttled):
     body = json.dumps({"RequestId": "R", "HostId": "h", "Code": code, "Message": "m", "Recommend": "r"})
-    error = _interpret(status, body.encode())
+    error = _interpret(status, body.encode(), JOB)
     assert isinstance(error, ApiError)
     assert (error.code, error.status, error.request_id) == (code, status, "R")
     assert (error.retryable, error.authentication, error.throttled) == (retryable, auth, throttled)
 
 
 def test_unknown_job_forms():
-    named = _interpret(400, b'{"RequestId":"R","Code":"InvalidParameter","Message":"The JobId is invalid."}')
-    other = _interpret(400, b'{"RequestId":"R","Code":"InvalidParameter","Message":"JobType is invalid."}')
+    named = _interpret(
+        400, b'{"RequestId":"R","Code":"InvalidParameter","Message":"The JobId is invalid."}', JOB
+    )
+    other = _interpret(
+        400, b'{"RequestId":"R","Code":"InvalidParameter","Message":"JobType is invalid."}', JOB
+    )
     assert named.job_not_found and not other.job_not_found
 
 
@@ -61,16 +67,19 @@ def test_unknown_job_forms():
         (200, b"\xff\xfe", "body", True),  # not UTF-8
         (502, b"<html>Bad Gateway</html>", "api", True),  # 5xx without JSON
         (404, b"not found", "api", False),
+        (429, b"Too Many Requests", "api", True),  # a proxy's plain-text throttle page
+        (200, b'{"RequestId":"R","Code":"InternalError","Message":"busy"}', "api", True),  # error in a 200
     ],
 )
 def test_broken_bodies(status, content, kind, retryable):
-    result = _interpret(status, content)
+    result = _interpret(status, content, JOB)
     assert isinstance(result, ApiError)
     assert (result.kind, result.retryable) == (kind, retryable)
 
 
 def test_a_good_body_is_an_answer():
-    assert _interpret(200, b'{"RequestId":"R","JobType":"ai"}') == Answer({"RequestId": "R", "JobType": "ai"})
+    text = '{"RequestId":"R","JobType":"ai"}'
+    assert _interpret(200, text.encode(), JOB) == Answer({"RequestId": "R", "JobType": "ai"}, 200, text)
 
 
 def _client(url, timeout=2.0):

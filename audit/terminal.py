@@ -1,0 +1,47 @@
+"""Text for a terminal: control characters neutralised, and a closed pipe is never an error."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+# C0 and C1 controls but tab and newline (escape sequences clear screens, set titles, move the
+# cursor to fake a verdict), and the invisible Unicode marks that reorder or hide text.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every unsafe character shown as an escape (`\\x1b`, `\\u202e`)."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+class Printer:
+    """Writes lines to stdout or stderr, made printable; once the reader has gone (`| head -1`), drops
+    the rest quietly so that the command still ends with its own exit code."""
+
+    def __init__(self, *, err: bool) -> None:
+        self._err = err
+        self._gone = False
+
+    def __call__(self, line: str) -> None:
+        if self._gone:
+            return
+        stream = sys.stderr if self._err else sys.stdout
+        try:
+            stream.write(printable(line) + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            self._gone = True
+            # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines made printable: messages quote server answers, which are not ours to trust."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))

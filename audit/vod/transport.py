@@ -1,0 +1,171 @@
+"""Bounded HTTP: every call ends by its deadline and reads at most a fixed number of decoded bytes.
+
+requests' own timeout is per socket read, so a server that drips one byte every half second keeps
+a call alive forever; a compressed body can inflate a thousandfold. Here one watchdog thread shuts
+the socket of any call past its deadline (wherever the call is blocked: headers or body), and the
+body is read and decompressed in bounded steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+MAX_BODY = 4 << 20  # decoded bytes of one answer; a GetJobDetail body is a few KiB
+_CHUNK = 64 << 10
+
+
+class BodyTooLarge(Exception):
+    """The answer decodes to more than MAX_BODY bytes."""
+
+
+class Guard:
+    """One call's deadline, and the socket the watchdog shuts once it passes."""
+
+    __slots__ = ("deadline", "expired", "sock")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.expired = False
+        self.sock: socket.socket | None = None
+
+    def expire(self) -> None:
+        self.expired = True
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # already closed: the call has ended anyway
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+
+class Watchdog:
+    """Shuts the sockets of calls past their deadline, from one daemon thread shared by all clients."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guards: set[Guard] = set()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._local = threading.local()
+
+    @contextmanager
+    def guard(self, deadline: float) -> Iterator[Guard]:
+        """Watches the calling thread's call until the block ends."""
+        guard = Guard(deadline)
+        with self._lock:
+            self._guards.add(guard)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="call-deadlines", daemon=True)
+                self._thread.start()
+        self._local.guard = guard
+        self._wake.set()
+        try:
+            yield guard
+        finally:
+            self._local.guard = None
+            with self._lock:
+                self._guards.discard(guard)
+
+    def attach(self, sock: socket.socket | None) -> None:
+        """Called by the connection about to send: the socket the current call's guard may shut."""
+        guard: Guard | None = getattr(self._local, "guard", None)
+        if guard is not None and sock is not None:
+            guard.sock = sock
+            if guard.expired:
+                guard.expire()
+
+    def expire_all(self) -> None:
+        """Ends every call in flight now (a run told to stop, past its grace period)."""
+        with self._lock:
+            for guard in self._guards:
+                guard.expire()
+
+    def _run(self) -> None:
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                for guard in self._guards:
+                    if not guard.expired and guard.deadline <= now:
+                        guard.expire()
+                pending = [g.deadline for g in self._guards if not g.expired]
+            self._wake.clear()
+            self._wake.wait(max(0.01, min(pending) - now) if pending else 1.0)
+
+
+WATCHDOG = Watchdog()
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is None:
+            self.connect()
+        WATCHDOG.attach(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is None:
+            self.connect()
+        WATCHDOG.attach(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class BoundedAdapter(HTTPAdapter):
+    """requests' transport adapter whose connections report their sockets to the watchdog."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+def _decoder(encoding: str) -> Any:
+    """A zlib decompressor for the Content-Encoding, None for identity; ValueError for any other."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return None
+    if name in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if name == "deflate":
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header, detected
+    raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+
+
+def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
+    """The decoded body of a streamed response; BodyTooLarge past `limit`, TimeoutError past `deadline`."""
+    decoder = _decoder(response.headers.get("Content-Encoding", ""))
+    body = bytearray()
+
+    def take(data: bytes) -> None:
+        body.extend(data)
+        if len(body) > limit:
+            raise BodyTooLarge(f"the answer decodes to more than {limit >> 20} MiB")
+
+    while chunk := response.raw.read1(_CHUNK, decode_content=False):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer did not arrive in time")
+        if decoder is None:
+            take(chunk)
+            continue
+        take(decoder.decompress(chunk, limit + 1 - len(body)))
+        while decoder.unconsumed_tail:
+            take(decoder.decompress(decoder.unconsumed_tail, limit + 1 - len(body)))
+    if decoder is not None:
+        take(decoder.flush())
+    return bytes(body)
