@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import UserError
+from audit.files import read_input
 
 
 def _reject_constant(name: str) -> Any:
@@ -53,7 +54,7 @@ def compact_json(value: Any) -> str:
 def read_json(path: str | Path) -> Any:
     """The parsed document at `path`, or a UserError saying why it cannot be read."""
     try:
-        raw = Path(path).read_bytes()
+        raw = read_input(path)
     except IsADirectoryError:
         raise UserError(f"{path}: is a directory, not a file") from None
     except OSError as exc:

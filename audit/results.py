@@ -77,6 +77,7 @@ class RunRecord:
     incomplete: bool = False
     access_key_id: str | None = None  # masked
     options: Mapping[str, Any] = field(default_factory=dict)
+    state_error: str | None = None  # the state could not be written: why, and how much was lost
 
     @property
     def counts(self) -> dict[str, int]:
@@ -175,6 +176,7 @@ def from_document(document: Any, source: str) -> RunRecord:
             incomplete=bool(document["incomplete"]),
             access_key_id=document.get("access_key_id"),
             options=dict(document.get("options") or {}),
+            state_error=document.get("state_error"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

@@ -17,7 +17,7 @@ from audit.errors import UserError
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
-from audit.report import prepare_folder, write_reports
+from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder, write_reports
 from audit.results import RunRecord
 from audit.run.connection import open_connection
 from audit.run.pipeline import Settings
@@ -63,17 +63,30 @@ def interruptible(err: Echo) -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
+def refuse_overlap(state: Path, out: Path, manifests: tuple[str, ...]) -> None:
+    """The state must be a file of its own: not a report this run writes over, nor a manifest."""
+    where = state.resolve()
+    if where.parent == out.resolve() and where.name in REPORT_FILES:
+        raise UserError(
+            f"--state {state} is {where.name}, a report this run writes in {out}; choose another path"
+        )
+    if any(where == Path(manifest).resolve() for manifest in manifests):
+        raise UserError(f"--state {state} is one of the manifests; choose another path")
+
+
 def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> int:
     started = time.monotonic()
     manifest = load_or_explain(manifests, err)
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
     out = Path(options.out)
+    state = state_path(options, manifests)
+    refuse_overlap(state, out, manifests)
     prepare_folder(out)
     with open_connection(options) as conn, interruptible(err) as stop:
         settings = Settings(
             connection=conn,
             options=options,
-            state_path=state_path(options, manifests),
+            state_path=state,
             state_key=f"emulator:{Path(options.emulator).resolve()}"
             if options.emulator
             else conn.endpoint.url,
@@ -89,8 +102,18 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
             record = audit(manifest, settings, stop=stop, on_result=progress.update)
         finally:
             progress.close()
-        written = write_reports(record, out, options.format)
+        try:
+            written = write_reports(record, out, options.format)
+        except ReportsNotWritten as failure:
+            summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
+            raise failure from None
     summarise(record, written, time.monotonic() - started, echo)
+    if record.state_error:
+        err(
+            f"vod-audit: the state could not be written: {record.state_error}; the reports are "
+            "complete, and the next run asks again for what was not stored"
+        )
+        return 1
     return record.exit_code
 
 

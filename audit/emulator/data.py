@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import UserError
+from audit.files import read_input
 from audit.jobtypes import catalogue
 from audit.timeutil import format_utc, parse_utc
 
@@ -95,7 +96,7 @@ def load_data_file(path: str | Path, now: datetime | None = None) -> dict[tuple[
 
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:

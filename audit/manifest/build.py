@@ -35,27 +35,40 @@ class Builder:
         }
 
     def interpolate(self, value: Any, document: Document, path: Path_, *, allow_vars: bool = True) -> Any:
-        """The value with `${var.X}`/`${env.X}` resolved; a whole-value reference keeps its type."""
-        if isinstance(value, str):
-            if "${" not in value:
-                return value  # most values, and 100,000 job ids, hold no reference
-            whole = _REFERENCE.fullmatch(value)
-            if whole and not value.startswith("$${"):
-                return self._resolve(whole.group(1), document, path, allow_vars, value)
-            return _REFERENCE.sub(
-                lambda m: str(self._resolve(m.group(1), document, path, allow_vars, value)),
-                value.replace("$${", "\0"),
-            ).replace("\0", "${")
-        if isinstance(value, list):
-            return [
-                self.interpolate(item, document, (*path, i), allow_vars=allow_vars)
-                for i, item in enumerate(value)
-            ]
-        if isinstance(value, dict):
-            return {
-                k: self.interpolate(v, document, (*path, k), allow_vars=allow_vars) for k, v in value.items()
-            }
-        return value
+        """The value with `${var.X}`/`${env.X}` resolved; a whole-value reference keeps its type.
+
+        Containers are rebuilt with an explicit stack, so that a value nested a thousand levels deep
+        is read like any other.
+        """
+        if not isinstance(value, list | dict):
+            return self._text(value, document, path, allow_vars)
+        root: Any = [] if isinstance(value, list) else {}
+        pending = [(value, root, path)]
+        while pending:
+            source, target, where = pending.pop()
+            items = enumerate(source) if isinstance(source, list) else source.items()
+            for key, item in items:
+                if isinstance(item, list | dict):
+                    copy: Any = [] if isinstance(item, list) else {}
+                    pending.append((item, copy, (*where, key)))
+                else:
+                    copy = self._text(item, document, (*where, key), allow_vars)
+                if isinstance(target, list):
+                    target.append(copy)
+                else:
+                    target[key] = copy
+        return root
+
+    def _text(self, value: Any, document: Document, path: Path_, allow_vars: bool) -> Any:
+        if not isinstance(value, str) or "${" not in value:
+            return value  # most values, and 100,000 job ids, hold no reference
+        whole = _REFERENCE.fullmatch(value)
+        if whole and not value.startswith("$${"):
+            return self._resolve(whole.group(1), document, path, allow_vars, value)
+        return _REFERENCE.sub(
+            lambda m: str(self._resolve(m.group(1), document, path, allow_vars, value)),
+            value.replace("$${", "\0"),
+        ).replace("\0", "${")
 
     def _resolve(self, reference: str, document: Document, path: Path_, allow_vars: bool, text: str) -> Any:
         namespace, _, name = reference.partition(".")
@@ -167,6 +180,14 @@ class Builder:
                 self.problems.append(Problem(document.at(path), problem))
             built[name] = matcher
         return built
+
+
+def literal_problems(job_type: str, name: str, value: Any) -> list[str]:
+    """Why a manifest could not say `name: value` for this job type (not a listed value, wrong type)."""
+    spec = catalogue()[job_type].fields.get(name)
+    if spec is None:
+        return [f"unknown field {name!r} for {job_type} jobs"]
+    return _value_problems(job_type, name, spec, matchers.Equals(value))
 
 
 def _literals(matcher: matchers.Matcher) -> list[Any]:

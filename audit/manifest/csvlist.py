@@ -16,12 +16,31 @@ def read_csv(text: str, name: str) -> tuple[Document, list[Problem]]:
     document = Document(name, {"jobs": []})
     lines = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [cell.strip() for cell in next(reader, [])]
+    try:
+        header = [cell.strip() for cell in next(reader, [])]
+    except csv.Error as exc:
+        return document, [Problem(Position(name, reader.line_num or 1, 1), f"not a CSV job list: {exc}")]
     if header[:2] != ["id", "type"]:
         message = "the header row must start with id,type (then optional expectation columns)"
         return document, [Problem(Position(name, 1, 1), message)]
     problems: list[Problem] = []
     jobs: list[dict[str, Any]] = document.value["jobs"]
+    try:
+        _read_rows(reader, lines, header, document, jobs, problems, name)
+    except csv.Error as exc:  # a cell over the csv module's 128 KiB, a stray NUL
+        problems.append(Problem(Position(name, reader.line_num, 1), f"not a CSV job list: {exc}"))
+    return document, problems
+
+
+def _read_rows(
+    reader: Any,
+    lines: list[str],
+    header: list[str],
+    document: Document,
+    jobs: list[dict[str, Any]],
+    problems: list[Problem],
+    name: str,
+) -> None:
     for row in reader:
         line_number = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -46,7 +65,6 @@ def read_csv(text: str, name: str) -> tuple[Document, list[Problem]]:
         if expect:
             job["expect"] = expect
         jobs.append(job)
-    return document, problems
 
 
 def _cell_offsets(line: str, count: int) -> list[int]:

@@ -194,25 +194,31 @@ def is_matcher_mapping(raw: Any) -> bool:
     return isinstance(raw, Mapping) and len(raw) == 1 and next(iter(raw)) in MATCHER_KEYS
 
 
-def parse(raw: Any, *, structured: bool = False) -> Matcher:
+# Subset matches and `not` nest; no payload of the API is anywhere near this deep.
+MAX_NESTING = 64
+
+
+def parse(raw: Any, *, structured: bool = False, depth: int = 0) -> Matcher:
     """The matcher a manifest value means; ValueError with a readable reason when malformed.
 
     `structured` fields (JSON in strings, nested objects) read a plain mapping as a subset match.
     """
+    if depth > MAX_NESTING:
+        raise ValueError(f"matchers nest at most {MAX_NESTING} levels deep")
     if is_matcher_mapping(raw):
         ((key, argument),) = raw.items()
-        return _parse_keyword(key, argument)
+        return _parse_keyword(key, argument, depth)
     if isinstance(raw, Mapping):
         if not structured:
             keys = ", ".join(map(str, raw))
             raise ValueError(
                 f"a mapping here must be one matcher ({', '.join(MATCHER_KEYS)}), got keys: {keys}"
             )
-        return Subset(tuple((str(k), parse(v, structured=True)) for k, v in raw.items()))
+        return Subset(tuple((str(k), parse(v, structured=True, depth=depth + 1)) for k, v in raw.items()))
     return Equals(raw)
 
 
-def _parse_keyword(key: str, argument: Any) -> Matcher:
+def _parse_keyword(key: str, argument: Any, depth: int) -> Matcher:
     if key == "one_of":
         if not isinstance(argument, list) or not argument:
             raise ValueError("one_of takes a non-empty list of values")
@@ -233,7 +239,7 @@ def _parse_keyword(key: str, argument: Any) -> Matcher:
         return Present() if key == "present" else Absent()
     if not isinstance(argument, Mapping) or not is_matcher_mapping(argument):
         raise ValueError(f"not takes one matcher ({', '.join(MATCHER_KEYS)}), e.g. not: {{one_of: [a, b]}}")
-    return Not(parse(argument))
+    return Not(parse(argument, depth=depth + 1))
 
 
 def failures(matcher: Matcher, actual: Any) -> list[tuple[str, Matcher, Any]]:

@@ -10,9 +10,12 @@ import yaml
 
 Path_ = tuple[str | int, ...]
 
-# Node visits allowed per node written: anchors may repeat a block, not explode it (billion laughs).
+# Nodes that aliases may copy in, per node written: anchors may repeat a block, not explode it
+# (billion laughs). Only copies count, so a long one-line JSON manifest or deep nesting is no bomb.
 EXPANSION_FACTOR = 50
 EXPANSION_FLOOR = 100_000
+# Far deeper than any manifest needs, and shallow enough for every later step that walks a value.
+MAX_DEPTH = 1000
 
 
 @dataclass(frozen=True, order=True)
@@ -109,6 +112,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    pass
+
+
 def _position(file: str, mark: Any) -> Position:
     return Position(file, mark.line + 1, mark.column + 1)
 
@@ -134,10 +141,11 @@ class _Frame:
 class _EventBuilder:
     """Builds plain values and positions from libyaml's event stream (composing nodes is 10x slower)."""
 
-    def __init__(self, loader: ManifestLoader, document: Document, budget: int) -> None:
+    def __init__(self, loader: ManifestLoader, document: Document) -> None:
         self.loader = loader
         self.document = document
-        self.budget = budget
+        self.written = 0  # nodes in the text
+        self.copied = 0  # nodes aliases brought in again
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.root: Any = None
@@ -151,8 +159,10 @@ class _EventBuilder:
         while loader.check_event():
             event = loader.get_event()
             if isinstance(event, yaml.ScalarEvent):
+                self.written += 1
                 self.place(self.scalar(event), 1, event.start_mark, event.anchor)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self.written += 1
                 self.open(event)
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 self.close()
@@ -162,6 +172,9 @@ class _EventBuilder:
                     self.place(None, 1, event.start_mark, None)
                 else:
                     value, size = self.anchors[event.anchor]
+                    self.copied += size
+                    if self.copied > max(EXPANSION_FLOOR, EXPANSION_FACTOR * self.written):
+                        raise _TooLarge
                     self.place(value, size, event.start_mark, None)
             elif isinstance(event, yaml.DocumentStartEvent):
                 self.documents += 1
@@ -210,6 +223,8 @@ class _EventBuilder:
         self.document.values.setdefault(path, _packed(event.start_mark))
         container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
         self.stack.append(_Frame(path, container, anchor=event.anchor))
+        if len(self.stack) > MAX_DEPTH:
+            raise _TooDeep
 
     def close(self) -> None:
         frame = self.stack.pop()
@@ -223,9 +238,6 @@ class _EventBuilder:
         self.place(frame.value, frame.size, None, frame.anchor, packed=mark)
 
     def place(self, value: Any, size: int, mark: Any, anchor: str | None, packed: int | None = None) -> None:
-        self.budget -= size
-        if self.budget < 0:
-            raise _TooLarge
         if anchor:
             self.anchors[anchor] = (value, size)
         if not self.stack:
@@ -269,7 +281,7 @@ def parse_yaml(text: str, file: str) -> Document:
     """Parses `text`; syntax errors, duplicate keys and alias bombs become problems, not exceptions."""
     document = Document(file)
     loader = ManifestLoader(text)
-    builder = _EventBuilder(loader, document, max(EXPANSION_FLOOR, EXPANSION_FACTOR * (text.count("\n") + 1)))
+    builder = _EventBuilder(loader, document)
     try:
         document.value = builder.run()
     except yaml.MarkedYAMLError as exc:
@@ -280,6 +292,9 @@ def parse_yaml(text: str, file: str) -> Document:
     except yaml.YAMLError as exc:
         document.problems.append(Problem(Position(file, 1, 1), f"YAML error: {exc}"))
         document.value = None
+    except _TooDeep:
+        document.value = None
+        document.problems.append(Problem(Position(file, 1, 1), f"nested deeper than {MAX_DEPTH} levels"))
     except _TooLarge:
         document.value = None
         document.problems.append(

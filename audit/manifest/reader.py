@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.files import read_input
 from audit.jobtypes import NAMES
 from audit.manifest.csvlist import read_csv
 from audit.manifest.model import SourceFile
@@ -43,10 +44,11 @@ class Reader:
         self.defaults: dict[str, dict[str, Setting]] = {t: {} for t in NAMES}
         self.provider: dict[str, Setting] = {}
         self.jobs: list[RawJob] = []
+        self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
 
     def read_text(self, path: Path, where: Position) -> str | None:
         try:
-            data = path.read_bytes()
+            data = read_input(path)
         except IsADirectoryError:
             self.problems.append(Problem(where, f"{path}: is a directory, not a file"))
             return None
@@ -67,8 +69,9 @@ class Reader:
             chain = " -> ".join(p.name for p in (*stack[stack.index(resolved) :], resolved))
             self.problems.append(Problem(where or Position(str(path), 1, 1), f"include cycle: {chain}"))
             return
-        if str(path) in self.sources or any(Path(s).resolve() == resolved for s in self.sources):
+        if resolved in self._read:
             return  # included twice without a cycle: read once
+        self._read.add(resolved)
         text = self.read_text(path, where or Position(str(path), 1, 1))
         if text is None:
             return

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audit.errors import UserError
+from audit.report.atomic import write_atomic
 
 if TYPE_CHECKING:  # the registry is read by the command line's help: it stays free of the run's modules
     from audit.results import RunRecord
@@ -47,28 +52,79 @@ def plugin(name: str) -> ReportFormat:
     return format_class()
 
 
+SUMS = "SHA256SUMS"  # the manifest of the set: written last, so readers can tell a whole set
+_STAGING = ".vod-audit-staging-"
+
+
+class ReportsNotWritten(UserError):
+    """The report set could not be written; the previous set in the folder is left as it was."""
+
+
 def prepare_folder(out: Path) -> None:
     """Creates the report folder, or says clearly why it cannot be used (before any API call)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
+    for name in (*REPORT_FILES, SUMS):
+        target = out / name
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise UserError(f"--out {out}: {name} there is not a regular file; move it away")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".vod-audit-write-test"
         probe.write_bytes(b"")
         probe.unlink()
-        # Temporary files of a write that a killed run never renamed: never a report, only litter.
+        # What a killed run never renamed or swapped in: never a report, only litter.
         for stale in out.glob(".*.tmp"):
-            if any(stale.name.startswith(f".{name}.") for name in REPORT_FILES):
+            if any(stale.name.startswith(f".{name}.") for name in (*REPORT_FILES, SUMS)):
                 stale.unlink()
+        for staging in out.glob(f"{_STAGING}*"):
+            shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
 
 
 def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Path]:
-    """Every selected format's files, in the order of FORMAT_NAMES."""
+    """Every selected format's files, in the order of FORMAT_NAMES, as one set.
+
+    The set is written into a staging folder first: a failure there (a full disk, a file-size
+    limit) leaves the previous set untouched. Then the old SHA256SUMS goes, the new files are
+    renamed in one by one, and a new SHA256SUMS covering them is written last: a folder holds one
+    run's set under a SHA256SUMS that matches it, or, only while a swap is cut short, no SHA256SUMS.
+    """
     chosen = set(formats)
-    written: list[Path] = []
-    for name in FORMAT_NAMES:
-        if name in chosen:
-            written.extend(plugin(name).write(run, out))
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=out))
+    try:
+        staged: list[Path] = []
+        for name in FORMAT_NAMES:
+            if name in chosen:
+                staged.extend(plugin(name).write(run, staging))
+        sums = "".join(f"{_sha256(path)}  {path.name}\n" for path in staged)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportsNotWritten(
+            f"--out {out}: the reports could not be written ({exc.strerror or exc}); "
+            "the reports already there are unchanged"
+        ) from None
+    try:
+        (out / SUMS).unlink(missing_ok=True)
+        written = []
+        for path in staged:
+            os.replace(path, out / path.name)
+            written.append(out / path.name)
+        written.append(write_atomic(out / SUMS, sums))
+    except OSError as exc:
+        raise ReportsNotWritten(
+            f"--out {out}: the reports could not be put in place ({exc.strerror or exc}); "
+            f"the folder has no {SUMS}, so its files are not one run's set"
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

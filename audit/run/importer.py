@@ -10,6 +10,8 @@ from typing import Any
 
 from audit import jobtypes
 from audit.errors import UserError
+from audit.files import read_input
+from audit.manifest.build import literal_problems
 from audit.timeutil import duration_ceiling, seconds_between
 from audit.vod.fetch import Fetcher
 from audit.vod.records import Answer, JobRef
@@ -18,7 +20,7 @@ from audit.vod.records import Answer, JobRef
 def read_ids(source: str) -> list[str]:
     """One JobId per line; blank lines and `#` comments skipped; `-` reads standard input."""
     try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: SIM115
+        text = sys.stdin.read() if source == "-" else read_input(source).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"--ids {source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -27,19 +29,29 @@ def read_ids(source: str) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def pin(job_type: str, body: dict[str, Any]) -> dict[str, Any] | None:
-    """The expectation that holds for this body today, or None when it has no detail object."""
+def pin(job_type: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]] | None:
+    """The expectation that holds for this body today and what could not be pinned (why), or None
+    when it has no detail object."""
     kind = jobtypes.job_type(job_type)
     detail = kind.detail(body)
     if detail is None:
         return None
     terminal = kind.is_terminal(detail.get("Status"))
-    # Identity of the work, not values that change per job; Status only once it can no longer change.
-    expect = {name: detail[name] for name in kind.pinned if name in detail and (terminal or name != "Status")}
+    expect: dict[str, Any] = {}
+    refused: list[str] = []
+    for name in kind.pinned:
+        if name not in detail:
+            continue
+        problems = literal_problems(job_type, name, detail[name])
+        if problems:
+            refused += problems  # a value a manifest could not state: said, never silently dropped
+        elif terminal or name != "Status":
+            # Identity of the work, not values that change per job; Status once it can no longer change.
+            expect[name] = detail[name]
     seconds = seconds_between(detail.get("CreateTime"), detail.get(kind.end_field))
     if terminal and seconds is not None:
         expect["max_duration"] = duration_ceiling(seconds)
-    return expect
+    return expect, refused
 
 
 def import_jobs(
@@ -58,23 +70,30 @@ def import_jobs(
     order = list(ids)
     pinned: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
+    unpinned: list[str] = []  # pinned, but without a value a manifest could not state
     for fetched in fetcher.fetch_many(
         (JobRef(job_type, i) for i in order), concurrency=concurrency, stop=threading.Event()
     ):
         result = fetched.result
-        expect = pin(job_type, result.body) if isinstance(result, Answer) else None
-        if expect is None:
+        found = pin(job_type, result.body) if isinstance(result, Answer) else None
+        if found is None:
             reason = "not found" if isinstance(result, Answer) or result.job_not_found else result.describe()
             err(f"vod-audit: {job_type} {fetched.job.job_id}: {reason}; left out")
             missing.append(fetched.job.job_id)
-        else:
-            pinned[fetched.job.job_id] = expect
+            continue
+        expect, refused = found
+        pinned[fetched.job.job_id] = expect
+        for problem in refused:
+            err(f"vod-audit: {job_type} {fetched.job.job_id}: not pinned: {problem}")
+        if refused:
+            unpinned.append(fetched.job.job_id)
     jobs = [
         {"id": i, "type": job_type, **({"expect": pinned[i]} if pinned[i] else {})}
         for i in order
         if i in pinned
     ]
     header = [f"# Pinned by vod-audit import on {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} from {source}"]
-    header += [f"# left out ({'not found or failed'}): {i}" for i in missing]
+    header += [f"# left out (not found or failed): {i}" for i in missing]
+    header += [f"# pinned in part (a value no manifest could state): {i}" for i in unpinned]
     body = yaml.safe_dump({"version": 1, "jobs": jobs}, sort_keys=False, allow_unicode=True, width=120)
-    return "\n".join(header) + "\n" + body, 2 if missing else 0
+    return "\n".join(header) + "\n" + body, 2 if missing or unpinned else 0

@@ -6,7 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,9 @@ def execute(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
         )
         state.close()
+        if state.failure is not None:
+            unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
+            record = replace(record, state_error=f"{settings.state_path}: {state.failure} ({unstored})")
     return record
 
 

@@ -58,6 +58,10 @@ class State:
 
     def __init__(self, path: Path, endpoint: str, access_key_id: str) -> None:
         self.path = path
+        # Set when a write failed (a full disk, a file-size limit): the run goes on and reports what
+        # it collected, and says so; later writes are not tried.
+        self.failure: str | None = None
+        self.unstored = 0
         self._lock = threading.Lock()
         self._endpoint = endpoint
         self._key = access_key_id
@@ -111,10 +115,22 @@ class State:
             answer.run_id,
         )
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            if not self._write("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row):
+                self.unstored += 1
+
+    def _write(self, statement: str, values: tuple[object, ...]) -> bool:
+        """True when the statement was committed."""
+        if self.failure is not None:
+            return False
+        try:
+            self._db.execute(statement, values)
+        except sqlite3.Error as exc:
+            self.failure = str(exc)
+            return False
+        return True
 
     def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) VALUES (?, ?, ?, ?, 'running')",
             (run_id, started_at, manifest_digest, self._endpoint),
         )
@@ -129,10 +145,11 @@ class State:
         retries: int,
         throttles: int,
     ) -> None:
-        self._db.execute(
-            "UPDATE runs SET finished_at=?, status=?, counts=?, calls=?, retries=?, throttles=? WHERE run_id=?",
-            (finished_at, status, json.dumps(counts), calls, retries, throttles, run_id),
-        )
+        if self.failure is None:
+            self._write(
+                "UPDATE runs SET finished_at=?, status=?, counts=?, calls=?, retries=?, throttles=? WHERE run_id=?",
+                (finished_at, status, json.dumps(counts), calls, retries, throttles, run_id),
+            )
 
     def history(self) -> list[dict[str, object]]:
         cursor = self._db.execute("SELECT * FROM runs ORDER BY started_at")

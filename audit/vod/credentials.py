@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit.errors import UserError
+from audit.files import read_input
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -96,7 +97,7 @@ def _read_config(path: Path) -> dict[str, object]:
             f"run: chmod 600 {path}"
         )
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_input(path).decode("utf-8"))
     except OSError as exc:
         raise CredentialError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -49,6 +49,12 @@ def resolve(region: str | None = None, endpoint: str | None = None, insecure_htt
     if "://" not in url:
         url = f"https://{url}"
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Never echoed: the part before @ is a user name and, most likely, a password.
+        raise UserError(
+            "--endpoint must not carry a user name or password (user:password@host): the tool "
+            "authenticates with signed requests and never sends them; remove the part before @"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"--endpoint {endpoint!r} is not an http(s) URL")
     if parts.path not in ("", "/") or parts.query or parts.fragment:

@@ -49,7 +49,7 @@ keys = (
     | text
 )
 values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text,
     lambda c: st.lists(c, max_size=4) | st.dictionaries(keys, c, max_size=5),
     max_leaves=25,
 )

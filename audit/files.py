@@ -1,0 +1,41 @@
+"""Reading input files safely: regular files only, never blocking on a FIFO, never past a size cap."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+# Far above any manifest, CSV list, data file or results.json a run needs (a 100,000-job
+# results.json is about 100 MB), and below what would exhaust memory.
+MAX_INPUT = 512 << 20
+
+
+class NotReadable(OSError):
+    """The path names no regular file of a readable size; `strerror` says why in words."""
+
+
+def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
+    """The bytes of a regular file, or NotReadable (a device, FIFO or socket, or more than `limit`).
+
+    The file is opened without blocking, so a FIFO with no writer cannot hang the command, and its
+    kind is checked on the open descriptor, so nothing can swap it in between.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise
+    except OSError as exc:
+        raise NotReadable(exc.errno or errno.EIO, exc.strerror or str(exc)) from None
+    with os.fdopen(descriptor, "rb") as stream:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise NotReadable(errno.EINVAL, "not a regular file (a device, pipe or socket)")
+        if info.st_size > limit:
+            raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
+        return data
