@@ -46,6 +46,7 @@ def test_demo_yields_its_planted_outcomes(tmp_path):
     drifted = {r["job_id"]: r["findings"][0]["kind"] for r in document["results"] if r["outcome"] == "drift"}
     assert drifted["0e7d0e000000000000000000000000c3"] == "duration"  # the overdue one
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "SHA256SUMS",
         "durations.csv",
         "junit.xml",
         "mismatches.csv",
