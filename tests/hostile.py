@@ -31,11 +31,6 @@ def json_reply(document: Any, **kwargs: Any) -> Reply:
     return Reply(json.dumps(document).encode(), **kwargs)
 
 
-def asked(query: dict[str, str]) -> tuple[str, str]:
-    """(JobType, JobId) of a request."""
-    return query.get("JobType", ""), query.get("JobId", "")
-
-
 @contextmanager
 def hostile(answer: Callable[[dict[str, str]], Reply]) -> Iterator[str]:
     """Serves `answer(query)` for every request; yields the base URL."""

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.bodies import body
-from tests.hostile import Reply, asked, hostile, json_reply
+from tests.hostile import Reply, hostile, json_reply
 from tests.run.helpers import cli, popen, results
 
 ID = "2dc1634e0000000000000000003f1d22"
@@ -201,7 +201,3 @@ def test_an_impossible_date_is_a_violation_and_never_skips_max_duration(tmp_path
     fields = {f["field"]: f["message"] for f in result["findings"]}
     assert "real calendar time" in fields["/TranscodeJobDetail/CompleteTime"]
     assert "max_duration 1h cannot be checked" in fields["max_duration"]
-
-
-def test_asked_reads_the_request():
-    assert asked({"JobType": "ai", "JobId": "x"}) == ("ai", "x")

@@ -21,7 +21,7 @@ import yaml
 
 from audit.emulator.data import job_identity
 from tests.conftest import sample_jobs
-from tests.hostile import Reply, hostile, json_reply
+from tests.hostile import hostile, json_reply
 from tests.run.helpers import EMULATOR_ENV, ROOT, clean_env, cli, popen, write_data, write_manifest
 
 
@@ -279,7 +279,3 @@ def test_import_says_which_values_it_could_not_pin(tmp_path):
         f"transcode {job_id}: not pinned: 'TranscodeQueued' is not a Status of transcode jobs" in done.stderr
     )
     assert yaml.safe_load(done.stdout)["jobs"][0]["id"] == job_id
-
-
-def test_a_plain_reply_from_the_hostile_server_is_well_formed():
-    assert Reply(b"x").status == 200
