@@ -171,6 +171,13 @@ def report(results: str, out: str, format: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+def verify(folder: str) -> None:
+    """Check a report folder against its SHA256SUMS (exit 0 all match, 2 a file differs, 1 none)."""
+    dispatch("verify", folder)
+
+
+@cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(manifests: tuple[str, ...]) -> None:
     """Check manifests offline: YAML, keys, field names, matchers, variables, duplicates."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, cast, get_args
@@ -42,6 +43,15 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Waived:
+    """The accepted exception that covers a finding: why, who owns it, until when (YYYY-MM-DD, UTC)."""
+
+    reason: str
+    owner: str | None
+    expires: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One thing wrong with a job, in words a person can read."""
 
@@ -51,8 +61,23 @@ class Finding:
     actual: str
     message: str
     severity: FindingSeverity = "error"
+    waived: Waived | None = None
 
     @property
     def counts(self) -> bool:
-        """True when the finding weighs on the job's outcome."""
-        return self.severity == "error"
+        """True when the finding weighs on the job's outcome (not a warning, not waived)."""
+        return self.severity == "error" and self.waived is None
+
+
+def outcome_of(findings: Iterable[Finding], terminal: bool) -> Outcome:
+    """The outcome findings give a job: the worst kind that counts, else pending or ok."""
+    kinds = {f.kind for f in findings if f.counts}
+    if "error" in kinds:
+        return Outcome.ERROR
+    if "not_found" in kinds:
+        return Outcome.NOT_FOUND
+    if "schema" in kinds:
+        return Outcome.INVALID
+    if kinds:
+        return Outcome.DRIFT
+    return Outcome.OK if terminal else Outcome.PENDING

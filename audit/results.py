@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from audit.errors import UserError
-from audit.findings import Finding, Outcome, finding_kind, finding_severity
+from audit.findings import Finding, Outcome, Waived, finding_kind, finding_severity
 from audit.jsonfile import compact_json
 
 FORMAT = 1
@@ -50,7 +50,11 @@ class JobResult:
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.counts)
+        return tuple(f for f in self.findings if f.severity == "warning" and f.waived is None)
+
+    @property
+    def waived(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.waived is not None)
 
     @property
     def overdue_or_over_budget(self) -> bool:
@@ -78,6 +82,8 @@ class RunRecord:
     access_key_id: str | None = None  # masked
     options: Mapping[str, Any] = field(default_factory=dict)
     state_error: str | None = None  # the state could not be written: why, and how much was lost
+    # Each waiver of the manifest and what became of it (live, expired, stale; how many it waived).
+    waivers: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -88,6 +94,11 @@ class RunRecord:
     def warnings(self) -> int:
         """Warnings over all jobs: shown and counted in every report, never in the exit code."""
         return sum(len(result.warnings) for result in self.results)
+
+    @property
+    def waived(self) -> int:
+        """Findings covered by a live waiver: reported as waived, counted apart, never in the exit code."""
+        return sum(len(result.waived) for result in self.results)
 
     @property
     def exit_code(self) -> int:
@@ -117,6 +128,8 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["options"] = dict(run.options)
     document["counts"] = run.counts
     document["warnings"] = run.warnings
+    document["waived"] = run.waived
+    document["waivers"] = [dict(w) for w in run.waivers]
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -148,8 +161,16 @@ def _result_document(result: JobResult) -> dict[str, Any]:
     """A result's entry in results.json, less its response (which dumps splices in as received)."""
     document = {name: getattr(result, name) for name in _RESULT_FIELDS if name != "body_json"}
     document["outcome"] = result.outcome.value
-    document["findings"] = [{name: getattr(f, name) for name in _FINDING_FIELDS} for f in result.findings]
+    document["findings"] = [_finding_document(f) for f in result.findings]
     document["notes"] = list(result.notes)
+    return document
+
+
+def _finding_document(finding: Finding) -> dict[str, Any]:
+    document = {name: getattr(finding, name) for name in _FINDING_FIELDS}
+    if finding.waived is not None:
+        waived = finding.waived
+        document["waived"] = {"reason": waived.reason, "owner": waived.owner, "expires": waived.expires}
     return document
 
 
@@ -177,6 +198,7 @@ def from_document(document: Any, source: str) -> RunRecord:
             access_key_id=document.get("access_key_id"),
             options=dict(document.get("options") or {}),
             state_error=document.get("state_error"),
+            waivers=tuple(dict(w) for w in document.get("waivers") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -192,6 +214,7 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
             str(f["actual"]),
             str(f["message"]),
             finding_severity(f.get("severity", "error")),
+            _waived(f.get("waived")),
         )
         for f in item["findings"]
     )
@@ -204,6 +227,37 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
         body_json=compact_json(response) if response is not None else None,
         **{name: item[name] for name in names if name in item},
     )
+
+
+def _waived(value: Any) -> Waived | None:
+    if value is None:
+        return None
+    owner = value.get("owner")
+    return Waived(str(value["reason"]), str(owner) if owner is not None else None, str(value["expires"]))
+
+
+def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str]:
+    """What a reader must hear about the waivers: how much they waived, which expired, which waive
+    nothing any more, which lapse soon (the console, summary.md and report.html all say it)."""
+    lines = []
+    if run.waived:
+        lines.append(
+            f"{run.waived} finding{'s' if run.waived != 1 else ''} waived (counted apart, in no outcome)."
+        )
+    groups = (
+        ("expired", lambda w: w["state"] == "expired", "expired, waives nothing"),
+        ("stale", lambda w: w["state"] == "stale", "waives nothing any more"),
+        ("soon", lambda w: w["state"] != "expired" and w["expires_soon"], "expires within 14 days"),
+    )
+    for _, selected, said in groups:
+        for waiver in filter(selected, run.waivers):
+            what = f"{waiver['type'] or 'job'} {waiver['job']}" + (
+                f" {waiver['field']}" if waiver["field"] else ""
+            )
+            lines.append(
+                f"waiver for {escape(what)} ({escape(str(waiver['source']))}, until {waiver['expires']}): {said}"
+            )
+    return lines
 
 
 def ordered(results: Iterable[JobResult]) -> list[JobResult]:

@@ -18,7 +18,7 @@ from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder, write_reports
-from audit.results import RunRecord
+from audit.results import RunRecord, waiver_lines
 from audit.run.connection import open_connection
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
@@ -129,12 +129,14 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         + (" - INCOMPLETE, interrupted" if record.incomplete else "")
     )
     counts = "  ".join(f"{name} {count}" for name, count in record.counts.items())
-    echo(f"  {counts}  warnings {record.warnings}")
+    echo(f"  {counts}  warnings {record.warnings}  waived {record.waived}")
     reused = sum(1 for r in record.results if r.from_state)
     echo(
         f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "
         f"from state {reused}  wall {wall:.1f}s"
     )
+    for line in waiver_lines(record):
+        echo(f"  {line}")
     for path in written:
         echo(f"  wrote {path}")
     echo(f"verdict: {record.verdict} (exit {record.exit_code})")

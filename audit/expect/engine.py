@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from audit.findings import Finding, Outcome
+from audit.findings import Finding, Outcome, outcome_of
 from audit.jobtypes import JobType, job_type
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec
@@ -86,15 +86,7 @@ def judge(
     findings.extend(_duration_findings(spec, detail, terminal, duration, now, kind.end_field))
 
     # Warnings stand beside the judgement: the job is judged on its expectations all the same.
-    counted = [f for f in findings if f.counts]
-    if any(f.kind == "schema" for f in counted):
-        outcome = Outcome.INVALID
-    elif counted:
-        outcome = Outcome.DRIFT
-    elif not terminal:
-        outcome = Outcome.PENDING
-    else:
-        outcome = Outcome.OK
+    outcome = outcome_of(findings, terminal)
     kept = tuple(v for v in violations if v.severity != "violation")
     return Verdict(
         outcome, tuple(findings), notes, status if isinstance(status, str) else None, duration, terminal, kept

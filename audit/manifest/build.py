@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from audit.jobtypes import NAMES, catalogue
 from audit.manifest import matchers
-from audit.manifest.model import JobSpec
+from audit.manifest.model import JobSpec, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
 from audit.manifest.reader import Reader, Setting
 from audit.suggest import suggest
@@ -16,6 +17,7 @@ from audit.timeutil import parse_duration
 
 DURATION_KEYS = ("max_duration", "min_duration")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _structured(spec: Mapping[str, Any]) -> bool:
@@ -121,6 +123,53 @@ class Builder:
                 expect.update(self._expectations(job_type, entries))
             specs.append(self._spec(job_type, job_id, expect, position, raw, document, path))
         return specs
+
+    def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
+        """Every waiver; one naming no job of the manifest, or with an impossible date, is a problem."""
+        listed = {(spec.job_type, spec.job_id) for spec in specs}
+        ids = {job_id for _, job_id in listed}
+        built = []
+        for entry in self.reader.waivers:
+            raw, document, path = entry.raw, entry.document, entry.path
+            job_id, job_type, expires = raw.get("job"), raw.get("type"), raw.get("expires")
+            if (
+                not isinstance(job_id, str)
+                or not isinstance(expires, str)
+                or not isinstance(raw.get("reason"), str)
+            ):
+                continue  # the schema check has reported it
+            if not _DATE.fullmatch(expires):
+                continue  # the schema check has reported it
+            try:
+                last_day = date.fromisoformat(expires)
+            except ValueError:
+                self.problems.append(
+                    Problem(document.at((*path, "expires")), f"{expires!r} is not a real date")
+                )
+                continue
+            named = (job_type, job_id) in listed if isinstance(job_type, str) else job_id in ids
+            if not named:
+                what = f"{job_type} job {job_id}" if isinstance(job_type, str) else f"job {job_id}"
+                self.problems.append(
+                    Problem(
+                        document.at((*path, "job")),
+                        f"the waiver names {what}, which the manifest does not list",
+                    )
+                )
+                continue
+            field, owner = raw.get("field"), raw.get("owner")
+            built.append(
+                Waiver(
+                    job_id,
+                    job_type if isinstance(job_type, str) else None,
+                    field if isinstance(field, str) else None,
+                    raw["reason"],
+                    owner if isinstance(owner, str) else None,
+                    last_day,
+                    document.at(path),
+                )
+            )
+        return built
 
     def _spec(
         self,

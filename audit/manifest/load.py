@@ -28,8 +28,9 @@ def load_manifests(paths: Iterable[str | os.PathLike[str]], env: Mapping[str, st
         reader.manifest(Path(root))
     builder = Builder(reader, os.environ if env is None else env)
     jobs = builder.build()
+    waivers = builder.waivers(jobs)
     provider = builder.provider()
     problems = reader.problems + builder.problems
     if problems:
         raise ManifestInvalid(problems)
-    return Manifest(tuple(roots), tuple(reader.sources.values()), provider, tuple(jobs))
+    return Manifest(tuple(roots), tuple(reader.sources.values()), provider, tuple(jobs), tuple(waivers))

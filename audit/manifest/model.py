@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from audit.manifest.matchers import Matcher
@@ -27,6 +28,29 @@ class JobSpec:
         return (self.job_type, self.job_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted exception: findings of one job (of one field) that do not count until it expires."""
+
+    job_id: str
+    job_type: str | None
+    field: str | None
+    reason: str
+    owner: str | None
+    expires: date  # the last day it holds; it lapses at the end of that day, UTC
+    position: Position
+
+    def live(self, now: datetime) -> bool:
+        return now < self.lapses
+
+    @property
+    def lapses(self) -> datetime:
+        return datetime.combine(self.expires + timedelta(days=1), time(), tzinfo=UTC)
+
+    def covers(self, job_type: str, job_id: str, field: str) -> bool:
+        return job_id == self.job_id and self.job_type in (None, job_type) and self.field in (None, field)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str
@@ -41,6 +65,7 @@ class Manifest:
     sources: tuple[SourceFile, ...]
     provider: Mapping[str, Any] = field(default_factory=dict)
     jobs: tuple[JobSpec, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
 
     @property
     def digest(self) -> str:

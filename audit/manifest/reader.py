@@ -44,6 +44,7 @@ class Reader:
         self.defaults: dict[str, dict[str, Setting]] = {t: {} for t in NAMES}
         self.provider: dict[str, Setting] = {}
         self.jobs: list[RawJob] = []
+        self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
 
     def read_text(self, path: Path, where: Position) -> str | None:
@@ -127,6 +128,9 @@ class Reader:
         for index, job in enumerate(_list(value.get("jobs"))):
             if isinstance(job, dict):
                 self.jobs.append(RawJob(job, document, ("jobs", index)))
+        for index, waiver in enumerate(_list(value.get("waivers"))):
+            if isinstance(waiver, dict):
+                self.waivers.append(RawJob(waiver, document, ("waivers", index)))
 
     def _merge(self, table: dict[str, Setting], name: str, setting: Setting, what: str) -> None:
         """The same name may be set in several files, but only to one value."""

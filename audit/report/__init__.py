@@ -33,6 +33,7 @@ PLUGINS = {
     "json": ("audit.report.json_file", "JsonReport"),
     "junit": ("audit.report.junit", "JunitReport"),
     "md": ("audit.report.markdown", "MarkdownReport"),
+    "sarif": ("audit.report.sarif", "SarifReport"),
 }
 FORMAT_NAMES = tuple(PLUGINS)
 REPORT_FILES = (
@@ -43,6 +44,7 @@ REPORT_FILES = (
     "results.json",
     "junit.xml",
     "summary.md",
+    "results.sarif",
 )
 
 

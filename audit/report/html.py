@@ -10,7 +10,7 @@ from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
 from audit.report.tables import duration_summary, durations_frame, histogram
-from audit.results import RunRecord, ordered
+from audit.results import RunRecord, ordered, waiver_lines
 from audit.timeutil import format_duration, format_utc
 
 SLOWEST = 20
@@ -92,7 +92,17 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     durations = durations_frame(run)
     summary = duration_summary(durations)
     rows = [
-        [r.outcome.value, r.job_type, r.job_id, f.kind, f.field, f.expected, f.actual, f.message, f.severity]
+        [
+            r.outcome.value,
+            r.job_type,
+            r.job_id,
+            f.kind,
+            f.field,
+            f.expected,
+            f.actual,
+            f.message + (f" (waived: {f.waived.reason})" if f.waived else ""),
+            "waived" if f.waived else f.severity,
+        ]
         for r in ordered(run.results)
         for f in r.findings
     ]
@@ -105,6 +115,8 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         finding_count=sum(len(r.counted) for r in run.results),
         jobs_with_findings=sum(1 for r in run.results if r.counted),
         warnings=run.warnings,
+        waived=run.waived,
+        waiver_notes=waiver_lines(run),
         job_types=NAMES,
         summary=summary.to_dict("records"),
         charts=_histograms(durations),

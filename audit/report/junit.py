@@ -30,11 +30,21 @@ def _testcase(result: JobResult) -> ET.Element:
         error.text = _clean(messages)
     elif result.outcome is Outcome.PENDING:
         ET.SubElement(case, "skipped", {"message": _clean(f"pending: {result.status or 'not finished'}")})
-    if result.warnings:
-        # Beside the verdict, never part of it: a warning alone leaves the testcase passing.
+    elif _skipped(result):
+        reasons = "; ".join(dict.fromkeys(f.waived.reason for f in result.waived if f.waived))
+        ET.SubElement(case, "skipped", {"message": _clean(f"waived: {reasons}")})
+    beside = [f"warning: [{f.kind}] {f.message}" for f in result.warnings]
+    beside += [f"waived ({f.waived.reason}): [{f.kind}] {f.message}" for f in result.waived if f.waived]
+    if beside:
+        # Beside the verdict, never part of it: a warning or a waived finding alone fails nothing.
         output = ET.SubElement(case, "system-out")
-        output.text = _clean("\n".join(f"warning: [{f.kind}] {f.message}" for f in result.warnings))
+        output.text = _clean("\n".join(beside))
     return case
+
+
+def _skipped(result: JobResult) -> bool:
+    """Pending, or passing only because a waiver covers what failed."""
+    return result.outcome is Outcome.PENDING or (result.outcome is Outcome.OK and bool(result.waived))
 
 
 class JunitReport:
@@ -54,7 +64,7 @@ class JunitReport:
                     "tests": str(len(results)),
                     "failures": str(sum(r.outcome in BAD_OUTCOMES for r in results)),
                     "errors": str(sum(r.outcome is Outcome.ERROR for r in results)),
-                    "skipped": str(sum(r.outcome is Outcome.PENDING for r in results)),
+                    "skipped": str(sum(_skipped(r) for r in results)),
                     "time": "0",
                     "timestamp": run.started_at.removesuffix("Z"),
                 },

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from audit.report.atomic import write_atomic
-from audit.results import RunRecord, ordered
+from audit.results import RunRecord, ordered, waiver_lines
 
 TOP_FINDINGS = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -37,6 +37,9 @@ def render(run: RunRecord) -> str:
             f"{run.warnings} warning{'s' if run.warnings != 1 else ''} in {warned} job{'s' if warned != 1 else ''} "
             "(rules no source states, or values the reference does not list; they change no outcome).",
         ]
+    notes = waiver_lines(run, escape)
+    if notes:
+        lines += ["", "### Waivers", "", *(f"- {note}" for note in notes)]
     flagged = [r for r in ordered(run.results) if r.counted][:TOP_FINDINGS]
     if flagged:
         lines += ["", "### Findings", ""]

@@ -18,6 +18,7 @@ RESULT_COLUMNS = [
     "ai_job_type",
     "findings",
     "warnings",
+    "waived",
     "first_finding",
     "request_id",
     "fetched_at",
@@ -35,6 +36,7 @@ FINDING_COLUMNS = [
     "expected",
     "actual",
     "message",
+    "waived",
 ]
 DURATION_COLUMNS = [
     "job_type",
@@ -66,6 +68,7 @@ def results_frame(run: RunRecord) -> Any:
             "ai_job_type": r.ai_job_type,
             "findings": len(r.counted),
             "warnings": len(r.warnings),
+            "waived": len(r.waived),
             "first_finding": r.counted[0].message if r.counted else None,
             "request_id": r.request_id,
             "fetched_at": r.fetched_at,
@@ -92,6 +95,7 @@ def findings_frame(run: RunRecord) -> Any:
             "expected": f.expected,
             "actual": f.actual,
             "message": f.message,
+            "waived": f.waived.reason if f.waived else None,
         }
         for r in ordered(run.results)
         for f in r.findings

@@ -22,6 +22,7 @@ from audit.options import RunOptions
 from audit.results import JobResult, RunRecord, mask
 from audit.run.connection import Connection
 from audit.run.state import State, StoredAnswer
+from audit.run.waivers import WaiverBook, WaiverStatus
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.fetch import CallStats, Fetched, Fetcher
@@ -149,10 +150,12 @@ def execute(
     state = State(settings.state_path, settings.state_key, conn.credentials.access_key_id)
     state.begin_run(run_id, format_utc(started), manifest.digest)
     results: dict[tuple[str, str], JobResult] = {}
+    book = WaiverBook(manifest.waivers, started)
     fetcher: Fetcher | None = None
     failure = False
 
     def keep(result: JobResult) -> None:
+        result = book.apply(result)
         results[(result.job_type, result.job_id)] = result
         on_result(result)
 
@@ -179,6 +182,7 @@ def execute(
     finally:
         stats = fetcher.stats if fetcher is not None else CallStats()
         record = run_record(manifest, settings, jobs, results, stats, run_id, format_utc(started), now())
+        record = replace(record, waivers=tuple(_waiver_document(status) for status in book.statuses()))
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
         state.end_run(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
@@ -221,6 +225,22 @@ def run_record(
         access_key_id=mask(conn.credentials.access_key_id),
         options=settings.options.record(),
     )
+
+
+def _waiver_document(status: WaiverStatus) -> dict[str, Any]:
+    waiver = status.waiver
+    return {
+        "job": waiver.job_id,
+        "type": waiver.job_type,
+        "field": waiver.field,
+        "reason": waiver.reason,
+        "owner": waiver.owner,
+        "expires": waiver.expires.isoformat(),
+        "source": str(waiver.position),
+        "state": status.state,
+        "waived": status.waived,
+        "expires_soon": status.soon,
+    }
 
 
 def _judge_fetched(

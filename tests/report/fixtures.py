@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
-from audit.findings import Finding, Outcome
+from audit.findings import Finding, Outcome, Waived
 from audit.results import JobResult, RunRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -28,19 +28,39 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "manifests": [{"path": p, "sha256": d} for p, d in run.manifests],
         "options": dict(run.options),
         "counts": run.counts,
-        "warnings": sum(f.severity == "warning" for r in run.results for f in r.findings),
+        "warnings": sum(
+            f.severity == "warning" and f.waived is None for r in run.results for f in r.findings
+        ),
+        "waived": sum(f.waived is not None for r in run.results for f in r.findings),
+        "waivers": [dict(w) for w in run.waivers],
         "exit_code": run.exit_code,
         "verdict": run.verdict,
     }
     results = []
     for result in run.results:
         entry = asdict(result)
-        entry |= {"outcome": result.outcome.value, "findings": [asdict(f) for f in result.findings]}
+        findings = [{**asdict(f), "waived": asdict(f.waived) if f.waived else None} for f in result.findings]
+        entry |= {"outcome": result.outcome.value, "findings": findings}
         entry["notes"] = list(result.notes)
         body = entry.pop("body_json")
         entry["response"] = json.loads(body) if body else None
         results.append(entry)
     return {"format": 1, **head, "results": results}
+
+
+def _waiver(job, field, expires, source, state, waived, soon):
+    return {
+        "job": job,
+        "type": None,
+        "field": field,
+        "reason": "accepted",
+        "owner": None,
+        "expires": expires,
+        "source": source,
+        "state": state,
+        "waived": waived,
+        "expires_soon": soon,
+    }
 
 
 def fixed_run() -> RunRecord:
@@ -155,6 +175,26 @@ def fixed_run() -> RunRecord:
             ),
         ),
     )
+    results += (
+        JobResult(
+            "transcode",
+            "t-waived",
+            Outcome.OK,
+            status="TranscodeSuccess",
+            duration=20.0,
+            source="m.yaml:12:5",
+            findings=(
+                Finding(
+                    "mismatch",
+                    "TemplateId",
+                    '"dbf0"',
+                    '"old1"',
+                    'TemplateId is "old1", expected "dbf0"',
+                    waived=Waived("legacy template until the migration", "video-platform", "2026-12-31"),
+                ),
+            ),
+        ),
+    )
     return RunRecord(
         run_id="20261124T010000Z-abc123",
         tool_version="0.1.0",
@@ -164,11 +204,16 @@ def fixed_run() -> RunRecord:
         emulator=True,
         manifests=(("m.yaml", "ab" * 32),),
         manifest_digest="cd" * 32,
-        planned=8,
+        planned=9,
         results=results,
         calls=12,
         retries=5,
         throttles=1,
         access_key_id="emul****r-ak",
         options={"qps": 15.0, "concurrency": 15, "retries": 5, "strict": False},
+        waivers=(
+            _waiver("t-waived", "TemplateId", "2026-12-31", "m.yaml:20:5", "live", 1, False),
+            _waiver("t-slow", None, "2026-11-01", "m.yaml:25:5", "expired", 0, False),
+            _waiver("s-ok", "Trigger", "2026-12-01", "m.yaml:30:5", "stale", 0, True),
+        ),
     )

@@ -67,7 +67,7 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     assert int(page.locator("#warnings-card .n").inner_text()) == document["warnings"] == 1
     assert page.locator("#verdict").inner_text() == document["verdict"]
     rows = page.locator("#findings tbody tr")
-    assert rows.count() == sum(len(r["findings"]) for r in document["results"]) == 6
+    assert rows.count() == sum(len(r["findings"]) for r in document["results"]) == 7
     page.fill("#filter-text", "23m10s")
     assert rows.count() == 1 and "t-slow" in rows.first.inner_text()
     page.fill("#filter-text", "")
@@ -81,6 +81,14 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     page.select_option("#filter-severity", "warning")
     assert rows.count() == 1 and "/SnapshotJobDetail/NormalConfig" in rows.first.inner_text()
     assert rows.first.locator(".pill.warning").inner_text() == "warning"
+    page.select_option("#filter-kind", "")
+    page.select_option("#filter-severity", "waived")
+    assert rows.count() == 1 and "legacy template until the migration" in rows.first.inner_text()
+    assert int(page.locator("#waived-card .n").inner_text()) == document["waived"] == 1
+    notes = page.locator("#waivers li").all_inner_texts()
+    assert any("expired, waives nothing" in n for n in notes) and any(
+        "expires within 14 days" in n for n in notes
+    )
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert [url for url in attempted if not url.startswith("file://")] == []

@@ -16,7 +16,15 @@ from audit.results import from_document
 from tests.report.fixtures import FORMULA, XSS, fixed_run, plain_document
 
 GOLDEN = Path(__file__).parent / "golden"
-GOLDEN_FILES = ["results.csv", "mismatches.csv", "durations.csv", "results.json", "junit.xml", "summary.md"]
+GOLDEN_FILES = [
+    "results.csv",
+    "mismatches.csv",
+    "durations.csv",
+    "results.json",
+    "junit.xml",
+    "summary.md",
+    "results.sarif",
+]
 
 
 @pytest.fixture
@@ -48,8 +56,8 @@ def test_junit_read_back_by_an_independent_parser(written):
             totals["failures"] += "Failure" in kinds
             totals["errors"] += "Error" in kinds
             totals["skipped"] += "Skipped" in kinds
-    # drift 2 + invalid 1 + not_found 1 fail; error 1 errs; pending 1 is skipped; 8 jobs in all
-    assert totals == {"tests": 8, "failures": 4, "errors": 1, "skipped": 1}
+    # drift 2 + invalid 1 + not_found 1 fail; error 1 errs; pending 1 and waived 1 are skipped; 9 jobs
+    assert totals == {"tests": 9, "failures": 4, "errors": 1, "skipped": 2}
     assert suites["vod-audit.ai"].failures == 2
 
 

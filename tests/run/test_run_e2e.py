@@ -53,6 +53,7 @@ def test_demo_yields_its_planted_outcomes(tmp_path):
         "report.html",
         "results.csv",
         "results.json",
+        "results.sarif",
         "summary.md",
     ]
 

@@ -1,0 +1,48 @@
+"""`vod-audit verify`: check a report folder against its SHA256SUMS, as `sha256sum -c` would."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from audit.errors import UserError
+from audit.files import read_input
+from audit.report import SUMS
+
+_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
+EXIT_MATCH, EXIT_NO_SUMS, EXIT_DIFFERS = 0, 1, 2
+
+
+def execute(folder: str, *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+    """Prints `NAME: OK` or `NAME: FAILED (why)` for each listed file; 0 all match, 2 any does not."""
+    sums = Path(folder) / SUMS
+    try:
+        listing = read_input(sums).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"{sums}: cannot read it ({getattr(exc, 'strerror', None) or exc}); nothing to verify against"
+        ) from None
+    failed = checked = 0
+    for number, line in enumerate(listing.splitlines(), start=1):
+        match = _LINE.fullmatch(line)
+        if match is None or "/" in match[2] or match[2] in (".", ".."):
+            raise UserError(f"{sums}:{number}: not a line of sha256sum output for a file of this folder")
+        expected, name = match[1], match[2]
+        checked += 1
+        try:
+            actual = hashlib.sha256(read_input(Path(folder) / name)).hexdigest()
+        except OSError as exc:
+            echo(f"{name}: FAILED ({exc.strerror or exc})")
+            failed += 1
+            continue
+        if actual == expected:
+            echo(f"{name}: OK")
+        else:
+            echo(f"{name}: FAILED (changed since it was written)")
+            failed += 1
+    if not checked:
+        raise UserError(f"{sums}: lists no file")
+    echo(f"{checked - failed} of {checked} files match {SUMS}")
+    return EXIT_DIFFERS if failed else EXIT_MATCH
