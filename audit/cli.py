@@ -151,14 +151,26 @@ def run(manifests: tuple[str, ...], verbose: int, **flags: Any) -> None:
 
 
 @cli.command("import")
-@click.option("--type", "job_type", required=True, type=click.Choice(JOB_TYPES))
 @click.option(
-    "--ids", "ids", required=True, metavar="FILE", help="One JobId per line; - reads standard input."
+    "--type",
+    "job_type",
+    type=click.Choice(JOB_TYPES),
+    help="The jobs' type (with --ids; a filter with --events).",
+)
+@click.option("--ids", "ids", metavar="FILE", help="One JobId per line; - reads standard input.")
+@click.option(
+    "--events",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="VOD event notification bodies (JSON Lines or an array, .gz too) naming the jobs; repeatable.",
 )
 @_connection_options
-def import_(job_type: str, ids: str, verbose: int, **flags: Any) -> None:
+def import_(
+    job_type: str | None, ids: str | None, events: tuple[str, ...], verbose: int, **flags: Any
+) -> None:
     """Query the listed jobs and print a manifest that pins their current values."""
-    dispatch("import_", job_type, ids, flags, verbose=verbose)
+    dispatch("import_", job_type, ids, events, flags, verbose=verbose)
 
 
 @cli.command()

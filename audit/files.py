@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import BinaryIO
 
 # Far above any manifest, CSV list, data file or results.json a run needs (a 100,000-job
 # results.json is about 100 MB), and below what would exhaust memory.
@@ -15,8 +16,8 @@ class NotReadable(OSError):
     """The path names no regular file of a readable size; `strerror` says why in words."""
 
 
-def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
-    """The bytes of a regular file, or NotReadable (a device, FIFO or socket, or more than `limit`).
+def open_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> BinaryIO:
+    """A regular file opened for reading, or NotReadable (a device, FIFO or socket, or over `limit`).
 
     The file is opened without blocking, so a FIFO with no writer cannot hang the command, and its
     kind is checked on the open descriptor, so nothing can swap it in between.
@@ -27,15 +28,26 @@ def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
         raise
     except OSError as exc:
         raise NotReadable(exc.errno or errno.EIO, exc.strerror or str(exc)) from None
-    with os.fdopen(descriptor, "rb") as stream:
-        info = os.fstat(descriptor)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
-        if not stat.S_ISREG(info.st_mode):
-            raise NotReadable(errno.EINVAL, "not a regular file (a device, pipe or socket)")
-        if info.st_size > limit:
-            raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
+    stream = os.fdopen(descriptor, "rb")
+    info = os.fstat(descriptor)
+    problem = None
+    if stat.S_ISDIR(info.st_mode):
+        stream.close()
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        problem = NotReadable(errno.EINVAL, "not a regular file (a device, pipe or socket)")
+    elif info.st_size > limit:
+        problem = NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
+    if problem is not None:
+        stream.close()
+        raise problem
+    return stream
+
+
+def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; NotReadable otherwise (see open_input)."""
+    with open_input(path, limit) as stream:
         data = stream.read(limit + 1)
-        if len(data) > limit:
-            raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
-        return data
+    if len(data) > limit:  # it grew while being read
+        raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
+    return data

@@ -18,5 +18,7 @@ def execute(paths: Sequence[str], *, echo: Callable[[str], None], err: Callable[
         echo(f"{count} problem{'s' if count != 1 else ''} found")
         return 1
     files = len(manifest.sources)
-    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}")
+    read, skipped = manifest.events
+    events = f" ({read} events read, {skipped} skipped)" if read else ""
+    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}{events}")
     return 0

@@ -101,7 +101,10 @@ class Builder:
         specs: list[JobSpec] = []
         seen: dict[tuple[str, str], Position] = {}
         parsed_defaults = {t: self._expectations(t, self.reader.defaults[t]) for t in NAMES}
-        for raw_job in self.reader.jobs:
+        # Listed jobs first: an event naming one of them again adds nothing, and takes nothing away.
+        listed = [j for j in self.reader.jobs if not j.from_events]
+        named = [j for j in self.reader.jobs if j.from_events]
+        for raw_job in listed + named:
             raw, document, path = raw_job.raw, raw_job.document, raw_job.path
             job_type = raw.get("type")
             job_id = self.interpolate(raw.get("id"), document, (*path, "id"))
@@ -109,6 +112,8 @@ class Builder:
                 continue  # the schema check has reported it
             position = document.at(path)
             key = (job_type, job_id)
+            if key in seen and raw_job.from_events:
+                continue
             if key in seen:
                 message = f"job {job_type} {job_id} is listed twice (first at {seen[key]})"
                 self.problems.append(Problem(document.at((*path, "id")), message))

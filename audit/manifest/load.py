@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 
 from audit.manifest.build import Builder
@@ -20,9 +21,13 @@ class ManifestInvalid(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def load_manifests(paths: Iterable[str | os.PathLike[str]], env: Mapping[str, str] | None = None) -> Manifest:
-    """The merged manifest of `paths`; ManifestInvalid listing every problem when any is found."""
-    reader = Reader()
+def load_manifests(
+    paths: Iterable[str | os.PathLike[str]], env: Mapping[str, str] | None = None, now: datetime | None = None
+) -> Manifest:
+    """The merged manifest of `paths`; ManifestInvalid listing every problem when any is found.
+
+    `now` is what event windows such as `since: 24h` count back from (default: the clock)."""
+    reader = Reader(now)
     roots = [str(p) for p in paths]
     for root in roots:
         reader.manifest(Path(root))
@@ -33,4 +38,11 @@ def load_manifests(paths: Iterable[str | os.PathLike[str]], env: Mapping[str, st
     problems = reader.problems + builder.problems
     if problems:
         raise ManifestInvalid(problems)
-    return Manifest(tuple(roots), tuple(reader.sources.values()), provider, tuple(jobs), tuple(waivers))
+    return Manifest(
+        tuple(roots),
+        tuple(reader.sources.values()),
+        provider,
+        tuple(jobs),
+        tuple(waivers),
+        (reader.events_read, reader.events_skipped),
+    )

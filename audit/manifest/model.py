@@ -66,6 +66,10 @@ class Manifest:
     provider: Mapping[str, Any] = field(default_factory=dict)
     jobs: tuple[JobSpec, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    events: tuple[int, int] = (
+        0,
+        0,
+    )  # event notifications read, and skipped (other types, outside the window)
 
     @property
     def digest(self) -> str:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.files import read_input
+from audit.files import open_input, read_input
 from audit.jobtypes import NAMES
 from audit.manifest.csvlist import read_csv
+from audit.manifest.events import EventJobs, read_events
 from audit.manifest.model import SourceFile
-from audit.manifest.positions import Document, Path_, Position, Problem, parse_yaml
+from audit.manifest.positions import Document, Path_, Position, Problem, pack, parse_yaml
 from audit.manifest.schema_check import schema_problems
+from audit.timeutil import parse_duration, parse_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +36,15 @@ class RawJob:
     raw: Mapping[str, Any]
     document: Document
     path: Path_
+    from_events: bool = False  # named by an event notification: a listed job of the same key wins
 
 
 class Reader:
     """Reads manifests, their includes and CSV lists; problems are collected, never raised."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)  # what since/until durations count back from
+        self.events_read = self.events_skipped = 0
         self.problems: list[Problem] = []
         self.sources: dict[str, SourceFile] = {}
         self.vars: dict[str, Setting] = {}
@@ -97,8 +104,19 @@ class Reader:
             if isinstance(name, str) and name:
                 self.manifest(base / name, (*stack, resolved), document.at(("include", index)))
         for index, entry in enumerate(_list(value.get("jobs_from"))):
-            if isinstance(entry, dict) and isinstance(entry.get("csv"), str) and entry["csv"]:
-                self.csv(base / entry["csv"], document.at(("jobs_from", index, "csv")))
+            if not isinstance(entry, dict):
+                continue
+            listing: Path_ = ("jobs_from", index)
+            if ("csv" in entry) == ("events" in entry):
+                self.problems.append(
+                    Problem(document.at(listing), "a job list is either csv: FILE or events: FILE")
+                )
+            elif isinstance(entry.get("csv"), str) and entry["csv"]:
+                if {"since", "until"} & entry.keys():
+                    self.problems.append(Problem(document.at(listing), "since/until apply to events: only"))
+                self.csv(base / entry["csv"], document.at((*listing, "csv")))
+            elif isinstance(entry.get("events"), str) and entry["events"]:
+                self.events(base, entry, document, listing)
 
     def _collect(self, document: Document, value: Mapping[str, Any], *, is_root: bool) -> None:
         provider = value.get("provider")
@@ -142,6 +160,49 @@ class Reader:
             return
         table.setdefault(name, setting)
 
+    def events(self, base: Path, entry: Mapping[str, Any], document: Document, where: Path_) -> None:
+        """The jobs VOD event notifications name (see events.py), each at its FILE:LINE."""
+        pattern = entry["events"]
+        paths = sorted(Path(p) for p in glob.glob(str(base / pattern)))
+        if not paths:
+            self.problems.append(Problem(document.at((*where, "events")), f"no file matches {pattern!r}"))
+            return
+        window = [self._moment(entry.get(name), document, (*where, name)) for name in ("since", "until")]
+        found = EventJobs()
+        read_events(paths, found, window[0], window[1])
+        for file, line, message in found.problems:
+            self.problems.append(Problem(Position(file, line, 1), message))
+        self.events_read += found.events
+        self.events_skipped += found.skipped
+        listings: dict[str, Document] = {}  # one per file: a job's position is ("jobs", n) in it
+        for (job_type, job_id), (file, line) in found.jobs.items():
+            listing = listings.setdefault(file, Document(file, {"jobs": []}))
+            index = len(listing.value["jobs"])
+            job = {"id": job_id, "type": job_type}
+            listing.value["jobs"].append(job)
+            listing.values[("jobs", index)] = pack(line, 1)
+            self.jobs.append(RawJob(job, listing, ("jobs", index), from_events=True))
+        for path in paths:
+            self.sources.setdefault(str(path), SourceFile(str(path), _digest(path)))
+
+    def _moment(self, value: Any, document: Document, path: Path_) -> datetime | None:
+        """since/until: a UTC time, or a duration before now."""
+        if value is None:
+            return None
+        moment = parse_utc(value)
+        if moment is not None:
+            return moment
+        seconds = parse_duration(value)
+        if seconds is not None:
+            return self.now - timedelta(seconds=seconds)
+        self.problems.append(
+            Problem(
+                document.at(path),
+                f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h",
+            )
+        )
+        return None
+
     def csv(self, path: Path, where: Position) -> None:
         text = self.read_text(path, where)
         if text is None:
@@ -156,3 +217,15 @@ class Reader:
 def _list(value: Any) -> list[Any]:
     """A list the schema expects; anything else (already reported by the schema check) reads as empty."""
     return value if isinstance(value, list) else []
+
+
+def _digest(path: Path) -> str:
+    """SHA-256 of a file read in blocks (event logs can be large)."""
+    digest = hashlib.sha256()
+    try:
+        with open_input(path) as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""  # reported when the file was read
+    return digest.hexdigest()

@@ -55,8 +55,7 @@ def pin(job_type: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]
 
 
 def import_jobs(
-    job_type: str,
-    ids: Iterable[str],
+    refs: Iterable[JobRef],
     fetcher: Fetcher,
     concurrency: int,
     source: str,
@@ -65,35 +64,33 @@ def import_jobs(
     """(manifest text, exit code): 0 when every job was pinned, 2 when some were not found or failed."""
     import yaml
 
-    if job_type not in jobtypes.NAMES:
-        raise UserError(f"--type {job_type}: not one of {', '.join(jobtypes.NAMES)}")
-    order = list(ids)
-    pinned: dict[str, dict[str, Any]] = {}
-    missing: list[str] = []
-    unpinned: list[str] = []  # pinned, but without a value a manifest could not state
-    for fetched in fetcher.fetch_many(
-        (JobRef(job_type, i) for i in order), concurrency=concurrency, stop=threading.Event()
-    ):
-        result = fetched.result
-        found = pin(job_type, result.body) if isinstance(result, Answer) else None
+    order = list(dict.fromkeys(refs))
+    pinned: dict[JobRef, dict[str, Any]] = {}
+    missing: list[JobRef] = []
+    unpinned: list[JobRef] = []  # pinned, but without a value a manifest could not state
+    for fetched in fetcher.fetch_many(order, concurrency=concurrency, stop=threading.Event()):
+        job, result = fetched.job, fetched.result
+        found = pin(job.job_type, result.body) if isinstance(result, Answer) else None
         if found is None:
             reason = "not found" if isinstance(result, Answer) or result.job_not_found else result.describe()
-            err(f"vod-audit: {job_type} {fetched.job.job_id}: {reason}; left out")
-            missing.append(fetched.job.job_id)
+            err(f"vod-audit: {job.job_type} {job.job_id}: {reason}; left out")
+            missing.append(job)
             continue
         expect, refused = found
-        pinned[fetched.job.job_id] = expect
+        pinned[job] = expect
         for problem in refused:
-            err(f"vod-audit: {job_type} {fetched.job.job_id}: not pinned: {problem}")
+            err(f"vod-audit: {job.job_type} {job.job_id}: not pinned: {problem}")
         if refused:
-            unpinned.append(fetched.job.job_id)
+            unpinned.append(job)
     jobs = [
-        {"id": i, "type": job_type, **({"expect": pinned[i]} if pinned[i] else {})}
-        for i in order
-        if i in pinned
+        {"id": ref.job_id, "type": ref.job_type, **({"expect": pinned[ref]} if pinned[ref] else {})}
+        for ref in order
+        if ref in pinned
     ]
     header = [f"# Pinned by vod-audit import on {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} from {source}"]
-    header += [f"# left out (not found or failed): {i}" for i in missing]
-    header += [f"# pinned in part (a value no manifest could state): {i}" for i in unpinned]
+    header += [f"# left out (not found or failed): {ref.job_type} {ref.job_id}" for ref in missing]
+    header += [
+        f"# pinned in part (a value no manifest could state): {ref.job_type} {ref.job_id}" for ref in unpinned
+    ]
     body = yaml.safe_dump({"version": 1, "jobs": jobs}, sort_keys=False, allow_unicode=True, width=120)
     return "\n".join(header) + "\n" + body, 2 if missing or unpinned else 0

@@ -1,0 +1,137 @@
+"""VOD event notifications as a job source: the jobs that completion events name, with FILE:LINE.
+
+ApsaraVideo VOD sends the same JSON body by HTTP callback or as an MNS message when a job
+completes; teams log those bodies one a line. The fields read here, per event type, and where the
+VOD event notification reference states them:
+
+- StreamTranscodeComplete: `JobId` (transcode)
+  https://www.alibabacloud.com/help/en/vod/user-guide/streamtranscodecomplete
+- TranscodeComplete: `StreamInfos[].JobId` (transcode)
+  https://www.alibabacloud.com/help/en/vod/user-guide/transcodecomplete
+- SnapshotComplete: `SnapshotInfos[].JobId` (snapshot)
+  https://www.alibabacloud.com/help/en/vod/user-guide/snapshotcomplete
+- AIMediaAuditComplete: `JobId` (ai)
+  https://www.alibabacloud.com/help/en/vod/user-guide/aimediaauditcomplete
+- WorkflowTaskComplete: `TaskId` (workflow)
+  https://www.alibabacloud.com/help/en/vod/user-guide/workflow-task-completion
+
+Every event carries `EventType` and `EventTime` (UTC; `yyyy-MM-ddTHH:mm:ssZ`, and for AI events
+`yyyy-MM-ddTHH:mm:ss:SSSZ` with milliseconds). Other event types (uploads, …) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from audit.files import MAX_INPUT, open_input
+
+# EventType -> (job type, where the ids are: a top-level field, or a list and the field of its items)
+SOURCES: dict[str, tuple[str, str, str | None]] = {
+    "StreamTranscodeComplete": ("transcode", "JobId", None),
+    "TranscodeComplete": ("transcode", "StreamInfos", "JobId"),
+    "SnapshotComplete": ("snapshot", "SnapshotInfos", "JobId"),
+    "AIMediaAuditComplete": ("ai", "JobId", None),
+    "WorkflowTaskComplete": ("workflow", "TaskId", None),
+}
+_EVENT_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.:]\d{1,6})?Z")
+
+
+@dataclass
+class EventJobs:
+    """What event files yielded: each job once, at the first line that named it."""
+
+    jobs: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (type, id) -> (file, line)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
+    events: int = 0
+    skipped: int = 0  # events of other types, or outside the time window
+
+
+def event_time(value: Any) -> datetime | None:
+    """An event's EventTime as an aware datetime, milliseconds dropped; None when it is not one."""
+    match = _EVENT_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        return datetime.fromisoformat(match[1]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def read_events(
+    paths: list[Path], found: EventJobs, since: datetime | None = None, until: datetime | None = None
+) -> None:
+    """Adds the jobs the events of `paths` name (each file: JSON Lines or one JSON array; .gz too)."""
+    for path in paths:
+        name = str(path)
+        try:
+            for line, text in _lines(path):
+                _read(name, line, text, found, since, until)
+        except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+            found.problems.append((name, 1, f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}"))
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line, streamed: a log of millions of lines is never held
+    whole. A file that is one JSON array gives each element at line 1."""
+    with open_input(path) as raw:  # a regular file of bounded size, never a pipe or a device
+        stream: gzip.GzipFile | BinaryIO = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        read = 0
+        for number, line in enumerate(stream, start=1):
+            read += len(line)
+            if read > MAX_INPUT:  # a small .gz that inflates beyond what any log holds
+                raise OSError(27, f"inflates beyond {MAX_INPUT >> 20} MiB")
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            if number == 1 and text.lstrip().startswith("["):
+                rest = text + stream.read(MAX_INPUT + 1 - read).decode("utf-8")
+                for element in json.loads(rest):
+                    yield 1, json.dumps(element)
+                return
+            if text.strip():
+                yield number, text
+
+
+def _read(
+    name: str, line: int, text: str, found: EventJobs, since: datetime | None, until: datetime | None
+) -> None:
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        found.problems.append((name, line, f"not a JSON event body ({exc})"))
+        return
+    found.events += 1
+    kind = event.get("EventType") if isinstance(event, dict) else None
+    source = SOURCES.get(kind) if isinstance(kind, str) else None
+    if source is None:
+        found.skipped += 1
+        return
+    if since is not None or until is not None:
+        moment = event_time(event.get("EventTime"))
+        if moment is None or (since is not None and moment < since) or (until is not None and moment > until):
+            found.skipped += 1
+            return
+    job_type, key, item = source
+    ids = _ids(event, key, item)
+    if not ids:
+        where = f"{key}[].{item}" if item else key
+        found.problems.append((name, line, f"an event of type {kind} without its job id ({where})"))
+        return
+    for job_id in ids:
+        found.jobs.setdefault((job_type, job_id), (name, line))
+
+
+def _ids(event: dict[str, Any], key: str, item: str | None) -> list[str]:
+    if item is None:
+        value = event.get(key)
+        return [value] if isinstance(value, str) and value else []
+    entries = event.get(key)
+    if not isinstance(entries, list):
+        return []
+    ids = [entry.get(item) for entry in entries if isinstance(entry, dict)]
+    return [i for i in ids if isinstance(i, str) and i] if len(ids) == len(entries) and all(ids) else []
