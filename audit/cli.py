@@ -138,6 +138,11 @@ _format_option = click.option(
     help="SQLite state (default .vod-audit/state.db beside the manifest).",
 )
 @click.option("--refresh", is_flag=True, help="Query every job again, ignoring stored results.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["any", "new"]),
+    help=f"Exit 2 for any finding, or only for new ones (default {DEFAULTS.fail_on}).",
+)
 @click.option("--target", "targets", multiple=True, metavar="JOB_ID", help="Audit only this job; repeatable.")
 @click.option(
     "--strict", is_flag=True, default=None, help="A response field the schema does not know is a violation."
@@ -180,6 +185,17 @@ def import_(
 def report(results: str, out: str, format: tuple[str, ...]) -> None:
     """Re-render every report from a saved results.json, with no API call."""
     dispatch("report", results, out, format)
+
+
+@cli.command()
+@click.option("--state", default=".vod-audit/state.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("--last", type=click.IntRange(0), help="Only the last N runs.")
+def history(state: str, output: str, last: int | None) -> None:
+    """Every run of a state: start, end, status, manifest digest, counts, changes, calls."""
+    dispatch("history", state, output, last)
 
 
 @cli.command()

@@ -62,6 +62,12 @@ class Finding:
     message: str
     severity: FindingSeverity = "error"
     waived: Waived | None = None
+    first_seen: str | None = None  # start of the first run of its unbroken streak (UTC), when known
+
+    @property
+    def fingerprint(self) -> str:
+        """What makes it the same finding from one night to the next (with its job's type and id)."""
+        return f"{self.kind}:{self.field}"
 
     @property
     def counts(self) -> bool:

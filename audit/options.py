@@ -34,6 +34,7 @@ class RunOptions:
     state: str | None = None  # None: DEFAULT_STATE beside the first manifest (see state_path)
     strict: bool = False
     insecure_http: bool = False
+    fail_on: Literal["any", "new"] = "any"  # new: exit 2 only for findings new since the last run
     refresh: bool = field(default=False, metadata=_FLAG_ONLY)
     targets: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)
     emulator: str | None = field(default=None, metadata=_FLAG_ONLY)

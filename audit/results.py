@@ -42,6 +42,7 @@ class JobResult:
     # strict JSON refuses: duplicate names, numbers beyond a double). Text, so that no reader of
     # results.json ever parses it into something else.
     response_text: str | None = None
+    change: str | None = None  # new | ongoing | resolved | clean, against the previous complete run
 
     @property
     def counted(self) -> tuple[Finding, ...]:
@@ -84,6 +85,8 @@ class RunRecord:
     state_error: str | None = None  # the state could not be written: why, and how much was lost
     # Each waiver of the manifest and what became of it (live, expired, stale; how many it waived).
     waivers: tuple[Mapping[str, Any], ...] = ()
+    changes: Mapping[str, int] = field(default_factory=dict)  # jobs new, ongoing, resolved
+    trend: tuple[Mapping[str, Any], ...] = ()  # the last runs on this state: started_at, status, counts
 
     @property
     def counts(self) -> dict[str, int]:
@@ -102,10 +105,13 @@ class RunRecord:
 
     @property
     def exit_code(self) -> int:
-        """SPEC §7: 0 all ok/pending; 2 drift, invalid or not_found; 3 errors only, or interrupted."""
-        outcomes = {result.outcome for result in self.results}
+        """0 all ok/pending; 2 drift, invalid or not_found (with fail_on new: only in a job whose
+        findings are new); 3 errors only, or interrupted."""
+        new_only = self.options.get("fail_on") == "new"
+        outcomes = {r.outcome for r in self.results if not new_only or r.change in (None, "new")}
         if outcomes & BAD_OUTCOMES:
             return 2
+        outcomes = {result.outcome for result in self.results}
         if Outcome.ERROR in outcomes or self.incomplete:
             return 3
         return 0
@@ -130,6 +136,8 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["warnings"] = run.warnings
     document["waived"] = run.waived
     document["waivers"] = [dict(w) for w in run.waivers]
+    document["changes"] = dict(run.changes)
+    document["trend"] = [dict(t) for t in run.trend]
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -199,6 +207,8 @@ def from_document(document: Any, source: str) -> RunRecord:
             options=dict(document.get("options") or {}),
             state_error=document.get("state_error"),
             waivers=tuple(dict(w) for w in document.get("waivers") or ()),
+            changes=dict(document.get("changes") or {}),
+            trend=tuple(dict(t) for t in document.get("trend") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -215,6 +225,7 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
             str(f["message"]),
             finding_severity(f.get("severity", "error")),
             _waived(f.get("waived")),
+            f.get("first_seen"),
         )
         for f in item["findings"]
     )

@@ -161,7 +161,7 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         for phase, key in (
             ("fetch+validate+compare", "fetch"),
             ("all reports", "reports"),
-            ("second run (state)", "second"),
+            ("second run (state, history)", "second"),
         ):
             m = cost[key]
             lines.append(
@@ -188,7 +188,8 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"The same {large['jobs']}-job manifest again, with state: {large['calls_second']} API calls "
         f"(first run: {large['calls_first']}); the first run left {large['not_final']} jobs without a final answer "
         f"(still running, or not valid), so {large['calls_second'] - large['not_final']} calls went to jobs already "
-        f"answered for good. Wall {large['second']['wall']:.1f} s, including the manifest load and writing results.json.",
+        f"answered for good. Wall {large['second']['wall']:.1f} s, including the manifest load, the night-over-night "
+        "history (changes against the first run, first-seen times, the run's compact record) and writing results.json.",
         "",
         "## 5. Start-up",
         "",

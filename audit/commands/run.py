@@ -130,6 +130,10 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
     )
     counts = "  ".join(f"{name} {count}" for name, count in record.counts.items())
     echo(f"  {counts}  warnings {record.warnings}  waived {record.waived}")
+    changes = record.changes
+    echo(
+        f"  new {changes.get('new', 0)}  resolved {changes.get('resolved', 0)}  ongoing {changes.get('ongoing', 0)}"
+    )
     reused = sum(1 for r in record.results if r.from_state)
     echo(
         f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "

@@ -78,6 +78,43 @@ def _histograms(durations: Any) -> list[dict[str, Any]]:
     return charts
 
 
+CHANGES_SHOWN = 50  # jobs listed per kind of change; the findings table below holds them all
+
+
+def _changes(run: RunRecord) -> list[dict[str, Any]]:
+    """What changed since the previous run: new first, then resolved, then ongoing (failing since)."""
+    sections = []
+    for change, title in (("new", "New"), ("resolved", "Resolved"), ("ongoing", "Ongoing")):
+        jobs = [r for r in ordered(run.results) if r.change == change]
+        entries = []
+        for result in jobs[:CHANGES_SHOWN]:
+            since = min((f.first_seen for f in result.counted if f.first_seen), default=None)
+            said = result.counted[0].message if result.counted else "no finding now"
+            entries.append({"job": f"{result.job_type} {result.job_id}", "said": said, "since": since})
+        sections.append({"change": change, "title": title, "count": len(jobs), "entries": entries})
+    return sections
+
+
+def _trend(run: RunRecord) -> list[dict[str, Any]]:
+    """Bars of the last runs by outcome, as SVG rectangles: each run a column, outcomes stacked."""
+    height, width = 100.0, 18
+    totals = [sum(point["counts"].values()) for point in run.trend]
+    peak = max(totals, default=0) or 1
+    bars = []
+    for index, point in enumerate(run.trend):
+        top = height
+        segments = []
+        for outcome, count in point["counts"].items():
+            size = round(height * count / peak, 2)
+            if size:
+                top -= size
+                segments.append({"outcome": outcome, "y": round(top, 2), "height": size, "count": count})
+        bars.append(
+            {"x": index * (width + 4), "width": width, "segments": segments, "label": point["started_at"]}
+        )
+    return bars
+
+
 def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -116,6 +153,8 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         jobs_with_findings=sum(1 for r in run.results if r.counted),
         warnings=run.warnings,
         waived=run.waived,
+        changes=_changes(run),
+        trend=_trend(run),
         waiver_notes=waiver_lines(run),
         job_types=NAMES,
         summary=summary.to_dict("records"),

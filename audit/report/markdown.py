@@ -37,6 +37,20 @@ def render(run: RunRecord) -> str:
             f"{run.warnings} warning{'s' if run.warnings != 1 else ''} in {warned} job{'s' if warned != 1 else ''} "
             "(rules no source states, or values the reference does not list; they change no outcome).",
         ]
+    changes = run.changes
+    lines += [
+        "",
+        f"Since the last run: {changes.get('new', 0)} new, {changes.get('resolved', 0)} resolved, "
+        f"{changes.get('ongoing', 0)} ongoing.",
+    ]
+    fresh = [r for r in ordered(run.results) if r.change == "new"][:TOP_FINDINGS]
+    if fresh:
+        lines += ["", "### New since the last run", ""]
+        lines += [
+            f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
+            f"{escape(r.counted[0].message if r.counted else r.outcome.value)}"
+            for r in fresh
+        ]
     notes = waiver_lines(run, escape)
     if notes:
         lines += ["", "### Waivers", "", *(f"- {note}" for note in notes)]

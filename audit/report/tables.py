@@ -19,6 +19,8 @@ RESULT_COLUMNS = [
     "findings",
     "warnings",
     "waived",
+    "change",
+    "first_seen",
     "first_finding",
     "request_id",
     "fetched_at",
@@ -37,6 +39,8 @@ FINDING_COLUMNS = [
     "actual",
     "message",
     "waived",
+    "change",
+    "first_seen",
 ]
 DURATION_COLUMNS = [
     "job_type",
@@ -69,6 +73,8 @@ def results_frame(run: RunRecord) -> Any:
             "findings": len(r.counted),
             "warnings": len(r.warnings),
             "waived": len(r.waived),
+            "change": r.change,
+            "first_seen": min((f.first_seen for f in r.counted if f.first_seen), default=None),
             "first_finding": r.counted[0].message if r.counted else None,
             "request_id": r.request_id,
             "fetched_at": r.fetched_at,
@@ -96,6 +102,8 @@ def findings_frame(run: RunRecord) -> Any:
             "actual": f.actual,
             "message": f.message,
             "waived": f.waived.reason if f.waived else None,
+            "change": r.change,
+            "first_seen": f.first_seen,
         }
         for r in ordered(run.results)
         for f in r.findings

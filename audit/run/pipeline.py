@@ -20,6 +20,7 @@ from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
 from audit.results import JobResult, RunRecord, mask
+from audit.run.changes import mark_changes
 from audit.run.connection import Connection
 from audit.run.state import State, StoredAnswer
 from audit.run.waivers import WaiverBook, WaiverStatus
@@ -182,11 +183,22 @@ def execute(
     finally:
         stats = fetcher.stats if fetcher is not None else CallStats()
         record = run_record(manifest, settings, jobs, results, stats, run_id, format_utc(started), now())
-        record = replace(record, waivers=tuple(_waiver_document(status) for status in book.statuses()))
+        marked, changes, remembered = mark_changes(
+            record.results, state.previous_findings(), record.started_at
+        )
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
+        record = replace(
+            record,
+            results=marked,
+            changes=changes,
+            waivers=tuple(_waiver_document(waiver) for waiver in book.statuses()),
+        )
         state.end_run(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
         )
+        if status == "complete":  # an interrupted or failed run is never what the next one compares to
+            state.remember(run_id, remembered, changes)
+        record = replace(record, trend=_trend(state.history()))
         state.close()
         if state.failure is not None:
             unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
@@ -224,6 +236,23 @@ def run_record(
         incomplete=len(results) < len(jobs),
         access_key_id=mask(conn.credentials.access_key_id),
         options=settings.options.record(),
+    )
+
+
+TREND_RUNS = 30
+
+
+def _trend(history: list[dict[str, object]]) -> tuple[dict[str, Any], ...]:
+    """The last TREND_RUNS runs recorded on this state (this one included), oldest first."""
+    return tuple(
+        {
+            "run_id": run["run_id"],
+            "started_at": run["started_at"],
+            "status": run["status"],
+            "counts": json.loads(str(run["counts"])),
+        }
+        for run in history[-TREND_RUNS:]
+        if run.get("counts")
     )
 
 

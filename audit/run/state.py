@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,23 @@ CREATE TABLE IF NOT EXISTS runs (
     counts TEXT,
     calls INTEGER, retries INTEGER, throttles INTEGER
 );
+-- Night over night: per service and job, the findings of the last complete run that audited it,
+-- each with when its unbroken streak began. Jobs never audited with findings have no row.
+CREATE TABLE IF NOT EXISTS job_findings (
+    endpoint TEXT NOT NULL,
+    job_type TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    findings TEXT NOT NULL,            -- JSON {"kind:field": first_seen}
+    PRIMARY KEY (endpoint, job_type, job_id)
+);
+-- Each run's outcome and finding fingerprints per audited job, compressed: one row a run.
+CREATE TABLE IF NOT EXISTS run_jobs (
+    run_id TEXT PRIMARY KEY,
+    jobs BLOB NOT NULL                 -- zlib of lines "type<TAB>id<TAB>outcome<TAB>kind:field,..."
+);
 """
+# Added to `runs` after its first layout; added in place, the history is kept.
+_RUN_COLUMNS = {"changes": "TEXT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +94,10 @@ class State:
                 # dropped (the next run asks again) rather than misread. Run history is kept.
                 self._db.execute("DROP TABLE IF EXISTS responses")
             self._db.executescript(SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            for column, kind in _RUN_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             self._db.execute(f"PRAGMA user_version={LAYOUT}")
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
@@ -152,6 +173,46 @@ class State:
             )
 
     def history(self) -> list[dict[str, object]]:
+        """Every run recorded in this state, oldest first, as dicts of the `runs` columns."""
         cursor = self._db.execute("SELECT * FROM runs ORDER BY started_at")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def previous_findings(self) -> dict[tuple[str, str], dict[str, str]]:
+        """For this service, each job's findings at the last complete run that audited it."""
+        rows = self._db.execute(
+            "SELECT job_type, job_id, findings FROM job_findings WHERE endpoint=?", (self._endpoint,)
+        )
+        return {(job_type, job_id): json.loads(findings) for job_type, job_id, findings in rows}
+
+    def remember(
+        self,
+        run_id: str,
+        audited: Iterable[tuple[str, str, str, dict[str, str]]],
+        changes: dict[str, int],
+    ) -> None:
+        """After a complete run: each audited job's findings replace what was known of it, and the
+        run keeps its own compact record. (type, id, outcome, {kind:field: first_seen}) per job."""
+        listed = list(audited)
+        lines = "\n".join(f"{t}\t{i}\t{o}\t{','.join(sorted(f))}" for t, i, o, f in listed)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "DELETE FROM job_findings WHERE endpoint=? AND job_type=? AND job_id=?",
+                    ((self._endpoint, t, i) for t, i, _, f in listed if not f),
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO job_findings VALUES (?, ?, ?, ?)",
+                    ((self._endpoint, t, i, json.dumps(f)) for t, i, _, f in listed if f),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO run_jobs VALUES (?, ?)",
+                    (run_id, zlib.compress(lines.encode(), 6)),
+                )
+                self._db.execute("UPDATE runs SET changes=? WHERE run_id=?", (json.dumps(changes), run_id))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self.failure = self.failure or str(exc)

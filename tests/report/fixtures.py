@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 from audit.findings import Finding, Outcome, Waived
@@ -33,6 +33,8 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         ),
         "waived": sum(f.waived is not None for r in run.results for f in r.findings),
         "waivers": [dict(w) for w in run.waivers],
+        "changes": dict(run.changes),
+        "trend": [dict(t) for t in run.trend],
         "exit_code": run.exit_code,
         "verdict": run.verdict,
     }
@@ -175,6 +177,23 @@ def fixed_run() -> RunRecord:
             ),
         ),
     )
+    # Night over night: t-slow has failed since the 22nd, the drifting AI job is new, t-ok got fixed.
+    changes = {"t-slow": "ongoing", FORMULA: "new", "a-bad": "new", "t-ok": "resolved"}
+    results = tuple(
+        replace(
+            r,
+            change=changes.get(r.job_id, "clean"),
+            findings=tuple(
+                replace(
+                    f, first_seen="2026-11-22T01:00:00Z" if r.job_id == "t-slow" else "2026-11-24T01:00:00Z"
+                )
+                for f in r.findings
+            )
+            if r.job_id in changes
+            else r.findings,
+        )
+        for r in results
+    )
     results += (
         JobResult(
             "transcode",
@@ -211,6 +230,27 @@ def fixed_run() -> RunRecord:
         throttles=1,
         access_key_id="emul****r-ak",
         options={"qps": 15.0, "concurrency": 15, "retries": 5, "strict": False},
+        changes={"new": 2, "ongoing": 1, "resolved": 1},
+        trend=(
+            {
+                "run_id": "a",
+                "started_at": "2026-11-22T01:00:00Z",
+                "status": "complete",
+                "counts": {"ok": 6, "drift": 1},
+            },
+            {
+                "run_id": "b",
+                "started_at": "2026-11-23T01:00:00Z",
+                "status": "incomplete",
+                "counts": {"ok": 3},
+            },
+            {
+                "run_id": "c",
+                "started_at": "2026-11-24T01:00:00Z",
+                "status": "complete",
+                "counts": {"ok": 3, "drift": 2, "error": 1},
+            },
+        ),
         waivers=(
             _waiver("t-waived", "TemplateId", "2026-12-31", "m.yaml:20:5", "live", 1, False),
             _waiver("t-slow", None, "2026-11-01", "m.yaml:25:5", "expired", 0, False),

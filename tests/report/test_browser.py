@@ -85,6 +85,10 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     page.select_option("#filter-severity", "waived")
     assert rows.count() == 1 and "legacy template until the migration" in rows.first.inner_text()
     assert int(page.locator("#waived-card .n").inner_text()) == document["waived"] == 1
+    assert page.locator("#changes ul.changes-new li").count() == 2
+    assert "failing since 2026-11-22T01:00:00Z" in page.locator("#changes ul.changes-ongoing").inner_text()
+    assert page.locator("#changes h3").first.inner_text().startswith("New")  # new first
+    assert page.locator("#trend rect").count() == 6  # three runs, six outcome segments
     notes = page.locator("#waivers li").all_inner_texts()
     assert any("expired, waives nothing" in n for n in notes) and any(
         "expires within 14 days" in n for n in notes

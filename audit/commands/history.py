@@ -1,0 +1,74 @@
+"""`vod-audit history`: every run a state recorded, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from audit.errors import UserError
+from audit.run.state import State
+
+COLUMNS = (
+    "run_id",
+    "started_at",
+    "finished_at",
+    "status",
+    "manifest_digest",
+    "counts",
+    "changes",
+    "calls",
+    "retries",
+    "throttles",
+)
+
+
+def execute(
+    state: str, output: str, last: int | None, *, echo: Callable[[str], None], err: Callable[[str], None]
+) -> int:
+    path = Path(state)
+    if not path.is_file():
+        raise UserError(f"--state {path}: no such state file (a run writes it; see `vod-audit run --state`)")
+    opened = State(path, "", "")
+    try:
+        runs = [_run(row) for row in opened.history()]
+    finally:
+        opened.close()
+    if last is not None:
+        runs = runs[-last:] if last else []
+    echo(_render(runs, output).rstrip("\n"))
+    return 0
+
+
+def _run(row: dict[str, object]) -> dict[str, Any]:
+    run = {name: row.get(name) for name in COLUMNS}
+    for name in ("counts", "changes"):
+        run[name] = json.loads(str(run[name])) if run[name] else {}
+    return run
+
+
+def _render(runs: list[dict[str, Any]], output: str) -> str:
+    if output == "json":
+        return json.dumps({"runs": runs}, indent=1)
+    flat = [{**run, "counts": _pairs(run["counts"]), "changes": _pairs(run["changes"])} for run in runs]
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return buffer.getvalue()
+    shown = ("started_at", "finished_at", "status", "counts", "changes", "calls", "retries", "throttles")
+    rows = [list(shown)] + [
+        [str(run[name] if run[name] is not None else "") for name in shown] for run in flat
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(shown))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _pairs(mapping: dict[str, int]) -> str:
+    return " ".join(f"{name} {count}" for name, count in mapping.items())
