@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from audit.report.atomic import write_atomic
-from audit.results import RunRecord, ordered, waiver_lines
+from audit.results import JobResult, RunRecord, ordered, waiver_lines
 
 TOP_FINDINGS = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -46,26 +46,23 @@ def render(run: RunRecord) -> str:
     fresh = [r for r in ordered(run.results) if r.change == "new"][:TOP_FINDINGS]
     if fresh:
         lines += ["", "### New since the last run", ""]
-        lines += [
-            f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
-            f"{escape(r.counted[0].message if r.counted else r.outcome.value)}"
-            for r in fresh
-        ]
+        lines += [_job_line(r) for r in fresh]
     notes = waiver_lines(run, escape)
     if notes:
         lines += ["", "### Waivers", "", *(f"- {note}" for note in notes)]
     flagged = [r for r in ordered(run.results) if r.counted][:TOP_FINDINGS]
     if flagged:
         lines += ["", "### Findings", ""]
-        lines += [
-            f"- **{r.outcome.value}** {escape(r.job_type)} `{r.job_id.replace('`', '')}`: "
-            f"{escape(r.counted[0].message)}"
-            for r in flagged
-        ]
+        lines += [_job_line(r) for r in flagged]
         more = sum(1 for r in run.results if r.counted) - len(flagged)
         if more > 0:
             lines.append(f"- and {more} more jobs with findings (see report.html)")
     return "\n".join(lines) + "\n"
+
+
+def _job_line(result: JobResult) -> str:
+    said = result.counted[0].message if result.counted else result.outcome.value
+    return f"- **{result.outcome.value}** {escape(result.job_type)} `{result.job_id.replace('`', '')}`: {escape(said)}"
 
 
 class MarkdownReport:

@@ -114,7 +114,8 @@ def reuse_stored(
             to_fetch[spec.key] = spec
             continue
         body = json.loads(previous.body)
-        parsed = compact_json(body)
+        # Answers as received are mostly compact JSON already: then they are the parsed form too.
+        parsed = previous.body if previous.canonical else compact_json(body)
         # Validated when stored; validated again only under another tool version or strictness.
         same_check = previous.checked_with == _checked_with(strict)
         verdict = judge(
@@ -183,9 +184,8 @@ def execute(
     finally:
         stats = fetcher.stats if fetcher is not None else CallStats()
         record = run_record(manifest, settings, jobs, results, stats, run_id, format_utc(started), now())
-        marked, changes, remembered = mark_changes(
-            record.results, state.previous_findings(), record.started_at
-        )
+        known = state.previous_findings()
+        marked, changes, remembered = mark_changes(record.results, known, record.started_at)
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
         record = replace(
             record,
@@ -197,7 +197,7 @@ def execute(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
         )
         if status == "complete":  # an interrupted or failed run is never what the next one compares to
-            state.remember(run_id, remembered, changes)
+            state.remember(run_id, remembered, changes, known)
         record = replace(record, trend=_trend(state.history()))
         state.close()
         if state.failure is not None:
@@ -296,6 +296,7 @@ def _judge_fetched(
                 _checked_with(strict),
                 notes,
                 run_id,
+                canonical=exact is None,
             )
         )
         body_json: str | None = parsed

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS responses (
     checked_with TEXT NOT NULL,        -- tool version and strictness the body was validated under
     notes TEXT NOT NULL,               -- its schema warnings and notes, as JSON [pointer, message, severity, rule, evidence]
     run_id TEXT NOT NULL,
+    canonical INTEGER NOT NULL DEFAULT 0,  -- 1 when the body as received is already compact JSON
     PRIMARY KEY (endpoint, access_key_id, job_type, job_id)
 );
 CREATE TABLE IF NOT EXISTS runs (
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS runs (
     endpoint TEXT NOT NULL,
     status TEXT NOT NULL,              -- running | complete | incomplete | failed
     counts TEXT,
-    calls INTEGER, retries INTEGER, throttles INTEGER
+    calls INTEGER, retries INTEGER, throttles INTEGER,
+    changes TEXT                       -- jobs new, ongoing, resolved, as JSON
 );
 -- Night over night: per service and job, the findings of the last complete run that audited it,
 -- each with when its unbroken streak began. Jobs never audited with findings have no row.
@@ -52,8 +54,13 @@ CREATE TABLE IF NOT EXISTS run_jobs (
     jobs BLOB NOT NULL                 -- zlib of lines "type<TAB>id<TAB>outcome<TAB>kind:field,..."
 );
 """
-# Added to `runs` after its first layout; added in place, the history is kept.
-_RUN_COLUMNS = {"changes": "TEXT"}
+# Columns added after a table's first layout: a file of the older layout gets them in place, nothing
+# is dropped.
+_ADDED_COLUMNS = {
+    "runs": {"changes": "TEXT"},
+    # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
+    "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class StoredAnswer:
     checked_with: str  # tool version and strictness the body was validated under
     notes: str  # its schema warnings and notes, as JSON
     run_id: str
+    canonical: bool = False  # the body is already its compact JSON form
 
 
 class State:
@@ -94,10 +102,11 @@ class State:
                 # dropped (the next run asks again) rather than misread. Run history is kept.
                 self._db.execute("DROP TABLE IF EXISTS responses")
             self._db.executescript(SCHEMA)
-            present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-            for column, kind in _RUN_COLUMNS.items():
-                if column not in present:
-                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+            for table, columns in _ADDED_COLUMNS.items():
+                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             self._db.execute(f"PRAGMA user_version={LAYOUT}")
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
@@ -110,14 +119,22 @@ class State:
         wanted = set(keys)
         found: dict[tuple[str, str], StoredAnswer] = {}
         rows = self._db.execute(
-            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id FROM responses "
+            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical FROM responses "
             "WHERE endpoint=? AND access_key_id=?",
             (self._endpoint, self._key),
         )
-        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id in rows:
+        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical in rows:
             if (job_type, job_id) in wanted:
                 found[(job_type, job_id)] = StoredAnswer(
-                    job_type, job_id, body, fetched_at, bool(final), checked_with, notes, run_id
+                    job_type,
+                    job_id,
+                    body,
+                    fetched_at,
+                    bool(final),
+                    checked_with,
+                    notes,
+                    run_id,
+                    bool(canonical),
                 )
         return found
 
@@ -134,9 +151,14 @@ class State:
             answer.checked_with,
             answer.notes,
             answer.run_id,
+            int(answer.canonical),
         )
         with self._lock:
-            if not self._write("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row):
+            statement = (
+                "INSERT OR REPLACE INTO responses (endpoint, access_key_id, job_type, job_id, body, fetched_at, "
+                "final, checked_with, notes, run_id, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            if not self._write(statement, row):
                 self.unstored += 1
 
     def _write(self, statement: str, values: tuple[object, ...]) -> bool:
@@ -190,6 +212,7 @@ class State:
         run_id: str,
         audited: Iterable[tuple[str, str, str, dict[str, str]]],
         changes: dict[str, int],
+        known: Iterable[tuple[str, str]],
     ) -> None:
         """After a complete run: each audited job's findings replace what was known of it, and the
         run keeps its own compact record. (type, id, outcome, {kind:field: first_seen}) per job."""
@@ -198,9 +221,10 @@ class State:
         with self._lock:
             try:
                 self._db.execute("BEGIN")
+                had = set(known)  # only jobs that had findings have a row to remove
                 self._db.executemany(
                     "DELETE FROM job_findings WHERE endpoint=? AND job_type=? AND job_id=?",
-                    ((self._endpoint, t, i) for t, i, _, f in listed if not f),
+                    ((self._endpoint, t, i) for t, i, _, f in listed if not f and (t, i) in had),
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO job_findings VALUES (?, ?, ?, ?)",

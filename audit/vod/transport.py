@@ -103,7 +103,9 @@ class Watchdog:
 WATCHDOG = Watchdog()
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _Guarded(HTTPConnection):
+    """Connects before sending, so that the watchdog knows the socket of the call in this thread."""
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         if self.sock is None:
             self.connect()
@@ -111,12 +113,12 @@ class _GuardedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        if self.sock is None:
-            self.connect()
-        WATCHDOG.attach(self.sock)
-        super().request(*args, **kwargs)
+class _GuardedHTTPConnection(_Guarded):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):

@@ -9,7 +9,7 @@ from importlib.resources import files
 import pytest
 from jsonschema.validators import validator_for
 
-from audit.report import FORMAT_NAMES, write_reports
+from audit.report import FORMAT_NAMES, REPORT_FILES, write_reports
 from tests.report.fixtures import fixed_run
 
 
@@ -66,19 +66,7 @@ def test_sha256sum_checks_a_fresh_report_folder(written):
     assert sorted(listed) == sorted(p.name for p in written.iterdir() if p.name != "SHA256SUMS")
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "report.html",
-        "results.csv",
-        "mismatches.csv",
-        "durations.csv",
-        "results.json",
-        "junit.xml",
-        "summary.md",
-        "results.sarif",
-    ],
-)
+@pytest.mark.parametrize("name", REPORT_FILES)
 def test_one_changed_byte_makes_verify_exit_2_naming_the_file(written, vod_audit, name):
     assert vod_audit("verify", str(written)).returncode == 0
     data = bytearray((written / name).read_bytes())

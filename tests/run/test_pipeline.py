@@ -53,3 +53,21 @@ def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator,
     assert rechecked.results[0].outcome is Outcome.INVALID and rechecked.results[0].from_state
     assert emulator.counters.snapshot()["total"] == 1
     assert job_type == "transcode"
+
+
+def test_an_answer_reused_from_state_keeps_its_text_and_its_parsed_form(tmp_path):
+    import json as json_module
+
+    from tests.hostile import Reply, hostile
+
+    body = sample_jobs()[0]
+    spaced = json_module.dumps({"RequestId": "r", **body}, indent=2)  # as received: not compact
+    with hostile(lambda query: Reply(spaced.encode())) as url:
+        manifest = load_manifests([write_manifest(tmp_path / "m.yaml", [body])], env={})
+        first = execute(manifest, settings(url, tmp_path / "s.db"), stop=threading.Event())
+        second = execute(manifest, settings(url, tmp_path / "s.db"), stop=threading.Event())
+    for result in (first.results[0], second.results[0]):
+        assert result.response_text == spaced
+        assert json_module.loads(result.body_json) == json_module.loads(spaced)
+        assert result.body_json == json_module.dumps(json_module.loads(spaced), separators=(",", ":"))
+    assert second.results[0].from_state
