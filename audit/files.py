@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from typing import BinaryIO
@@ -42,6 +43,15 @@ def open_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> BinaryIO
         stream.close()
         raise problem
     return stream
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a regular file, read in blocks (event logs and results.json can be large)."""
+    digest = hashlib.sha256()
+    with open_input(path) as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:

@@ -20,7 +20,7 @@ def parse_json(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
-def parse_answer(text: str | bytes) -> tuple[Any, tuple[str, ...]]:
+def parse_answer(text: str) -> tuple[Any, tuple[str, ...]]:
     """A document as parse_json reads it, and what I-JSON (RFC 7493 §2) forbids in it though JSON's
     grammar allows it: duplicate member names (the last one wins here, silently, in most readers)
     and numbers beyond the range of a double (Python reads 1e400 as infinity)."""

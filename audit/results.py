@@ -166,7 +166,7 @@ _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 def _result_document(result: JobResult) -> dict[str, Any]:
-    """A result's entry in results.json, less its response (which dumps splices in as received)."""
+    """A result's entry in results.json, less its response (dumps splices in its compact JSON)."""
     document = {name: getattr(result, name) for name in _RESULT_FIELDS if name != "body_json"}
     document["outcome"] = result.outcome.value
     document["findings"] = [_finding_document(f) for f in result.findings]
@@ -256,11 +256,11 @@ def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str
             f"{run.waived} finding{'s' if run.waived != 1 else ''} waived (counted apart, in no outcome)."
         )
     groups = (
-        ("expired", lambda w: w["state"] == "expired", "expired, waives nothing"),
-        ("stale", lambda w: w["state"] == "stale", "waives nothing any more"),
-        ("soon", lambda w: w["state"] != "expired" and w["expires_soon"], "expires within 14 days"),
+        (lambda w: w["state"] == "expired", "expired, waives nothing"),
+        (lambda w: w["state"] == "stale", "waives nothing any more"),
+        (lambda w: w["state"] != "expired" and w["expires_soon"], "expires within 14 days"),
     )
-    for _, selected, said in groups:
+    for selected, said in groups:
         for waiver in filter(selected, run.waivers):
             what = f"{waiver['type'] or 'job'} {waiver['job']}" + (
                 f" {waiver['field']}" if waiver["field"] else ""

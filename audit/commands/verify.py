@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from audit.errors import UserError
-from audit.files import read_input
+from audit.files import file_sha256, read_input
 from audit.report import SUMS
 
 _LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
@@ -32,7 +31,7 @@ def execute(folder: str, *, echo: Callable[[str], None], err: Callable[[str], No
         expected, name = match[1], match[2]
         checked += 1
         try:
-            actual = hashlib.sha256(read_input(Path(folder) / name)).hexdigest()
+            actual = file_sha256(Path(folder) / name)
         except OSError as exc:
             echo(f"{name}: FAILED ({exc.strerror or exc})")
             failed += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 from collections.abc import Mapping
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.files import open_input, read_input
+from audit.files import file_sha256, read_input
 from audit.jobtypes import NAMES
 from audit.manifest.csvlist import read_csv
 from audit.manifest.events import EventJobs, read_events
@@ -183,7 +184,8 @@ class Reader:
             listing.values[("jobs", index)] = pack(line, 1)
             self.jobs.append(RawJob(job, listing, ("jobs", index), from_events=True))
         for path in paths:
-            self.sources.setdefault(str(path), SourceFile(str(path), _digest(path)))
+            with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
+                self.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
 
     def _moment(self, value: Any, document: Document, path: Path_) -> datetime | None:
         """since/until: a UTC time, or a duration before now."""
@@ -217,15 +219,3 @@ class Reader:
 def _list(value: Any) -> list[Any]:
     """A list the schema expects; anything else (already reported by the schema check) reads as empty."""
     return value if isinstance(value, list) else []
-
-
-def _digest(path: Path) -> str:
-    """SHA-256 of a file read in blocks (event logs can be large)."""
-    digest = hashlib.sha256()
-    try:
-        with open_input(path) as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return ""  # reported when the file was read
-    return digest.hexdigest()

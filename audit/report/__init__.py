@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import shutil
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audit.errors import UserError
+from audit.files import file_sha256
 from audit.report.atomic import write_atomic
 
 if TYPE_CHECKING:  # the registry is read by the command line's help: it stays free of the run's modules
@@ -100,7 +100,7 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         for name in FORMAT_NAMES:
             if name in chosen:
                 staged.extend(plugin(name).write(run, staging))
-        sums = "".join(f"{_sha256(path)}  {path.name}\n" for path in staged)
+        sums = "".join(f"{file_sha256(path)}  {path.name}\n" for path in staged)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ReportsNotWritten(
@@ -122,11 +122,3 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -251,8 +251,7 @@ def _trend(history: list[dict[str, object]]) -> tuple[dict[str, Any], ...]:
             "status": run["status"],
             "counts": json.loads(str(run["counts"])),
         }
-        for run in history[-TREND_RUNS:]
-        if run.get("counts")
+        for run in [run for run in history if run.get("counts")][-TREND_RUNS:]
     )
 
 

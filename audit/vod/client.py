@@ -169,7 +169,10 @@ def _summary(result: CallResult) -> str:
 
 def _interpret(status: int, content: bytes, job: JobRef) -> CallResult:
     try:
-        document, anomalies = parse_answer(content)
+        # Decoded once, as UTF-8 (RFC 8259 §8.1): the parse and the Answer's exact text share it. A
+        # byte-order mark is ignored for the parse, as the JSON reader ignored it before.
+        text = content.decode("utf-8")
+        document, anomalies = parse_answer(text.removeprefix("\ufeff"))
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
         if status == 429:
             return ApiError(
@@ -195,7 +198,7 @@ def _interpret(status: int, content: bytes, job: JobRef) -> CallResult:
     other = _about_another_job(document, job)
     if other:
         return ApiError("body", "WrongJob", other, status)
-    return Answer(document, status, content.decode("utf-8"), anomalies)
+    return Answer(document, status, text, anomalies)
 
 
 def _error_in_200(status: int, document: dict[str, Any], job: JobRef) -> bool:

@@ -90,13 +90,14 @@ class Watchdog:
 
     def _run(self) -> None:
         while True:
+            # Cleared before looking, so that a guard added meanwhile wakes the next wait at once.
+            self._wake.clear()
             now = time.monotonic()
             with self._lock:
                 for guard in self._guards:
                     if not guard.expired and guard.deadline <= now:
                         guard.expire()
                 pending = [g.deadline for g in self._guards if not g.expired]
-            self._wake.clear()
             self._wake.wait(max(0.01, min(pending) - now) if pending else 1.0)
 
 
