@@ -63,7 +63,7 @@ class ApiError:
 
     @property
     def throttled(self) -> bool:
-        # 429 Too Many Requests is throttling whatever its body says (a proxy's plain-text page).
+        # 429 Too Many Requests (RFC 6585 §4) is throttling whatever its body says (a plain-text page).
         return self.kind == "api" and (self.code in THROTTLING or self.status == 429)
 
     @property
