@@ -88,7 +88,10 @@ def _connection_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option("--endpoint", help="Endpoint URL (default https://vod.<region>.aliyuncs.com)."),
         click.option("--region", help=f"Region ID (default {DEFAULTS.region})."),
-        click.option("--profile", help="Profile of ~/.aliyun/config.json (modes AK and StsToken)."),
+        click.option("--profile", help="Profile of ~/.aliyun/config.json (any mode; see README)."),
+        click.option(
+            "--sts-endpoint", help="STS endpoint URL for assumed roles (default sts.aliyuncs.com)."
+        ),
         click.option(
             "--signature",
             type=click.Choice(["v3", "v1"]),

@@ -26,6 +26,7 @@ class RunOptions:
     region: str = DEFAULT_REGION
     endpoint: str | None = None
     profile: str | None = None
+    sts_endpoint: str | None = None  # None: sts.aliyuncs.com, or by ALIBABA_CLOUD_STS_REGION
     signature: Literal["v3", "v1"] = "v3"
     qps: float = DOCUMENTED_QPS
     concurrency: int | None = None  # None: calls_in_flight derives it from qps

@@ -87,6 +87,9 @@ class RunRecord:
     waivers: tuple[Mapping[str, Any], ...] = ()
     changes: Mapping[str, int] = field(default_factory=dict)  # jobs new, ongoing, resolved
     trend: tuple[Mapping[str, Any], ...] = ()  # the last runs on this state: started_at, status, counts
+    # Where the keys came from, the masked AccessKey IDs signed with, how often they were renewed.
+    credentials: Mapping[str, Any] = field(default_factory=dict)
+    stopped_by: str | None = None  # why a run ended early other than by a signal (credentials lost)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -138,6 +141,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["waivers"] = [dict(w) for w in run.waivers]
     document["changes"] = dict(run.changes)
     document["trend"] = [dict(t) for t in run.trend]
+    document["credentials"] = dict(run.credentials)
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -209,6 +213,8 @@ def from_document(document: Any, source: str) -> RunRecord:
             waivers=tuple(dict(w) for w in document.get("waivers") or ()),
             changes=dict(document.get("changes") or {}),
             trend=tuple(dict(t) for t in document.get("trend") or ()),
+            credentials=dict(document.get("credentials") or {}),
+            stopped_by=document.get("stopped_by"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

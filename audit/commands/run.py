@@ -82,7 +82,7 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
     state = state_path(options, manifests)
     refuse_overlap(state, out, manifests)
     prepare_folder(out)
-    with open_connection(options) as conn, interruptible(err) as stop:
+    with interruptible(err) as stop, open_connection(options, stop) as conn:
         settings = Settings(
             connection=conn,
             options=options,
@@ -108,6 +108,8 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
             summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
             raise failure from None
     summarise(record, written, time.monotonic() - started, echo)
+    if record.stopped_by:
+        err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
     if record.state_error:
         err(
             f"vod-audit: the state could not be written: {record.state_error}; the reports are "

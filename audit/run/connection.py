@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from audit.options import RunOptions
-from audit.vod import credentials as credential_chain
-from audit.vod import endpoints
+from audit.vod import chain, endpoints
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.credentials import Credentials
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
 from audit.vod.ratelimit import RateLimiter
+from audit.vod.refresh import Keys
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Connection:
     """The endpoint and credentials of a run, and the call settings its options resolved to."""
 
     endpoint: Endpoint
-    credentials: Credentials
+    keys: Keys
     emulator_url: str | None  # set when auditing the embedded emulator
     signature: SignatureVersion
     qps: float
@@ -33,13 +34,13 @@ class Connection:
     def of(
         cls,
         endpoint: Endpoint,
-        credentials: Credentials,
+        keys: Keys | Credentials,
         options: RunOptions,
         emulator_url: str | None = None,
     ) -> Connection:
         return cls(
             endpoint,
-            credentials,
+            keys if isinstance(keys, Keys) else Keys.fixed(keys),
             emulator_url,
             options.signature,
             options.qps,
@@ -51,7 +52,7 @@ class Connection:
     def client(self) -> VodClient:
         return VodClient(
             self.endpoint,
-            self.credentials,
+            self.keys,
             signature=self.signature,
             timeout=self.timeout,
             pool_size=self.concurrency,
@@ -64,8 +65,9 @@ class Connection:
 
 
 @contextmanager
-def open_connection(options: RunOptions) -> Iterator[Connection]:
-    """Resolves endpoint and credentials; with `options.emulator`, serves it in-process meanwhile."""
+def open_connection(options: RunOptions, stop: threading.Event | None = None) -> Iterator[Connection]:
+    """Resolves endpoint and credentials and keeps temporary ones renewed meanwhile; a renewal that
+    keeps failing sets `stop`. With `options.emulator`, serves the emulator in-process meanwhile."""
     if options.emulator:
         from audit.emulator.config import EmulatorConfig
         from audit.emulator.data import load_data_file
@@ -81,4 +83,9 @@ def open_connection(options: RunOptions) -> Iterator[Connection]:
             emulator.stop()
         return
     endpoint = endpoints.resolve(options.region, options.endpoint, options.insecure_http)
-    yield Connection.of(endpoint, credential_chain.resolve(options.profile), options)
+    found = chain.resolve(options.profile, sts_endpoint=options.sts_endpoint, insecure_http=options.insecure_http)
+    keys = Keys(found.source, found.credentials, on_failure=lambda reason: stop.set() if stop else None)
+    try:
+        yield Connection.of(endpoint, keys.start(), options)
+    finally:
+        keys.close()

@@ -149,8 +149,13 @@ def execute(
     jobs = plan(manifest.jobs, options.targets)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    state = State(settings.state_path, settings.state_key, conn.credentials.access_key_id)
+    state = State(settings.state_path, settings.state_key)
     state.begin_run(run_id, format_utc(started), manifest.digest)
+    # Whose answers this run may reuse: the account its credentials state, else the one learnt from
+    # the answers this source of credentials had before (None: unknown, any answer of the service).
+    identity = conn.keys.source.identity
+    account = conn.keys.current().account or state.account_of(identity)
+    owners: set[str] = set()
     results: dict[tuple[str, str], JobResult] = {}
     book = WaiverBook(manifest.waivers, started)
     fetcher: Fetcher | None = None
@@ -162,7 +167,7 @@ def execute(
         on_result(result)
 
     try:
-        stored = {} if options.refresh else state.lookup(job.key for job in jobs)
+        stored = {} if options.refresh else state.lookup((job.key for job in jobs), account)
         to_fetch = reuse_stored(jobs, stored, options.strict, now(), keep)
         if to_fetch and not stop.is_set():
             client = conn.client()
@@ -170,7 +175,7 @@ def execute(
 
             def finish(fetched: Fetched) -> JobResult:
                 spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
-                return _judge_fetched(spec, fetched, state, run_id, options.strict, now())
+                return _judge_fetched(spec, fetched, state, run_id, options.strict, now(), account, owners)
 
             try:
                 refs = (JobRef(*key) for key in to_fetch)
@@ -198,6 +203,8 @@ def execute(
         )
         if status == "complete":  # an interrupted or failed run is never what the next one compares to
             state.remember(run_id, remembered, changes, known)
+        if len(owners) == 1 and not conn.keys.current().account:
+            state.learn_account(identity, owners.pop())
         record = replace(record, trend=_trend(state.history()))
         state.close()
         if state.failure is not None:
@@ -234,8 +241,14 @@ def run_record(
         retries=stats.retries,
         throttles=stats.throttles,
         incomplete=len(results) < len(jobs),
-        access_key_id=mask(conn.credentials.access_key_id),
+        access_key_id=mask(conn.keys.access_key_ids[0]),
         options=settings.options.record(),
+        credentials={
+            "source": conn.keys.source.describe,
+            "access_key_ids": [mask(key) for key in conn.keys.access_key_ids],
+            "renewals": conn.keys.renewals,
+        },
+        stopped_by=conn.keys.failure,
     )
 
 
@@ -271,8 +284,26 @@ def _waiver_document(status: WaiverStatus) -> dict[str, Any]:
     }
 
 
+def _owner(spec: JobSpec, body: dict[str, Any]) -> str | None:
+    """The account a job belongs to by its answer: the detail object's UserId, "the ID of the user who
+    submitted the task" (GetJobDetail reference; no UserId in a workflow's detail)."""
+    kind = job_type(spec.job_type)
+    detail = kind.detail(body)
+    user = detail.get("UserId") if detail is not None else None
+    if isinstance(user, bool) or not isinstance(user, int | str) or user in (0, ""):
+        return None
+    return str(user)
+
+
 def _judge_fetched(
-    spec: JobSpec, fetched: Fetched, state: State, run_id: str, strict: bool, now: datetime
+    spec: JobSpec,
+    fetched: Fetched,
+    state: State,
+    run_id: str,
+    strict: bool,
+    now: datetime,
+    account: str | None,
+    owners: set[str],
 ) -> JobResult:
     fetched_at = format_utc(fetched.fetched_at)
     result = fetched.result
@@ -285,6 +316,9 @@ def _judge_fetched(
         exact = text if text != parsed else None
         verdict = judge(spec, body, now, strict=strict, anomalies=result.anomalies)
         notes = json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
+        owner = _owner(spec, body)
+        if owner is not None:
+            owners.add(owner)  # workers share it: a set's add is atomic under the GIL
         state.store(
             StoredAnswer(
                 spec.job_type,
@@ -296,6 +330,7 @@ def _judge_fetched(
                 notes,
                 run_id,
                 canonical=exact is None,
+                account=account or owner or "",
             )
         )
         body_json: str | None = parsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -12,11 +13,12 @@ from pathlib import Path
 
 from audit.errors import UserError
 
-LAYOUT = 2  # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule)
+# PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
+# keyed by service and job, whatever AccessKey asked, with the account they belong to)
+LAYOUT = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
-    access_key_id TEXT NOT NULL,
     job_type TEXT NOT NULL,
     job_id TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -26,7 +28,14 @@ CREATE TABLE IF NOT EXISTS responses (
     notes TEXT NOT NULL,               -- its schema warnings and notes, as JSON [pointer, message, severity, rule, evidence]
     run_id TEXT NOT NULL,
     canonical INTEGER NOT NULL DEFAULT 0,  -- 1 when the body as received is already compact JSON
-    PRIMARY KEY (endpoint, access_key_id, job_type, job_id)
+    account TEXT NOT NULL DEFAULT '',  -- the account UID the answer belongs to; '' when unknown
+    PRIMARY KEY (endpoint, job_type, job_id)
+);
+-- Which account a source of credentials belongs to, learnt from the UserId its answers carry:
+-- keyed by a digest of the source's stable identity (an AccessKey ID, a role ARN), never a secret.
+CREATE TABLE IF NOT EXISTS accounts (
+    identity TEXT PRIMARY KEY,
+    account TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -61,6 +70,17 @@ _ADDED_COLUMNS = {
     # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
     "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
 }
+# Layout 2 kept answers per AccessKey ID: they move to one row per service and job (the newest
+# answer of a job wins), of an unknown account.
+_FROM_LAYOUT_2 = """
+ALTER TABLE responses RENAME TO responses_2;
+{schema}
+INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, final, checked_with,
+    notes, run_id, canonical)
+    SELECT endpoint, job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical
+    FROM responses_2 ORDER BY fetched_at;
+DROP TABLE responses_2;
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +96,13 @@ class StoredAnswer:
     notes: str  # its schema warnings and notes, as JSON
     run_id: str
     canonical: bool = False  # the body is already its compact JSON form
+    account: str = ""  # the account UID the answer belongs to; '' when unknown
 
 
 class State:
     """Each response is committed the moment it is stored; fetch workers store through one lock."""
 
-    def __init__(self, path: Path, endpoint: str, access_key_id: str) -> None:
+    def __init__(self, path: Path, endpoint: str) -> None:
         self.path = path
         # Set when a write failed (a full disk, a file-size limit): the run goes on and reports what
         # it collected, and says so; later writes are not tried.
@@ -89,7 +110,6 @@ class State:
         self.unstored = 0
         self._lock = threading.Lock()
         self._endpoint = endpoint
-        self._key = access_key_id
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -97,34 +117,45 @@ class State:
             # WAL with NORMAL: a killed process never corrupts the database; only a power cut may lose
             # the last commits, which the next run simply asks for again.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            if self._db.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
-                # Stored responses are only a cache of the API: a file of another layout has them
-                # dropped (the next run asks again) rather than misread. Run history is kept.
-                self._db.execute("DROP TABLE IF EXISTS responses")
+            self._upgrade(self._db.execute("PRAGMA user_version").fetchone()[0])
             self._db.executescript(SCHEMA)
-            for table, columns in _ADDED_COLUMNS.items():
-                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-                for column, kind in columns.items():
-                    if column not in present:
-                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             self._db.execute(f"PRAGMA user_version={LAYOUT}")
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
 
+    def _upgrade(self, layout: int) -> None:
+        """Brings a file of an older layout to this one; run history is always kept."""
+        if layout == LAYOUT:
+            return
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if present and column not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        if layout == 2:
+            self._db.executescript(f"BEGIN; {_FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
+        else:
+            # Stored responses are only a cache of the API: a file of another layout has them
+            # dropped (the next run asks again) rather than misread.
+            self._db.execute("DROP TABLE IF EXISTS responses")
+
     def close(self) -> None:
         self._db.close()
 
-    def lookup(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StoredAnswer]:
-        """Stored answers of these (type, id) keys for this endpoint and AccessKey."""
+    def lookup(
+        self, keys: Iterable[tuple[str, str]], account: str | None = None
+    ) -> dict[tuple[str, str], StoredAnswer]:
+        """Stored answers of these (type, id) keys for this service, whatever AccessKey asked for
+        them; with `account` known, never one known to belong to another account."""
         wanted = set(keys)
         found: dict[tuple[str, str], StoredAnswer] = {}
         rows = self._db.execute(
-            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical FROM responses "
-            "WHERE endpoint=? AND access_key_id=?",
-            (self._endpoint, self._key),
+            "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, "
+            "account FROM responses WHERE endpoint=?",
+            (self._endpoint,),
         )
-        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical in rows:
-            if (job_type, job_id) in wanted:
+        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, owner in rows:
+            if (job_type, job_id) in wanted and (not account or not owner or owner == account):
                 found[(job_type, job_id)] = StoredAnswer(
                     job_type,
                     job_id,
@@ -135,6 +166,7 @@ class State:
                     notes,
                     run_id,
                     bool(canonical),
+                    owner,
                 )
         return found
 
@@ -142,7 +174,6 @@ class State:
         """Commits one answer at once (called from the fetch workers)."""
         row = (
             self._endpoint,
-            self._key,
             answer.job_type,
             answer.job_id,
             answer.body,
@@ -152,11 +183,12 @@ class State:
             answer.notes,
             answer.run_id,
             int(answer.canonical),
+            answer.account,
         )
         with self._lock:
             statement = (
-                "INSERT OR REPLACE INTO responses (endpoint, access_key_id, job_type, job_id, body, fetched_at, "
-                "final, checked_with, notes, run_id, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, "
+                "final, checked_with, notes, run_id, canonical, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )
             if not self._write(statement, row):
                 self.unstored += 1
@@ -171,6 +203,14 @@ class State:
             self.failure = str(exc)
             return False
         return True
+
+    def account_of(self, identity: str) -> str | None:
+        """The account a source of credentials was last seen to belong to, if known."""
+        row = self._db.execute("SELECT account FROM accounts WHERE identity=?", (_digest(identity),)).fetchone()
+        return str(row[0]) if row else None
+
+    def learn_account(self, identity: str, account: str) -> None:
+        self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
 
     def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
         self._write(
@@ -240,3 +280,8 @@ class State:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 self.failure = self.failure or str(exc)
+
+
+def _digest(identity: str) -> str:
+    """A source's identity as kept in state: a digest, so that nothing about it can be read back."""
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()

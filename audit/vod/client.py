@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from audit.jobtypes import job_type
 from audit.jsonfile import parse_answer
 from audit.timeutil import format_utc
-from audit.vod.credentials import Credentials
+from audit.vod.credentials import Credentials, redact
 from audit.vod.endpoints import Endpoint
 from audit.vod.protocol import ACTION, VERSION
 from audit.vod.records import Answer, ApiError, CallResult, JobRef
-from audit.vod.signing import canonical_query, percent_encode, sign_v1, sign_v3
+from audit.vod.refresh import Keys
+from audit.vod.signing import canonical_query, sign_v1, sign_v3
 
 USER_AGENT = "vod-audit"
 
@@ -34,7 +35,7 @@ class VodClient:
     def __init__(
         self,
         endpoint: Endpoint,
-        credentials: Credentials,
+        credentials: Credentials | Keys,
         *,
         signature: SignatureVersion = "v3",
         timeout: float = 10.0,
@@ -44,7 +45,8 @@ class VodClient:
         from audit.vod.transport import BoundedAdapter
 
         self.endpoint = endpoint
-        self._credentials = credentials
+        # Keys: renewed during the run when temporary; fixed credentials are wrapped as such.
+        self._keys = credentials if isinstance(credentials, Keys) else Keys.fixed(credentials)
         self._signature = signature
         self._timeout = (min(timeout, 10.0), timeout)
         self._clock = clock
@@ -55,17 +57,17 @@ class VodClient:
 
     @property
     def access_key_id(self) -> str:
-        return self._credentials.access_key_id
+        return self._keys.current().access_key_id
 
     def close(self) -> None:
         self._adapter.close()
 
-    def _prepare(self, job: JobRef) -> tuple[str, dict[str, str], bytes]:
+    def _prepare(self, job: JobRef, keys: Credentials) -> tuple[str, dict[str, str], bytes]:
         params = {"JobId": job.job_id, "JobType": job.job_type}
         nonce = uuid.uuid4().hex
         now = format_utc(self._clock())
-        secret = self._credentials.access_key_secret.reveal()
-        token = self._credentials.security_token.reveal() if self._credentials.security_token else None
+        secret = keys.access_key_secret.reveal()
+        token = keys.security_token.reveal() if keys.security_token else None
         if self._signature == "v1":
             # Parameters travel in the form body so that no token or signature sits in a URL or access log.
             signed = sign_v1(
@@ -73,7 +75,7 @@ class VodClient:
                 params=params,
                 action=ACTION,
                 version=VERSION,
-                access_key_id=self.access_key_id,
+                access_key_id=keys.access_key_id,
                 access_key_secret=secret,
                 security_token=token,
                 timestamp=now,
@@ -94,7 +96,7 @@ class VodClient:
             action=ACTION,
             version=VERSION,
             body=b"",
-            access_key_id=self.access_key_id,
+            access_key_id=keys.access_key_id,
             access_key_secret=secret,
             security_token=token,
             date=now,
@@ -103,10 +105,10 @@ class VodClient:
         headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         return f"{self.endpoint.url}/?{canonical_query(params)}", headers, b""
 
-    def _request(self, job: JobRef) -> PreparedRequest:
+    def _request(self, job: JobRef, keys: Credentials) -> PreparedRequest:
         from requests import PreparedRequest
 
-        url, headers, body = self._prepare(job)
+        url, headers, body = self._prepare(job, keys)
         request = PreparedRequest()
         request.prepare_method("POST")
         request.url = url  # already canonical: the endpoint and a percent-encoded query
@@ -123,10 +125,11 @@ class VodClient:
         from audit.vod.transport import WATCHDOG, BodyTooLarge, read_body
 
         total = self._timeout[1]
+        keys = self._keys.current()
         with WATCHDOG.guard(time.monotonic() + total) as guard:
             try:
                 response = self._adapter.send(
-                    self._request(job), stream=True, timeout=self._timeout, verify=True
+                    self._request(job, keys), stream=True, timeout=self._timeout, verify=True
                 )
                 try:
                     content = read_body(response, guard.deadline)
@@ -142,20 +145,11 @@ class VodClient:
                 return ApiError("connection", "ConnectionError", _short(exc))
         result = _interpret(response.status_code, content, job)
         if isinstance(result, ApiError):
-            result = replace(result, message=self._scrub(result.message))
+            result = replace(result, message=redact(result.message, keys.secrets))
+            if result.token_expired:
+                self._keys.expired(keys)
         log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
         return result
-
-    def _scrub(self, text: str) -> str:
-        """An error message without credentials: the gateway echoes its string to sign, which holds
-        every signed parameter (an STS token among them, with V1)."""
-        marker = "string to sign is:"
-        if marker in text:
-            text = text.split(marker)[0] + marker + " (withheld: it carries the signed request parameters)"
-        for secret in self._credentials.secrets:
-            for form in {secret, percent_encode(secret), percent_encode(percent_encode(secret))}:
-                text = text.replace(form, "***")
-        return text
 
 
 def _short(exc: BaseException) -> str:

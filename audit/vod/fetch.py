@@ -106,6 +106,7 @@ class Fetcher:
         """Calls until an answer, a final error, `retries` retries, the job's deadline, or `stop`."""
         give_up_at = self._clock() + self._deadline
         attempt = 0
+        renewed = False
         while True:
             self._limiter.acquire()
             result = self._caller.get_job_detail(job)
@@ -115,6 +116,10 @@ class Fetcher:
             elif result.throttled:
                 self._counters.add(throttles=1)
                 self._limiter.on_throttle()
+            elif result.token_expired and not renewed:
+                # The caller has renewed its credentials meanwhile: asked again once, not an attempt.
+                renewed = True
+                continue
             if isinstance(result, Answer) or not result.retryable or attempt >= self._retries:
                 return Fetched(job, result, attempt + 1, datetime.now(UTC))
             pause = self._backoff(attempt)

@@ -74,6 +74,11 @@ class ApiError:
         )
 
     @property
+    def token_expired(self) -> bool:
+        """The STS token signed with has expired: renewed credentials can succeed (API notes)."""
+        return self.kind == "api" and self.code == "InvalidSecurityToken.Expired"
+
+    @property
     def job_not_found(self) -> bool:
         """How the gateway may say a JobId is unknown (unconfirmed: SPEC §8 treats both forms alike)."""
         if self.kind != "api":

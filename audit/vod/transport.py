@@ -172,3 +172,30 @@ def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
     if decoder is not None:
         take(decoder.flush())
     return bytes(body)
+
+
+def exchange(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+    timeout: float = 10.0,
+    limit: int = 64 << 10,
+) -> tuple[int, bytes]:
+    """One bounded request outside the job calls (STS, a credentials URI, instance metadata):
+    (status, body), over in `timeout` seconds; OSError-like failures raise `requests` exceptions."""
+    from requests import PreparedRequest
+
+    request = PreparedRequest()
+    request.prepare(method=method, url=url, headers=headers, data=data)
+    adapter = BoundedAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+    try:
+        with WATCHDOG.guard(time.monotonic() + timeout) as guard:
+            response = adapter.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
+            try:
+                return response.status_code, read_body(response, guard.deadline, limit)
+            finally:
+                response.close()
+    finally:
+        adapter.close()

@@ -27,7 +27,7 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
             "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) "
             "VALUES ('old', 's', 'd', 'e', 'complete')"
         )
-    state = State(path, "e", "k")
+    state = State(path, "e")
     assert state.lookup([("ai", "j")]) == {}
     state.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "new"))
     assert state.lookup([("ai", "j")])[("ai", "j")].final
@@ -38,17 +38,17 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
 
 def test_the_current_layout_is_kept(tmp_path):
     path = tmp_path / "state.db"
-    first = State(path, "e", "k")
+    first = State(path, "e")
     first.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "r"))
     first.close()
-    assert State(path, "e", "k").lookup([("ai", "j")])
+    assert State(path, "e").lookup([("ai", "j")])
 
 
 def test_a_file_that_is_not_a_database(tmp_path):
     path = tmp_path / "state.db"
     path.write_text("not sqlite at all, but long enough to be read as a header" * 20)
     with pytest.raises(UserError, match="cannot open state"):
-        State(path, "e", "k")
+        State(path, "e")
 
 
 def test_a_state_without_the_later_columns_gets_them_in_place(tmp_path):
@@ -67,7 +67,41 @@ def test_a_state_without_the_later_columns_gets_them_in_place(tmp_path):
             PRAGMA user_version=2;
             """
         )
-    state = State(path, "e", "k")
+    state = State(path, "e")
     assert list(state.lookup([("ai", "j")])) == [("ai", "j")]  # kept, not dropped
     assert [run["run_id"] for run in state.history()] == ["r"] and state.history()[0]["changes"] is None
     state.close()
+
+
+def test_layout_2_answers_of_several_access_keys_become_one_per_job(tmp_path):
+    path = tmp_path / "s.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            """
+            CREATE TABLE responses (endpoint TEXT, access_key_id TEXT, job_type TEXT, job_id TEXT, body TEXT,
+                fetched_at TEXT, final INTEGER, checked_with TEXT, notes TEXT, run_id TEXT,
+                canonical INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (endpoint, access_key_id, job_type, job_id));
+            INSERT INTO responses VALUES ('e', 'STS.one', 'ai', 'j', '{"old":1}', '2026-01-01T00:00:00Z', 1, 'v', '[]', 'r', 1);
+            INSERT INTO responses VALUES ('e', 'STS.two', 'ai', 'j', '{"new":1}', '2026-01-02T00:00:00Z', 1, 'v', '[]', 'r', 1);
+            PRAGMA user_version=2;
+            """
+        )
+    state = State(path, "e")
+    found = state.lookup([("ai", "j")])
+    assert found[("ai", "j")].body == '{"new":1}' and found[("ai", "j")].account == ""
+    state.close()
+
+
+def test_answers_known_to_belong_to_another_account_are_not_served(tmp_path):
+    state = State(tmp_path / "s.db", "e")
+    state.store(StoredAnswer("ai", "mine", "{}", "t", True, "v", "[]", "r", account="111"))
+    state.store(StoredAnswer("ai", "theirs", "{}", "t", True, "v", "[]", "r", account="222"))
+    state.store(StoredAnswer("ai", "unknown", "{}", "t", True, "v", "[]", "r"))
+    keys = [("ai", "mine"), ("ai", "theirs"), ("ai", "unknown")]
+    assert sorted(state.lookup(keys, "111")) == [("ai", "mine"), ("ai", "unknown")]
+    assert sorted(state.lookup(keys)) == sorted(keys)  # the run's own account unknown: the service's answers
+    state.learn_account("key AK1", "111")
+    assert state.account_of("key AK1") == "111" and state.account_of("key AK2") is None
+    state.close()
+    assert b"AK1" not in (tmp_path / "s.db").read_bytes()  # identities are kept as digests

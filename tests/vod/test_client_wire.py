@@ -95,8 +95,8 @@ def test_debug_logs_never_carry_the_secret_or_token(caplog):
                 resolve(endpoint=url), Credentials.of("AKID-wire", SECRET, TOKEN), signature=signature
             )
             assert isinstance(client.get_job_detail(JobRef("snapshot", "j2")), Answer)
-            assert "Secret('***')" in repr(client._credentials.access_key_secret)
-            assert SECRET not in repr(client._credentials) and TOKEN not in repr(client._credentials)
+            assert "Secret('***')" in repr(client._keys.current().access_key_secret)
+            assert SECRET not in repr(client._keys.current()) and TOKEN not in repr(client._keys.current())
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "GetJobDetail snapshot j2" in text  # the capture did see the client's own debug lines
     assert "POST /" in text  # and urllib3's

@@ -1,0 +1,138 @@
+"""Temporary credentials kept fresh during a run: one thread renews them before they expire while
+the workers go on signing with the current set; a call told its token expired asks for a renewal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from audit.vod.credentials import CredentialError, Credentials
+from audit.vod.sources import Source, Static
+
+MAX_MARGIN = 15 * 60  # seconds before expiry: the official library's stale time for STS credentials
+GIVE_UP_AFTER = 5  # consecutive failed renewals once the current set has expired
+WAIT_FOR_RENEWAL = 30.0  # seconds a worker waits for the set it reported expired to be replaced
+log = logging.getLogger("audit.vod.refresh")
+
+
+def renew_at(obtained: datetime, expiration: datetime) -> datetime:
+    """When to renew: a third of the lifetime before expiry, at most MAX_MARGIN, so that an hour-long
+    token is renewed 15 minutes early (as the library does) and an 8-second one after about 5 s."""
+    lifetime = max(0.0, (expiration - obtained).total_seconds())
+    return expiration - timedelta(seconds=min(MAX_MARGIN, lifetime / 3))
+
+
+def backoff(failures: int) -> float:
+    """Seconds before the next renewal attempt: 0.5, 1, 2, ... at most 30."""
+    return float(min(30.0, 0.5 * 2 ** max(0, failures - 1)))
+
+
+class Keys:
+    """The credentials a run signs with now; renewed in the background when they are temporary.
+
+    A renewal that fails is retried with backoff; once the current set has expired and GIVE_UP_AFTER
+    renewals in a row have failed, `failure` says why and `on_failure` is called (the run stops).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        first: Credentials,
+        *,
+        on_failure: Callable[[str], None] = lambda reason: None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.source = source
+        self._current = first
+        self._on_failure = on_failure
+        self._now = now
+        self._changed = threading.Condition()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._obtained = now()
+        self.failure: str | None = None
+        self.renewals = 0
+        self.access_key_ids: list[str] = [first.access_key_id]
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def fixed(cls, credentials: Credentials) -> Keys:
+        return cls(Static(credentials), credentials)
+
+    def current(self) -> Credentials:
+        return self._current
+
+    @property
+    def temporary(self) -> bool:
+        return self._current.expiration is not None
+
+    def start(self) -> Keys:
+        if self.temporary and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="credentials-refresh", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def expired(self, used: Credentials) -> None:
+        """A call signed with `used` was told its token expired: renew now (once, however many
+        workers report it) and wait, bounded, until a newer set is in place or renewal gave up."""
+        if not self.temporary or self._thread is None:
+            return
+        with self._changed:
+            if self._current is not used or self.failure is not None:
+                return
+            self._wake.set()
+            self._changed.wait_for(
+                lambda: self._current is not used or self.failure is not None or self._closed.is_set(),
+                timeout=WAIT_FOR_RENEWAL,
+            )
+
+    def _due(self) -> float:
+        """Seconds until the current set should be renewed."""
+        expiration = self._current.expiration
+        assert expiration is not None
+        return (renew_at(self._obtained, expiration) - self._now()).total_seconds()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._closed.is_set():
+            pause = backoff(failures) if failures else self._due()
+            if pause > 0 and self._wake.wait(pause):
+                self._wake.clear()
+            if self._closed.is_set():
+                return
+            try:
+                fresh = self.source.fetch()
+            except CredentialError as exc:
+                failures += 1
+                expiration = self._current.expiration
+                log.warning("credentials: renewal %d failed: %s", failures, exc)
+                if failures >= GIVE_UP_AFTER and expiration is not None and self._now() >= expiration:
+                    self._give_up(f"the credentials expired and could not be renewed: {exc}")
+                    return
+                continue
+            failures = 0
+            with self._changed:
+                self._current = fresh
+                self._obtained = self._now()
+                self.renewals += 1
+                if fresh.access_key_id not in self.access_key_ids:
+                    self.access_key_ids.append(fresh.access_key_id)
+                self._changed.notify_all()
+            log.info("credentials: renewed from %s", self.source.describe)
+            if fresh.expiration is None:
+                return
+
+    def _give_up(self, reason: str) -> None:
+        with self._changed:
+            self.failure = reason
+            self._changed.notify_all()
+        self._on_failure(reason)
+
