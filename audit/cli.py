@@ -89,9 +89,7 @@ def _connection_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--endpoint", help="Endpoint URL (default https://vod.<region>.aliyuncs.com)."),
         click.option("--region", help=f"Region ID (default {DEFAULTS.region})."),
         click.option("--profile", help="Profile of ~/.aliyun/config.json (any mode; see README)."),
-        click.option(
-            "--sts-endpoint", help="STS endpoint URL for assumed roles (default sts.aliyuncs.com)."
-        ),
+        click.option("--sts-endpoint", help="STS endpoint URL for assumed roles (default sts.aliyuncs.com)."),
         click.option(
             "--signature",
             type=click.Choice(["v3", "v1"]),
@@ -258,11 +256,25 @@ def schema_show(name: str) -> None:
 @click.option("--access-key-secret", default=EMULATOR.access_key_secret, show_default=True)
 @click.option("--security-token", default=None, help="Require this STS token with the AccessKey.")
 @click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="ID:SECRET[:TOKEN]",
+    help="Another account's AccessKey, limited separately at --qps; repeatable.",
+)
+@click.option(
     "--qps",
     default=EMULATOR.qps,
     show_default=True,
     type=click.FloatRange(0),
-    help="Per-AccessKey limit; 0 is off.",
+    help="Per-account limit; 0 is off.",
+)
+@click.option(
+    "--token-lifetime",
+    default=EMULATOR.token_lifetime,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="Seconds every temporary credential it issues (STS, metadata, credentials URI) lasts.",
 )
 @click.option(
     "--background-qps",

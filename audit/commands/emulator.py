@@ -39,6 +39,17 @@ def fault_kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
+def account_keys(values: tuple[str, ...]) -> tuple[tuple[str, str, str | None], ...]:
+    """`--account ID:SECRET[:TOKEN]` values as (id, secret, token); UserError for a malformed one."""
+    parsed = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UserError("--account must be ID:SECRET or ID:SECRET:TOKEN (the value is not shown)")
+        parsed.append((parts[0], parts[1], parts[2] if len(parts) == 3 else None))
+    return tuple(parsed)
+
+
 def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
     settings = dict(flags)
     data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
@@ -47,6 +58,7 @@ def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Calla
     config = EmulatorConfig(
         faults=fault_kinds(settings.pop("faults")),
         failing_jobs=frozenset(settings.pop("fail_jobs")),
+        accounts=account_keys(settings.pop("accounts")),
         **settings,
     )
     jobs = build_jobs(data, count, seed)
@@ -56,7 +68,7 @@ def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Calla
         raise UserError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
     echo(f"listening on {emulator.url}")
     echo(
-        f"{len(jobs)} jobs; AccessKey {config.access_key_id}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        f"{len(jobs)} jobs; AccessKey {', '.join([config.access_key_id, *(a[0] for a in config.accounts)])}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:

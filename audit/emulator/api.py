@@ -15,6 +15,7 @@ from typing import Any, Literal
 from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Gateway, Refusal, Request
+from audit.emulator.identity import CREDENTIALS_URI, METADATA_ROLES, METADATA_TOKEN, Identity
 from audit.jobtypes import NAMES
 
 Transport = Literal["normal", "reset", "truncate"]
@@ -25,24 +26,24 @@ class Reply:
     """What the server sends: a status and JSON document after `delay` seconds, or a broken transport."""
 
     status: int
-    document: dict[str, Any]
+    document: dict[str, Any] | str  # a JSON document, or plain text (the metadata service's)
     delay: float = 0.0
     transport: Transport = "normal"
 
 
 class Quota:
-    """Requests accepted per AccessKey in any one-second window, as the gateway's flow control."""
+    """Requests accepted per account in any one-second window, as the gateway's flow control."""
 
     def __init__(self, qps: float) -> None:
         self._limit = int(qps) if qps >= 1 else (1 if qps > 0 else 0)
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, access_key_id: str, now: float) -> bool:
+    def admit(self, account: str, now: float) -> bool:
         if not self._limit:
             return True
         with self._lock:
-            window = self._windows.setdefault(access_key_id, deque())
+            window = self._windows.setdefault(account, deque())
             while window and now - window[0] >= 1.0:
                 window.popleft()
             if len(window) >= self._limit:
@@ -117,7 +118,10 @@ class VodApi:
         self.config = config
         self.jobs = dict(jobs)
         self.counters = Counters()
-        self.gateway = Gateway({config.access_key_id: (config.access_key_secret, config.security_token)})
+        accounts = {config.access_key_id: (config.access_key_secret, config.security_token)}
+        accounts.update({key: (secret, token) for key, secret, token in config.accounts})
+        self.identity = Identity(accounts, config.token_lifetime, config.ecs_role)
+        self.gateway = Gateway(self.identity.key)
         self.quota = Quota(config.qps)
         self._rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
@@ -143,8 +147,8 @@ class VodApi:
         with self._rng_lock:
             return max(0.0, base + self._rng.uniform(-jitter, jitter)) / 1000
 
-    def admit(self, access_key_id: str) -> bool:
-        return self.quota.admit(access_key_id, time.monotonic())
+    def admit(self, account: str) -> bool:
+        return self.quota.admit(account, time.monotonic())
 
     def lookup(self, job_type: str, job_id: str) -> StoredJob | None:
         job = self.jobs.get((job_type, job_id))
@@ -159,6 +163,13 @@ class VodApi:
         request_id = self.request_id()
         delay = self.latency()
         host = request.headers.get("host", "vod.cn-shanghai.aliyuncs.com")
+        if request.path == CREDENTIALS_URI:
+            return Reply(*self.identity.credentials_uri())
+        if request.path.startswith((METADATA_TOKEN, METADATA_ROLES)):
+            return Reply(*self.identity.metadata(request.method, request.path, request.headers))
+        params = {**request.query, **request.form}
+        if params.get("Action") == "AssumeRoleWithOIDC":
+            return Reply(*self.identity.assume_role_with_oidc(params, request_id), delay)
         try:
             caller = self.gateway.authenticate(request)
         except Refusal as refusal:
@@ -166,8 +177,10 @@ class VodApi:
             return Reply(
                 refusal.status, error_document(refusal.code, refusal.message, request_id, host), delay
             )
+        if caller.action == "AssumeRole":
+            return Reply(*self.identity.assume_role(caller, request_id), delay)
         key = caller.access_key_id
-        if not self.admit(key):
+        if not self.admit(caller.account):
             self.counters.count(key, "Throttling.User")
             message = "Request was denied due to user flow control."
             return Reply(400, error_document("Throttling.User", message, request_id, host), delay)

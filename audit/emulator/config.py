@@ -20,7 +20,11 @@ class EmulatorConfig:
     access_key_id: str = "emulator-ak"
     access_key_secret: str = field(default="emulator-secret", repr=False)
     security_token: str | None = field(default=None, repr=False)
-    qps: float = DOCUMENTED_QPS  # per AccessKey, as the gateway limits the real account
+    # More accounts, each (AccessKey ID, secret, token or None) with a quota of its own
+    accounts: tuple[tuple[str, str, str | None], ...] = field(default=(), repr=False)
+    qps: float = DOCUMENTED_QPS  # per account, as the gateway limits the real account
+    token_lifetime: float = 3600.0  # seconds every temporary credential it issues lasts
+    ecs_role: str = "vod-audit-emulator-role"  # the instance role its metadata service names
     background_qps: float = 0.0
     latency_ms: float = 0.0
     latency_jitter_ms: float | None = None  # default: a third of latency_ms

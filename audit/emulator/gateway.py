@@ -18,8 +18,11 @@ from audit.vod.signing import (
     v3_signature,
     v3_string_to_sign,
 )
+from audit.vod.sts import VERSION as STS_VERSION
 
 TIME_WINDOW = 15 * 60  # seconds either side of the gateway's clock
+# The signed operations served on this port, with their versions: VOD's, and STS's AssumeRole.
+OPERATIONS = {ACTION: VERSION, "AssumeRole": STS_VERSION}
 SIGNATURE_MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 
 
@@ -43,9 +46,21 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Key:
+    """An AccessKey the gateway knows: long-term (no token) or temporary (token and expiry)."""
+
+    secret: str
+    token: str | None
+    account: str  # whose quota the key spends
+    expires: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Caller:
     access_key_id: str
     params: Mapping[str, str]
+    account: str
+    action: str
 
 
 class NonceStore:
@@ -76,12 +91,12 @@ class Gateway:
 
     def __init__(
         self,
-        keys: Mapping[str, tuple[str, str | None]],
+        keys: Callable[[str], Key | None],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         nonces: NonceStore | None = None,
     ) -> None:
-        self._keys = dict(keys)
+        self._keys = keys
         self._clock = clock
         self._nonces = nonces or NonceStore()
 
@@ -91,10 +106,11 @@ class Gateway:
             return self._v3(request)
         return self._v1(request)
 
-    def _key(self, access_key_id: str) -> tuple[str, str | None]:
-        if access_key_id not in self._keys:
+    def _key(self, access_key_id: str) -> Key:
+        key = self._keys(access_key_id)
+        if key is None:
             raise Refusal(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-        return self._keys[access_key_id]
+        return key
 
     def _check_time(self, value: str | None) -> None:
         moment = parse_utc(value)
@@ -115,25 +131,26 @@ class Gateway:
         if not self._nonces.claim(access_key_id, nonce):
             raise Refusal(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 
-    @staticmethod
-    def _check_token(expected: str | None, sent: str | None) -> None:
-        if expected is not None and sent != expected:
+    def _check_token(self, key: Key, sent: str | None) -> None:
+        if key.token is not None and sent != key.token:
             code = (
                 "InvalidSecurityToken.Malformed" if not sent else "InvalidSecurityToken.MismatchWithAccessKey"
             )
             raise Refusal(
                 400, code, "Specified SecurityToken is invalid or does not belong to this AccessKey."
             )
+        if key.expires is not None and self._clock() >= key.expires:
+            raise Refusal(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
 
     @staticmethod
     def _check_operation(action: str | None, version: str | None) -> None:
-        if action != ACTION:
+        if action not in OPERATIONS:
             raise Refusal(
                 404,
                 "InvalidAction.NotFound",
                 f"Specified api is not found, please check your url and method. ({action})",
             )
-        if version != VERSION:
+        if version != OPERATIONS[action]:
             raise Refusal(400, "InvalidVersion", f"Specified parameter Version is not valid. ({version})")
 
     def _v3(self, request: Request) -> Caller:
@@ -156,7 +173,7 @@ class Gateway:
                 "host and every x-acs-* header must be signed.",
             )
         access_key_id = parts["Credential"]
-        secret, token = self._key(access_key_id)
+        key = self._key(access_key_id)
         self._check_time(headers.get("x-acs-date"))
         payload_hash = headers.get("x-acs-content-sha256", "")
         if payload_hash != sha256_hex(request.body):
@@ -164,11 +181,12 @@ class Gateway:
         string_to_sign, _ = v3_string_to_sign(
             request.method, request.path, request.query, headers, signed, payload_hash
         )
-        if v3_signature(secret, string_to_sign) != parts["Signature"]:
+        if v3_signature(key.secret, string_to_sign) != parts["Signature"]:
             raise Refusal(400, "SignatureDoesNotMatch", SIGNATURE_MISMATCH + string_to_sign)
         self._check_nonce(access_key_id, headers.get("x-acs-signature-nonce"))
-        self._check_token(token, headers.get("x-acs-security-token"))
-        return Caller(access_key_id, {**request.query, **request.form})
+        self._check_token(key, headers.get("x-acs-security-token"))
+        action = headers["x-acs-action"]
+        return Caller(access_key_id, {**request.query, **request.form}, key.account, action)
 
     def _v1(self, request: Request) -> Caller:
         params = {**request.query, **request.form}
@@ -185,11 +203,11 @@ class Gateway:
                 400, "IncompleteSignature", "SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0."
             )
         access_key_id = params["AccessKeyId"]
-        secret, token = self._key(access_key_id)
+        key = self._key(access_key_id)
         self._check_time(params.get("Timestamp"))
         string_to_sign = v1_string_to_sign(request.method, params)
-        if v1_signature(secret, string_to_sign) != params["Signature"]:
+        if v1_signature(key.secret, string_to_sign) != params["Signature"]:
             raise Refusal(400, "SignatureDoesNotMatch", SIGNATURE_MISMATCH + string_to_sign)
         self._check_nonce(access_key_id, params.get("SignatureNonce"))
-        self._check_token(token, params.get("SecurityToken"))
-        return Caller(access_key_id, params)
+        self._check_token(key, params.get("SecurityToken"))
+        return Caller(access_key_id, params, key.account, params["Action"])

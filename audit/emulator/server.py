@@ -107,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
+    def do_PUT(self) -> None:  # the metadata service's IMDSv2 token
+        self._handle()
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
@@ -116,7 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         if split.path == STATS_PATH:
-            self._send(Reply(200, self.server.api.counters.snapshot()))
+            api = self.server.api
+            self._send(Reply(200, {**api.counters.snapshot(), "identity": dict(api.identity.counts)}))
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         form: dict[str, str] = {}
@@ -133,15 +137,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        # Compact, as the gateway writes its answers.
-        payload = json.dumps(reply.document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if isinstance(reply.document, str):
+            payload, kind = reply.document.encode("utf-8"), "text/plain;charset=utf-8"
+        else:  # compact, as the gateway writes its answers
+            payload = json.dumps(reply.document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            kind = "application/json;charset=utf-8"
         if reply.delay:
             time.sleep(reply.delay)
         truncate = reply.transport == "truncate"
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("x-acs-request-id", str(reply.document.get("RequestId", "")))
+        if isinstance(reply.document, dict):
+            self.send_header("x-acs-request-id", str(reply.document.get("RequestId", "")))
         if truncate:
             self.send_header("Connection", "close")
             self.close_connection = True

@@ -83,7 +83,9 @@ def open_connection(options: RunOptions, stop: threading.Event | None = None) ->
             emulator.stop()
         return
     endpoint = endpoints.resolve(options.region, options.endpoint, options.insecure_http)
-    found = chain.resolve(options.profile, sts_endpoint=options.sts_endpoint, insecure_http=options.insecure_http)
+    found = chain.resolve(
+        options.profile, sts_endpoint=options.sts_endpoint, insecure_http=options.insecure_http
+    )
     keys = Keys(found.source, found.credentials, on_failure=lambda reason: stop.set() if stop else None)
     try:
         yield Connection.of(endpoint, keys.start(), options)

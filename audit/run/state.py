@@ -206,7 +206,9 @@ class State:
 
     def account_of(self, identity: str) -> str | None:
         """The account a source of credentials was last seen to belong to, if known."""
-        row = self._db.execute("SELECT account FROM accounts WHERE identity=?", (_digest(identity),)).fetchone()
+        row = self._db.execute(
+            "SELECT account FROM accounts WHERE identity=?", (_digest(identity),)
+        ).fetchone()
         return str(row[0]) if row else None
 
     def learn_account(self, identity: str, account: str) -> None:

@@ -49,10 +49,11 @@ log = logging.getLogger("audit.vod.chain")
 
 @dataclass(frozen=True)
 class Found:
-    """The source the chain chose and the first credentials it gave."""
+    """The source the chain chose, the step it was found at, and the first credentials it gave."""
 
     source: Source
     credentials: Credentials
+    step: str  # named as the official library names its providers: env, oidc_role_arn, cli_profile, ...
 
 
 def config_path(home: Path) -> Path:
@@ -79,7 +80,9 @@ class _Chain:
 
     def sts(self, region: str | None = None, vpc: object = None) -> Endpoint:
         """A profile's sts_region/enable_vpc, else ALIBABA_CLOUD_STS_REGION/_VPC_ENDPOINT_ENABLED."""
-        use_vpc = _true(str(vpc)) if vpc is not None else _true(self.get("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"))
+        use_vpc = (
+            _true(str(vpc)) if vpc is not None else _true(self.get("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"))
+        )
         return sts.sts_endpoint(
             self._sts_override,
             region or self.get("ALIBABA_CLOUD_STS_REGION"),
@@ -114,7 +117,11 @@ class _Chain:
         if not (role and provider and token_file):
             return None
         return OidcRole(
-            role, provider, token_file, self.sts(), self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name()
+            role,
+            provider,
+            token_file,
+            self.sts(),
+            self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name(),
         )
 
     def cli_profile(self, name: str | None = None) -> Source | None:
@@ -130,7 +137,9 @@ class _Chain:
         return _Profiles(self, path, document).source(chosen, set())
 
     def ini_file(self) -> Source | None:
-        path = Path(self.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or self.home / ".alibabacloud" / "credentials.ini")
+        path = Path(
+            self.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or self.home / ".alibabacloud" / "credentials.ini"
+        )
         if not path.exists():
             return None
         sections = _read_ini(path)
@@ -153,7 +162,9 @@ class _Chain:
                 base,
                 role,
                 self.sts(),
-                section.get("role_session_name") or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name(),
+                section.get("role_session_name")
+                or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
+                or session_name(),
                 policy=section.get("policy") or None,
             )
         if kind == "oidc_role_arn":
@@ -163,7 +174,9 @@ class _Chain:
                 provider,
                 token_file,
                 self.sts(),
-                section.get("role_session_name") or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name(),
+                section.get("role_session_name")
+                or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
+                or session_name(),
                 policy=section.get("policy") or None,
             )
         if kind == "ecs_ram_role":
@@ -201,7 +214,10 @@ class _Profiles:
         where = f"profile {name} of {path}"
         need = _needs(profile, f"{path}: profile {name!r} (mode {mode})")
         duration = _duration(profile.get("expired_seconds"), where)
-        sts_endpoint = lambda: chain.sts(profile.get("sts_region"), profile.get("enable_vpc"))  # noqa: E731
+
+        def sts_endpoint() -> Endpoint:
+            return chain.sts(profile.get("sts_region"), profile.get("enable_vpc"))
+
         role_session = profile.get("ram_session_name") or chain.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
         if mode == "AK":
             key_id, secret = need("access_key_id", "access_key_secret")
@@ -333,21 +349,21 @@ def resolve(
     if profile:
         chosen = chain.cli_profile(profile)
         assert chosen is not None  # a named profile is found or raises
-        return Found(chosen, chosen.fetch())
+        return Found(chosen, chosen.fetch(), "cli_profile")
     steps: list[tuple[str, Callable[[], Source | None]]] = [
-        ("environment", chain.environment),
-        ("OIDC environment", chain.oidc),
-        (str(config_path(chain.home)), chain.cli_profile),
-        ("credentials.ini", chain.ini_file),
-        ("ECS instance role", chain.instance),
-        ("ALIBABA_CLOUD_CREDENTIALS_URI", chain.uri),
+        ("env", chain.environment),
+        ("oidc_role_arn", chain.oidc),
+        ("cli_profile", chain.cli_profile),
+        ("profile", chain.ini_file),
+        ("ecs_ram_role", chain.instance),
+        ("credential_uri", chain.uri),
     ]
     failures: list[str] = []
     for name, step in steps:
         try:
             source = step()
             if source is not None:
-                return Found(source, source.fetch())
+                return Found(source, source.fetch(), name)
         except CredentialError as exc:
             log.warning("credentials: skipped %s: %s", name, exc)
             failures.append(str(exc))

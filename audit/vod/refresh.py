@@ -131,8 +131,9 @@ class Keys:
                 return
 
     def _give_up(self, reason: str) -> None:
-        with self._changed:
-            self.failure = reason
-            self._changed.notify_all()
+        # The run is told to stop before the waiting workers wake, so that their last calls count
+        # as cut off (unaudited), never as job errors.
+        self.failure = reason
         self._on_failure(reason)
-
+        with self._changed:
+            self._changed.notify_all()

@@ -65,7 +65,7 @@ class AssumedRole:
 
     base: Source
     role_arn: str
-    sts: Endpoint
+    sts_endpoint: Endpoint
     session_name: str
     duration: int = sts.DEFAULT_DURATION
     policy: str | None = None
@@ -81,7 +81,7 @@ class AssumedRole:
 
     def fetch(self) -> Credentials:
         return sts.assume_role(
-            self.sts,
+            self.sts_endpoint,
             self.base.fetch(),
             role_arn=self.role_arn,
             session_name=self.session_name,
@@ -98,7 +98,7 @@ class OidcRole:
     role_arn: str
     provider_arn: str
     token_file: str
-    sts: Endpoint
+    sts_endpoint: Endpoint
     session_name: str
     duration: int = sts.DEFAULT_DURATION
     policy: str | None = None
@@ -122,7 +122,7 @@ class OidcRole:
         if not token:
             raise CredentialError(f"OIDC token file {self.token_file} is empty")
         return sts.assume_role_with_oidc(
-            self.sts,
+            self.sts_endpoint,
             role_arn=self.role_arn,
             provider_arn=self.provider_arn,
             oidc_token=token,

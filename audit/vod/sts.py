@@ -32,7 +32,9 @@ def sts_endpoint(
     if override:
         return resolve(endpoint=override, insecure_http=insecure_http)
     prefix = "sts-vpc" if vpc else "sts"
-    return resolve(endpoint=f"https://{prefix}.{region}.aliyuncs.com" if region else "https://sts.aliyuncs.com")
+    return resolve(
+        endpoint=f"https://{prefix}.{region}.aliyuncs.com" if region else "https://sts.aliyuncs.com"
+    )
 
 
 def assume_role(
@@ -94,9 +96,7 @@ def _role_params(role_arn: str, session_name: str, duration: int, policy: str | 
     return params
 
 
-def _call(
-    endpoint: Endpoint, params: Mapping[str, str], what: str, secrets: tuple[str, ...]
-) -> Credentials:
+def _call(endpoint: Endpoint, params: Mapping[str, str], what: str, secrets: tuple[str, ...]) -> Credentials:
     from requests import RequestException
 
     from audit.vod.transport import exchange
@@ -115,8 +115,12 @@ def _call(
     return issued(
         document.get("Credentials"),
         f"{what} via {endpoint.host}",
-        account=account_of_arn((document.get("AssumedRoleUser") or {}).get("Arn")),
+        account=account_of_arn(_member(document.get("AssumedRoleUser"), "Arn")),
     )
+
+
+def _member(value: object, name: str) -> object:
+    return value.get(name) if isinstance(value, dict) else None
 
 
 def _json_object(content: bytes) -> dict[str, object] | None:

@@ -19,6 +19,7 @@ def resolve(profile, env, home):
     """The credentials the chain picks first (`chain.resolve` also returns their source)."""
     return chain.resolve(profile, env, home).credentials
 
+
 CONFIG = {
     "current": "default",
     "profiles": [
