@@ -83,7 +83,15 @@ class Keys:
     def expired(self, used: Credentials) -> None:
         """A call signed with `used` was told its token expired: renew now (once, however many
         workers report it) and wait, bounded, until a newer set is in place or renewal gave up."""
-        if not self.temporary or self._thread is None:
+        if self._thread is None:
+            # Nothing renews these keys (an STS token handed over in the environment or a profile):
+            # every later call would fail the same way, so the run stops rather than turn each
+            # remaining job into an error.
+            if self.failure is None and used is self._current:
+                self._give_up(
+                    f"the security token of {self.source.describe} expired and that source cannot renew "
+                    "it; give it a longer session, or let vod-audit assume the role itself (README: Credentials)"
+                )
             return
         with self._changed:
             if self._current is not used or self.failure is not None:

@@ -20,7 +20,6 @@ METADATA_ADDRESS = "http://100.100.100.200"
 METADATA_TOKEN_PATH = "/latest/api/token"
 METADATA_ROLE_PATH = "/latest/meta-data/ram/security-credentials/"
 METADATA_TOKEN_TTL = "21600"  # seconds, as the official library asks
-TIMEOUT = 10.0
 
 
 class Source(Protocol):
@@ -150,7 +149,7 @@ class InstanceRole:
 
     def _get(self, path: str, token: str | None) -> str:
         headers = {"X-aliyun-ecs-metadata-token": token} if token else {}
-        status, content = _exchange("GET", self.address + path, headers, self.describe)
+        status, content = sts.request("GET", self.address + path, headers, self.describe)
         if status != 200:
             raise CredentialError(f"{self.describe}: HTTP {status} for {path}")
         return content.decode("utf-8", "replace").strip()
@@ -158,7 +157,7 @@ class InstanceRole:
     def _token(self) -> str | None:
         headers = {"X-aliyun-ecs-metadata-token-ttl-seconds": METADATA_TOKEN_TTL}
         try:
-            status, content = _exchange("PUT", self.address + METADATA_TOKEN_PATH, headers, self.describe)
+            status, content = sts.request("PUT", self.address + METADATA_TOKEN_PATH, headers, self.describe)
             if status != 200:
                 raise CredentialError(f"{self.describe}: HTTP {status} for the IMDSv2 token")
         except CredentialError:
@@ -199,7 +198,7 @@ class CredentialsUri:
         return self.describe
 
     def fetch(self) -> Credentials:
-        status, content = _exchange("GET", self.uri, {}, self.describe)
+        status, content = sts.request("GET", self.uri, {}, self.describe)
         try:
             document = json.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -207,14 +206,3 @@ class CredentialsUri:
         if status != 200 or not isinstance(document, dict) or document.get("Code") != "Success":
             raise CredentialError(f"{self.describe}: HTTP {status}, not an answer with Code: Success")
         return sts.issued(document, self.describe)
-
-
-def _exchange(method: str, url: str, headers: dict[str, str], what: str) -> tuple[int, bytes]:
-    from requests import RequestException
-
-    from audit.vod.transport import exchange
-
-    try:
-        return exchange(method, url, headers=headers, timeout=TIMEOUT)
-    except (RequestException, OSError, ValueError) as exc:
-        raise CredentialError(f"{what}: {type(exc).__name__}") from None

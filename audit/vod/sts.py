@@ -23,6 +23,7 @@ from audit.vod.signing import canonical_query, sign_v1
 
 VERSION = "2015-04-01"
 DEFAULT_DURATION = 3600  # seconds; STS issues 900 up to the role's maximum (43,200)
+TIMEOUT = 10.0  # seconds for one request for credentials
 
 
 def sts_endpoint(
@@ -97,16 +98,9 @@ def _role_params(role_arn: str, session_name: str, duration: int, policy: str | 
 
 
 def _call(endpoint: Endpoint, params: Mapping[str, str], what: str, secrets: tuple[str, ...]) -> Credentials:
-    from requests import RequestException
-
-    from audit.vod.transport import exchange
-
     body = canonical_query(params).encode("ascii")
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-    try:
-        status, content = exchange("POST", f"{endpoint.url}/", headers=headers, data=body)
-    except (RequestException, OSError, ValueError) as exc:
-        raise CredentialError(f"STS {endpoint.host}: {what}: {type(exc).__name__}") from None
+    status, content = request("POST", f"{endpoint.url}/", headers, f"STS {endpoint.host}: {what}", body)
     document = _json_object(content)
     if status != 200 or document is None:
         code = document.get("Code", f"HTTP{status}") if document else f"HTTP{status}"
@@ -117,6 +111,21 @@ def _call(endpoint: Endpoint, params: Mapping[str, str], what: str, secrets: tup
         f"{what} via {endpoint.host}",
         account=account_of_arn(_member(document.get("AssumedRoleUser"), "Arn")),
     )
+
+
+def request(
+    method: str, url: str, headers: dict[str, str], what: str, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """(status, body) of one bounded request for credentials; CredentialError naming `what` when no
+    answer came (the exception's type only: its text may quote the URL and its query)."""
+    from requests import RequestException
+
+    from audit.vod.transport import exchange
+
+    try:
+        return exchange(method, url, headers=headers, data=body, timeout=TIMEOUT)
+    except (RequestException, OSError, ValueError) as exc:
+        raise CredentialError(f"{what}: {type(exc).__name__}") from None
 
 
 def _member(value: object, name: str) -> object:

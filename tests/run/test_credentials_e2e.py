@@ -289,3 +289,20 @@ def test_a_job_stored_under_one_account_is_not_served_to_a_run_of_another(start_
     assert audit_as("1111111111111111")["calls"] == 0  # another session of the same account: reused
     assert audit_as("2222222222222222")["calls"] == jobs  # another account: asked again
     assert audit_as("1111111111111111")["calls"] == jobs  # its answers were replaced by the other's
+
+
+def test_a_handed_over_sts_token_that_expires_ends_the_run_interrupted(start_emulator, tmp_path):
+    bodies = generate(100, seed=8)
+    emulator = start_emulator(jobs=bodies, token_lifetime=2)
+    with urllib.request.urlopen(f"{emulator.url}/_emulator/credentials", timeout=10) as answer:
+        issued = json.load(answer)
+    env = clean_env(
+        ALIBABA_CLOUD_ACCESS_KEY_ID=issued["AccessKeyId"],
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=issued["AccessKeySecret"],
+        ALIBABA_CLOUD_SECURITY_TOKEN=issued["SecurityToken"],
+    )
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    done = cli(*run_args(manifest, tmp_path, emulator.url, "--qps", "10"), env=env)
+    document = results(tmp_path)
+    assert done.returncode == 3 and "that source cannot renew it" in done.stderr, done.stderr
+    assert 0 < len(document["results"]) < 100 and document["counts"]["error"] == 0

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from audit.vod.credentials import CredentialError, Credentials
 from audit.vod.refresh import MAX_MARGIN, Keys, backoff, renew_at
+from audit.vod.sources import Static
 
 
 class Issuer:
@@ -92,9 +93,13 @@ def test_renewal_that_keeps_failing_past_expiry_gives_up_and_says_why():
     assert issuer.fetches >= 6  # the first, then five failed renewals
 
 
-def test_fixed_credentials_start_no_thread_and_ignore_expiry_reports():
-    creds = Credentials.of("AK", "s")
-    keys = Keys.fixed(creds).start()
+def test_keys_nothing_can_renew_stop_the_run_once_told_they_expired():
+    creds = Credentials.of("STS.handed-over", "s", "t", "environment")
+    reasons: list[str] = []
+    keys = Keys(Static(creds), creds, on_failure=reasons.append).start()
+    assert not keys.temporary and keys.failure is None  # no expiry known: no renewal thread
     keys.expired(creds)
-    assert keys.current() is creds and not keys.temporary and keys.renewals == 0
+    keys.expired(creds)  # reported by several workers: said once
+    assert keys.current() is creds and keys.renewals == 0
+    assert len(reasons) == 1 and "environment expired and that source cannot renew it" in reasons[0]
     keys.close()
