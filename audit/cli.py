@@ -180,11 +180,13 @@ def import_(
 
 
 @cli.command()
-@click.argument("results", type=click.Path(dir_okay=False))
+@click.argument("results", nargs=-1, required=True, metavar="[merge] RESULTS.json...")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports.")
 @_format_option
-def report(results: str, out: str, format: tuple[str, ...]) -> None:
-    """Re-render every report from a saved results.json, with no API call."""
+def report(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
+    """Re-render every report from a saved results.json, with no API call; `report merge A.json
+    B.json ...` combines several runs (one per region, say) into one set, each result keeping its
+    provider."""
     dispatch("report", results, out, format)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +27,9 @@ class RunOptions:
     endpoint: str | None = None
     profile: str | None = None
     sts_endpoint: str | None = None  # None: sts.aliyuncs.com, or by ALIBABA_CLOUD_STS_REGION
+    # Names of the environment variables holding the AccessKey: {access_key_id, access_key_secret,
+    # security_token}; None: the credential chain
+    credentials_env: dict[str, str] | None = None
     signature: Literal["v3", "v1"] = "v3"
     qps: float = DOCUMENTED_QPS
     concurrency: int | None = None  # None: calls_in_flight derives it from qps
@@ -84,6 +87,25 @@ def resolve(
         if name in values:
             values[name] = tuple(dict.fromkeys(values[name]))
     return RunOptions(**values)
+
+
+# A named provider's account: written in its own block, never taken from the default provider.
+ACCOUNT_KEYS = ("region", "endpoint", "profile", "sts_endpoint", "credentials_env")
+# How its calls are made: its own block's, else the default provider's (flags included).
+CALL_KEYS = ("signature", "qps", "timeout", "retries", "insecure_http")
+
+
+def for_provider(default: RunOptions, settings: Mapping[str, Any]) -> RunOptions:
+    """The options of a named provider (`providers: ALIAS:`): its account from its own settings,
+    how to call from them or else from the default provider's resolved options."""
+    values: dict[str, Any] = {name: settings.get(name) for name in ACCOUNT_KEYS}
+    values["region"] = values["region"] or DEFAULT_REGION
+    for name in CALL_KEYS:
+        values[name] = settings[name] if settings.get(name) is not None else getattr(default, name)
+    for name, convert in _TYPES.items():
+        if name in values and values[name] is not None:
+            values[name] = convert(values[name])
+    return replace(default, **values)
 
 
 def state_path(options: RunOptions, manifests: Sequence[str]) -> Path:

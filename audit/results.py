@@ -43,6 +43,12 @@ class JobResult:
     # results.json ever parses it into something else.
     response_text: str | None = None
     change: str | None = None  # new | ongoing | resolved | clean, against the previous complete run
+    provider: str | None = None  # the provider alias it was audited with; None: the default provider
+
+    @property
+    def provider_name(self) -> str:
+        """The provider alias, `default` for the default provider (results.json keeps null)."""
+        return self.provider or DEFAULT_PROVIDER
 
     @property
     def counted(self) -> tuple[Finding, ...]:
@@ -60,6 +66,9 @@ class JobResult:
     @property
     def overdue_or_over_budget(self) -> bool:
         return any(f.kind == "duration" and f.field == "max_duration" for f in self.findings)
+
+
+DEFAULT_PROVIDER = "default"  # how reports name the default provider
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class RunRecord:
     # Where the keys came from, the masked AccessKey IDs signed with, how often they were renewed.
     credentials: Mapping[str, Any] = field(default_factory=dict)
     stopped_by: str | None = None  # why a run ended early other than by a signal (credentials lost)
+    # Per provider: its endpoint, masked AccessKey ID, credentials source, jobs, calls, retries, throttles
+    providers: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -142,6 +153,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["changes"] = dict(run.changes)
     document["trend"] = [dict(t) for t in run.trend]
     document["credentials"] = dict(run.credentials)
+    document["providers"] = [dict(p) for p in run.providers]
     document["exit_code"] = run.exit_code
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -215,6 +227,7 @@ def from_document(document: Any, source: str) -> RunRecord:
             trend=tuple(dict(t) for t in document.get("trend") or ()),
             credentials=dict(document.get("credentials") or {}),
             stopped_by=document.get("stopped_by"),
+            providers=tuple(dict(p) for p in document.get("providers") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

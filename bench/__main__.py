@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.harness import PYTHON, emulator, jobs, measured, rate, run_args, sdk_loop, stats, wall, workspace
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -89,6 +91,49 @@ def local_cost(folder: Path, count: int, *, compare_sdk: bool) -> dict[str, Any]
     }
 
 
+def accounts(folder: Path, per_account: int) -> list[dict[str, Any]]:
+    """1, 2 and 3 accounts of one emulator (15 QPS each, 100 ms latency), one provider alias each,
+    audited in one run: the aggregate rate against N × 15."""
+    rows = []
+    for n in (1, 2, 3):
+        data, _, keys = jobs(per_account * n, 700 + n, folder)
+        names = [f"acct{i}" for i in range(n)]
+        extra = {f"BENCH_{name.upper()}_ID": f"{name}-ak" for name in names}
+        extra |= {f"BENCH_{name.upper()}_SECRET": f"{name}-secret" for name in names}
+        flags = [flag for name in names for flag in ("--account", f"{name}-ak:{name}-secret")]
+        with emulator(data, "--qps", "15", "--latency-ms", "100", *flags) as url:
+            providers = {
+                name: {
+                    "endpoint": url,
+                    "credentials_env": {
+                        "access_key_id": f"BENCH_{name.upper()}_ID",
+                        "access_key_secret": f"BENCH_{name.upper()}_SECRET",
+                    },
+                }
+                for name in names
+            }
+            listed = [{"id": i, "type": t, "provider": names[k % n]} for k, (t, i) in enumerate(keys)]
+            manifest = folder / f"accounts-{n}.yaml"
+            manifest.write_text(yaml.safe_dump({"version": 1, "providers": providers, "jobs": listed}))
+            run = measured(
+                folder, *run_args(manifest, url, folder / f"acc{n}", folder / f"acc{n}.db"), env=extra
+            )
+            counted = stats(url)
+            served = rate(url)
+        throttled = counted["by_outcome"].get("Throttling.User", 0)
+        rows.append(
+            {
+                "accounts": n,
+                "jobs": len(keys),
+                "exit": run["exit"],
+                "rate": served,
+                "ratio": served / (15 * n),
+                "throttled": throttled,
+            }
+        )
+    return rows
+
+
 def ceiling(folder: Path, per_client: int) -> dict[str, Any]:
     data, _, keys = jobs(1000, 500, folder)
     with emulator(data, "--qps", "0") as url:
@@ -147,6 +192,19 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         "| jobs | vod-audit req/s | ratio to the 10 left | throttled calls | throttled share |",
         "|---:|---:|---:|---:|---:|",
         f"| {s['jobs']} | {s['rate']:.2f} | {s['ratio']:.3f} | {s['throttled']} of {s['calls']} | {100 * s['share']:.2f}% |",
+        "",
+        "## 2b. Several accounts in one run",
+        "",
+        "One emulator serving N accounts, each limited to 15 QPS, latency 100 ms; one manifest with a provider "
+        "alias per account (credentials from named environment variables), jobs spread evenly. The rate is "
+        "every account's calls together, first to last request.",
+        "",
+        "| accounts | jobs | aggregate req/s | ratio to N × 15 | throttled |",
+        "|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['accounts']} | {r['jobs']} | {r['rate']:.2f} | {r['ratio']:.3f} | {r['throttled']} |"
+            for r in results["accounts"]
+        ),
         "",
         "## 3. Local cost and how it grows",
         "",
@@ -221,6 +279,12 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"| sharing: ≥ 0.9 × the 10 QPS left, < 2% throttled | {s['ratio']:.3f}, {100 * s['share']:.2f}% | "
         f"{mark(s['ratio'] >= 0.9 and s['share'] < 0.02)} |"
     )
+    several = results["accounts"]
+    lines.append(
+        "| several accounts: ≥ 0.9 × N × 15 QPS, zero throttled | "
+        + ", ".join(f"{r['accounts']}: {r['ratio']:.3f}" for r in several)
+        + f" | {mark(all(r['ratio'] >= 0.9 and r['throttled'] == 0 for r in several))} |"
+    )
     lines.append(
         f"| {large['jobs']} jobs: fetch+validate+compare ≤ 60 CPU-s | {large['fetch']['cpu']:.1f} CPU-s | {mark(large['fetch']['cpu'] <= 60)} |"
     )
@@ -272,6 +336,8 @@ def main() -> None:
             )
         print("sharing...", flush=True)
         results["sharing"] = sharing(folder, 150 if quick else 900)
+        print("several accounts...", flush=True)
+        results["accounts"] = accounts(folder, 90 if quick else 300)
         results["cost"] = []
         for count in (2000, 10000) if quick else (10000, 100000):
             print(f"local cost at {count} jobs...", flush=True)

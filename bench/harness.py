@@ -84,14 +84,14 @@ def rate(url: str) -> float:
     return (own - 1) / span if span > 0 else 0.0
 
 
-def measured(folder: Path, *args: str) -> dict[str, Any]:
+def measured(folder: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """A vod-audit command run in a child process that reports its own CPU, RSS and wall time."""
     report = folder / f"measure-{time.monotonic_ns()}.json"
     done = subprocess.run(
         [PYTHON, "-m", "bench.measure", str(report), *args],
         capture_output=True,
         text=True,
-        env=ENV,
+        env={**ENV, **(env or {})},
         cwd=Path(__file__).resolve().parents[1],
         timeout=3600,
     )

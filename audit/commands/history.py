@@ -32,7 +32,7 @@ def execute(
     path = Path(state)
     if not path.is_file():
         raise UserError(f"--state {path}: no such state file (a run writes it; see `vod-audit run --state`)")
-    opened = State(path, "")
+    opened = State(path)
     try:
         runs = [_run(row) for row in opened.history()]
     finally:

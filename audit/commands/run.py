@@ -19,7 +19,7 @@ from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder, write_reports
 from audit.results import RunRecord, waiver_lines
-from audit.run.connection import open_connection
+from audit.run.connection import open_connections
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
 from audit.run.progress import Progress
@@ -82,15 +82,12 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
     state = state_path(options, manifests)
     refuse_overlap(state, out, manifests)
     prepare_folder(out)
-    with interruptible(err) as stop, open_connection(options, stop) as conn:
-        settings = Settings(
-            connection=conn,
-            options=options,
-            state_path=state,
-            state_key=f"emulator:{Path(options.emulator).resolve()}"
-            if options.emulator
-            else conn.endpoint.url,
-        )
+    needed = {spec.provider for spec in manifest.jobs} or {None}
+    with (
+        interruptible(err) as stop,
+        open_connections(options, manifest.providers, needed, stop) as connections,
+    ):
+        settings = Settings(connections=connections, options=options, state_path=state)
         stream = sys.stderr
         progress = Progress(
             len(manifest.jobs),

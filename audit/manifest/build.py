@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from audit.jobtypes import NAMES, catalogue
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
-from audit.manifest.reader import Reader, Setting
+from audit.manifest.reader import RawJob, Reader, Setting
 from audit.suggest import suggest
 from audit.timeutil import parse_duration
 
@@ -96,11 +97,45 @@ class Builder:
             name: self.interpolate(s.value, s.document, s.path) for name, s in self.reader.provider.items()
         }
 
+    def providers(self) -> dict[str, dict[str, Any]]:
+        """The provider aliases' settings, interpolated."""
+        return {
+            alias: self.interpolate(s.value, s.document, s.path)
+            for alias, s in self.reader.providers.items()
+            if isinstance(s.value, dict)
+        }
+
+    def _provider(self, raw_job: RawJob, job_type: str) -> str | None:
+        """The job's provider alias: its own, its job list's, its type's default; an unknown one is a
+        problem where it is written (once for a default or a list, however many jobs it reaches)."""
+        raw, document, path = raw_job.raw, raw_job.document, raw_job.path
+        default = self.reader.defaults[job_type].get("provider")
+        own = raw.get("provider")
+        alias: str
+        if isinstance(own, str):
+            alias, where = own, document.at((*path, "provider"))
+        elif raw_job.provider is not None and raw_job.provider_at is not None:
+            alias, where = raw_job.provider, raw_job.provider_at
+        elif default is not None and isinstance(default.value, str):
+            alias, where = default.value, default.document.at(default.path)
+        else:
+            return None
+        if alias not in self.reader.providers and where not in self._reported:
+            self._reported.add(where)
+            known = ", ".join(sorted(self.reader.providers)) or "none; declare them under providers:"
+            hint = suggest(alias, self.reader.providers)
+            self.problems.append(Problem(where, f"unknown provider {alias!r} (providers: {known}){hint}"))
+        return alias
+
     def build(self) -> list[JobSpec]:
         """Every job with its defaults merged; a job listed twice is a problem at its second place."""
         specs: list[JobSpec] = []
         seen: dict[tuple[str, str], Position] = {}
-        parsed_defaults = {t: self._expectations(t, self.reader.defaults[t]) for t in NAMES}
+        self._reported: set[Position] = set()
+        parsed_defaults = {
+            t: self._expectations(t, {k: v for k, v in self.reader.defaults[t].items() if k != "provider"})
+            for t in NAMES
+        }
         # Listed jobs first: an event naming one of them again adds nothing, and takes nothing away.
         listed = [j for j in self.reader.jobs if not j.from_events]
         named = [j for j in self.reader.jobs if j.from_events]
@@ -126,7 +161,9 @@ class Builder:
                     name: Setting(value, document, (*path, "expect", name)) for name, value in own.items()
                 }
                 expect.update(self._expectations(job_type, entries))
-            specs.append(self._spec(job_type, job_id, expect, position, raw, document, path))
+            spec = self._spec(job_type, job_id, expect, position, raw, document, path)
+            alias = self._provider(raw_job, job_type)
+            specs.append(replace(spec, provider=alias) if alias else spec)
         return specs
 
     def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
@@ -218,6 +255,14 @@ class Builder:
                     self.problems.append(
                         Problem(document.at(path), f"{value!r} is not a duration such as 90s, 10m, 2h or 1d")
                     )
+                continue
+            if name == "provider":
+                self.problems.append(
+                    Problem(
+                        document.at(path, key=True),
+                        "provider: goes on the job (or in defaults:), not in expect:",
+                    )
+                )
                 continue
             if name not in specs:
                 hint = suggest(str(name), [*specs, *DURATION_KEYS])

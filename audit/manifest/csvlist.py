@@ -57,10 +57,14 @@ def _read_rows(
         for column, cell in enumerate(row):
             position = pack(line_number, offsets[column])
             key = ("id", "type")[column] if column < 2 else header[column]
-            path: Path_ = ("jobs", index, key) if column < 2 else ("jobs", index, "expect", key)
+            # id, type and provider are the job's own; every other column is an expectation.
+            own = column < 2 or key == "provider"
+            path: Path_ = ("jobs", index, key) if own else ("jobs", index, "expect", key)
             document.values[path] = position
             document.keys[path] = position
-            if column >= 2 and cell.strip():
+            if key == "provider" and cell.strip():
+                job["provider"] = cell.strip()
+            elif not own and cell.strip():
                 expect[key] = _cell_value(cell.strip(), job["type"], key)
         if expect:
             job["expect"] = expect

@@ -35,6 +35,7 @@ def load_manifests(
     jobs = builder.build()
     waivers = builder.waivers(jobs)
     provider = builder.provider()
+    providers = builder.providers()
     problems = reader.problems + builder.problems
     if problems:
         raise ManifestInvalid(problems)
@@ -45,4 +46,5 @@ def load_manifests(
         tuple(jobs),
         tuple(waivers),
         (reader.events_read, reader.events_skipped),
+        providers,
     )

@@ -22,6 +22,7 @@ class JobSpec:
     max_duration: float | None = None
     min_duration: float | None = None
     description: str | None = None
+    provider: str | None = None  # the provider alias it is audited with; None: the default provider
 
     @property
     def key(self) -> tuple[str, str]:
@@ -70,6 +71,7 @@ class Manifest:
         0,
         0,
     )  # event notifications read, and skipped (other types, outside the window)
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # alias: its settings
 
     @property
     def digest(self) -> str:

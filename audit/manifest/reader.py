@@ -38,6 +38,8 @@ class RawJob:
     document: Document
     path: Path_
     from_events: bool = False  # named by an event notification: a listed job of the same key wins
+    provider: str | None = None  # the alias its job list (jobs_from) gives, where the job names none
+    provider_at: Position | None = None  # where that alias is written
 
 
 class Reader:
@@ -51,6 +53,7 @@ class Reader:
         self.vars: dict[str, Setting] = {}
         self.defaults: dict[str, dict[str, Setting]] = {t: {} for t in NAMES}
         self.provider: dict[str, Setting] = {}
+        self.providers: dict[str, Setting] = {}  # alias: its settings block
         self.jobs: list[RawJob] = []
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
@@ -115,24 +118,31 @@ class Reader:
             elif isinstance(entry.get("csv"), str) and entry["csv"]:
                 if {"since", "until"} & entry.keys():
                     self.problems.append(Problem(document.at(listing), "since/until apply to events: only"))
-                self.csv(base / entry["csv"], document.at((*listing, "csv")))
+                self.csv(
+                    base / entry["csv"],
+                    document.at((*listing, "csv")),
+                    self._listed_provider(entry, document, listing),
+                )
             elif isinstance(entry.get("events"), str) and entry["events"]:
                 self.events(base, entry, document, listing)
 
     def _collect(self, document: Document, value: Mapping[str, Any], *, is_root: bool) -> None:
-        provider = value.get("provider")
-        if isinstance(provider, dict):
+        for block, table, what in (
+            ("provider", self.provider, "provider setting"),
+            ("providers", self.providers, "provider alias"),
+        ):
+            settings = value.get(block)
+            if not isinstance(settings, dict):
+                continue
             if not is_root:
                 self.problems.append(
                     Problem(
-                        document.at(("provider",), key=True),
-                        "provider: is only allowed in a top-level manifest, not in an included one",
+                        document.at((block,), key=True),
+                        f"{block}: is only allowed in a top-level manifest, not in an included one",
                     )
                 )
-            for name, setting in provider.items():
-                self._merge(
-                    self.provider, name, Setting(setting, document, ("provider", name)), "provider setting"
-                )
+            for name, setting in settings.items():
+                self._merge(table, name, Setting(setting, document, (block, name)), what)
         variables = value.get("vars")
         if isinstance(variables, dict):
             for name, setting in variables.items():
@@ -182,7 +192,9 @@ class Reader:
             job = {"id": job_id, "type": job_type}
             listing.value["jobs"].append(job)
             listing.values[("jobs", index)] = pack(line, 1)
-            self.jobs.append(RawJob(job, listing, ("jobs", index), from_events=True))
+            self.jobs.append(
+                RawJob(job, listing, ("jobs", index), True, *self._listed_provider(entry, document, where))
+            )
         for path in paths:
             with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
                 self.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
@@ -205,7 +217,7 @@ class Reader:
         )
         return None
 
-    def csv(self, path: Path, where: Position) -> None:
+    def csv(self, path: Path, where: Position, provider: tuple[str | None, Position | None]) -> None:
         text = self.read_text(path, where)
         if text is None:
             return
@@ -213,7 +225,17 @@ class Reader:
         self.problems.extend(problems)
         self.problems.extend(schema_problems(document))
         for index, job in enumerate(document.value["jobs"]):
-            self.jobs.append(RawJob(job, document, ("jobs", index)))
+            self.jobs.append(RawJob(job, document, ("jobs", index), False, *provider))
+
+    @staticmethod
+    def _listed_provider(
+        entry: Mapping[str, Any], document: Document, where: Path_
+    ) -> tuple[str | None, Position | None]:
+        """The provider alias a jobs_from entry gives its jobs, and where it is written."""
+        alias = entry.get("provider")
+        if not isinstance(alias, str):
+            return None, None
+        return alias, document.at((*where, "provider"))
 
 
 def _list(value: Any) -> list[Any]:

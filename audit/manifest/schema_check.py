@@ -54,12 +54,24 @@ def _slashed(path: Path_) -> str:
     return "/".join(map(str, path))
 
 
+SECRET_KEYS = {"access_key_id", "access_key_secret", "security_token", "sts_token"}
+
+
 def _unknown_keys(document: Document, path: Path_, error: Any) -> list[Problem]:
     known = error.schema.get("properties", {})
     return [
-        Problem(document.at((*path, name), key=True), f"unknown key {name!r}{suggest(str(name), known)}")
+        Problem(document.at((*path, name), key=True), f"unknown key {name!r}{_hint(str(name), known)}")
         for name in unknown_properties(error)
     ]
+
+
+def _hint(name: str, known: Any) -> str:
+    if name in SECRET_KEYS and "credentials_env" in known:
+        return (
+            ": credentials never go in a manifest; name the environment variables that hold them "
+            "under credentials_env, or use profile"
+        )
+    return suggest(name, known)
 
 
 def _required(document: Document, path: Path_, error: Any) -> list[Problem]:
@@ -82,9 +94,16 @@ def _pattern(document: Document, path: Path_, error: Any) -> list[Problem]:
     message = custom_message(error)
     if message is None:
         return _generic(document, path, error)
-    if path == ("vars",):  # a property name: point at the key itself
+    if "propertyNames" in error.absolute_schema_path:  # a property name: point at the key itself
         return [Problem(document.at((*path, error.instance), key=True), message)]
     return [Problem(document.at(path), message)]
+
+
+def _any_of(document: Document, path: Path_, error: Any) -> list[Problem]:
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if custom is None:
+        return _generic(document, path, error)
+    return [Problem(document.at(path), f"{_slashed(path)} {custom}")]
 
 
 _BOUNDS = {
@@ -122,6 +141,7 @@ _HANDLERS: dict[str, Handler] = {
     "enum": _enum,
     "const": _const,
     "pattern": _pattern,
+    "anyOf": _any_of,
     "type": _type,
     **dict.fromkeys(_BOUNDS, _bound),
 }

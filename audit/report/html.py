@@ -9,7 +9,7 @@ from typing import Any
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
-from audit.report.tables import duration_summary, durations_frame, histogram
+from audit.report.tables import duration_summary, durations_frame, histogram, provider_counts
 from audit.results import RunRecord, ordered, waiver_lines
 from audit.timeutil import format_duration, format_utc
 
@@ -139,6 +139,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
             f.actual,
             f.message + (f" (waived: {f.waived.reason})" if f.waived else ""),
             "waived" if f.waived else f.severity,
+            r.provider_name,
         ]
         for r in ordered(run.results)
         for f in r.findings
@@ -157,6 +158,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         trend=_trend(run),
         waiver_notes=waiver_lines(run),
         job_types=NAMES,
+        providers=provider_counts(run),
         summary=summary.to_dict("records"),
         charts=_histograms(durations),
         slowest=slowest,

@@ -20,6 +20,8 @@ def _testcase(result: JobResult) -> ET.Element:
     case = ET.Element(
         "testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"}
     )
+    properties = ET.SubElement(case, "properties")
+    ET.SubElement(properties, "property", {"name": "provider", "value": _clean(result.provider_name)})
     messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.counted)
     first = result.counted[0].message if result.counted else result.outcome.value
     if result.outcome in BAD_OUTCOMES:

@@ -53,6 +53,7 @@ def _result(job: JobResult, finding: Finding, index: int) -> dict[str, Any]:
         "properties": {
             "job_type": job.job_type,
             "job_id": job.job_id,
+            "provider": job.provider_name,
             "outcome": job.outcome.value,
             "kind": finding.kind,
             "field": finding.field,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.results import RunRecord, ordered
+from audit.results import DEFAULT_PROVIDER, RunRecord, ordered
 
 RESULT_COLUMNS = [
     "job_type",
@@ -27,6 +27,7 @@ RESULT_COLUMNS = [
     "from_state",
     "source",
     "description",
+    "provider",
 ]
 FINDING_COLUMNS = [
     "job_type",
@@ -41,6 +42,7 @@ FINDING_COLUMNS = [
     "waived",
     "change",
     "first_seen",
+    "provider",
 ]
 DURATION_COLUMNS = [
     "job_type",
@@ -81,6 +83,7 @@ def results_frame(run: RunRecord) -> Any:
             "from_state": r.from_state,
             "source": r.source,
             "description": r.description,
+            "provider": r.provider_name,
         }
         for r in ordered(run.results)
     ]
@@ -104,6 +107,7 @@ def findings_frame(run: RunRecord) -> Any:
             "waived": f.waived.reason if f.waived else None,
             "change": r.change,
             "first_seen": f.first_seen,
+            "provider": r.provider_name,
         }
         for r in ordered(run.results)
         for f in r.findings
@@ -130,6 +134,24 @@ def durations_frame(run: RunRecord) -> Any:
         if r.duration is not None
     ]
     return pd.DataFrame(rows, columns=DURATION_COLUMNS)
+
+
+def provider_counts(run: RunRecord) -> list[dict[str, Any]]:
+    """Per provider: its line of the run record and its jobs by outcome."""
+    from collections import Counter
+
+    from audit.findings import Outcome
+
+    tally: dict[str, Counter[str]] = {}
+    for result in run.results:
+        tally.setdefault(result.provider_name, Counter())[result.outcome.value] += 1
+    lines = {str(p.get("provider")): dict(p) for p in run.providers}
+    for name in tally.keys() - lines.keys():  # merged results whose run kept no provider line
+        lines[name] = {"provider": name}
+    return [
+        {**lines[name], "counts": {o.value: tally.get(name, Counter())[o.value] for o in Outcome}}
+        for name in sorted(lines, key=lambda n: (n != DEFAULT_PROVIDER, n))
+    ]
 
 
 def duration_summary(durations: Any) -> Any:

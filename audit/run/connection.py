@@ -1,34 +1,46 @@
-"""Where and as whom to call, and how hard: the one record from which clients and fetchers are built."""
+"""Where and as whom to call, and how hard: one connection per provider, one limiter per account."""
 
 from __future__ import annotations
 
+import math
+import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
-from audit.options import RunOptions
+from audit.options import RunOptions, for_provider
 from audit.vod import chain, endpoints
 from audit.vod.client import SignatureVersion, VodClient
-from audit.vod.credentials import Credentials
+from audit.vod.credentials import CredentialError, Credentials
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.refresh import Keys
+from audit.vod.sources import Static
+
+DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags
 
 
 @dataclass(frozen=True)
 class Connection:
-    """The endpoint and credentials of a run, and the call settings its options resolved to."""
+    """One provider: its endpoint and keys, the call settings its options resolved to, and the
+    limiter of its account (shared by every provider of that account)."""
 
     endpoint: Endpoint
     keys: Keys
     emulator_url: str | None  # set when auditing the embedded emulator
     signature: SignatureVersion
     qps: float
-    concurrency: int
+    concurrency: int  # calls in flight this connection's account may have (shared by its providers)
     timeout: float
     retries: int
+    limiter: RateLimiter
+    service: str = ""  # what the state keeps its answers under: the endpoint, or the emulator's data
+    provider: str | None = DEFAULT
+    account: str = ""  # what its limiter is shared by: the account UID, else the keys' identity
 
     @classmethod
     def of(
@@ -37,17 +49,30 @@ class Connection:
         keys: Keys | Credentials,
         options: RunOptions,
         emulator_url: str | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        service: str | None = None,
+        provider: str | None = DEFAULT,
     ) -> Connection:
+        held = keys if isinstance(keys, Keys) else Keys.fixed(keys)
         return cls(
             endpoint,
-            keys if isinstance(keys, Keys) else Keys.fixed(keys),
+            held,
             emulator_url,
             options.signature,
             options.qps,
             options.calls_in_flight,
             options.timeout,
             options.retries,
+            limiter or RateLimiter(options.qps),
+            service or endpoint.url,
+            provider,
+            account_key(held),
         )
+
+    @property
+    def label(self) -> str:
+        return self.provider or "default"
 
     def client(self) -> VodClient:
         return VodClient(
@@ -59,35 +84,132 @@ class Connection:
         )
 
     def fetcher(self, client: VodClient) -> Fetcher:
-        """Retries through one shared limiter; a job gives up after twice the time all its attempts may take."""
+        """Retries through its account's limiter; a job gives up after twice the time all its attempts may take."""
         deadline = max(60.0, self.timeout * (self.retries + 1) * 2)
-        return Fetcher(client, RateLimiter(self.qps), retries=self.retries, deadline=deadline)
+        return Fetcher(client, self.limiter, retries=self.retries, deadline=deadline)
+
+
+def account_key(keys: Keys) -> str:
+    """What the limit is counted by: the account, when the credentials state it, else their source."""
+    account = keys.current().account
+    return f"account {account}" if account else keys.source.identity
+
+
+def keys_from_env(names: Mapping[str, str], env: Mapping[str, str]) -> Keys:
+    """Keys from the environment variables a provider names (`credentials_env`)."""
+    values = {role: env.get(name, "") for role, name in names.items()}
+    missing = [names[r] for r in ("access_key_id", "access_key_secret") if not values.get(r)]
+    if missing:
+        raise CredentialError(f"{' and '.join(missing)} not set (named by credentials_env)")
+    described = f"environment variables {names['access_key_id']}, {names['access_key_secret']}"
+    creds = Credentials.of(
+        values["access_key_id"], values["access_key_secret"], values.get("security_token") or None, described
+    )
+    return Keys(Static(creds), creds)
+
+
+def split_calls(total: int, weights: Mapping[str, float]) -> dict[str, int]:
+    """`total` calls in flight shared in proportion to `weights` (each at least one)."""
+    whole = sum(weights.values()) or 1.0
+    return {name: max(1, math.floor(total * weight / whole)) for name, weight in weights.items()}
+
+
+@contextmanager
+def open_connections(
+    default: RunOptions,
+    providers: Mapping[str, Mapping[str, Any]] | None = None,
+    needed: set[str | None] | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[dict[str | None, Connection]]:
+    """A connection per provider alias `needed` (DEFAULT included when asked), with temporary keys
+    kept renewed meanwhile (a renewal that keeps failing sets `stop`). Providers whose keys are the
+    same share them; providers of one account share one limiter, at the lowest qps among them, and
+    the run's calls in flight (`--concurrency`, else each account's qps within 4-64).
+
+    With `default.emulator`, the embedded emulator is served in-process meanwhile and every provider
+    audits it with the emulator's own key: real credentials are never sent to it."""
+    providers = providers or {}
+    wanted = sorted(needed if needed is not None else {DEFAULT}, key=lambda a: (a is not None, a or ""))
+    options = {
+        alias: default if alias is None else for_provider(default, providers[alias]) for alias in wanted
+    }
+    with ExitStack() as cleanup:
+        if default.emulator:
+            from audit.emulator.config import EmulatorConfig
+            from audit.emulator.data import load_data_file
+            from audit.emulator.server import Emulator
+
+            config = EmulatorConfig(port=0)
+            emulator = Emulator(load_data_file(default.emulator), config).start()
+            cleanup.callback(emulator.stop)
+            own = Credentials.of(config.access_key_id, config.access_key_secret, source="emulator")
+            keys_of = {alias: Keys.fixed(own) for alias in wanted}
+            where = {alias: endpoints.resolve(endpoint=emulator.url) for alias in wanted}
+            service = f"emulator:{Path(default.emulator).resolve()}"
+            url: str | None = emulator.url
+        else:
+            where = {a: endpoints.resolve(o.region, o.endpoint, o.insecure_http) for a, o in options.items()}
+            keys_of = _keys(options, stop, cleanup)
+            service, url = "", None
+        by_account: dict[str, list[str | None]] = {}
+        for alias in wanted:
+            by_account.setdefault(account_key(keys_of[alias]), []).append(alias)
+        rates = {acc: min(options[a].qps for a in members) for acc, members in by_account.items()}
+        calls = (
+            split_calls(default.concurrency, rates)
+            if default.concurrency
+            else {acc: RunOptions(qps=rate).calls_in_flight for acc, rate in rates.items()}
+        )
+        connections: dict[str | None, Connection] = {}
+        for account, members in by_account.items():
+            limiter = RateLimiter(rates[account])
+            for alias in members:
+                conn = Connection.of(
+                    where[alias],
+                    keys_of[alias],
+                    options[alias],
+                    url,
+                    limiter=limiter,
+                    service=service or None,
+                    provider=alias,
+                )
+                connections[alias] = _with_calls(conn, calls[account], rates[account])
+        yield connections
+
+
+def _with_calls(conn: Connection, calls: int, qps: float) -> Connection:
+    return replace(conn, concurrency=calls, qps=qps)
+
+
+def _keys(
+    options: Mapping[str | None, RunOptions], stop: threading.Event | None, cleanup: ExitStack
+) -> dict[str | None, Keys]:
+    """Keys per provider; providers configured alike (the same profile, variables, STS endpoint)
+    share one set, so that a role is assumed once and renewed once."""
+    made: dict[tuple[Any, ...], Keys] = {}
+    keys: dict[str | None, Keys] = {}
+    for alias, opts in options.items():
+        how = (opts.profile, tuple(sorted((opts.credentials_env or {}).items())), opts.sts_endpoint)
+        if how not in made:
+            try:
+                made[how] = _resolve(opts, stop)
+            except CredentialError as exc:
+                raise CredentialError(f"provider {alias}: {exc}" if alias else str(exc)) from None
+            cleanup.callback(made[how].close)
+            made[how].start()
+        keys[alias] = made[how]
+    return keys
+
+
+def _resolve(opts: RunOptions, stop: threading.Event | None) -> Keys:
+    if opts.credentials_env:
+        return keys_from_env(opts.credentials_env, os.environ)
+    found = chain.resolve(opts.profile, sts_endpoint=opts.sts_endpoint, insecure_http=opts.insecure_http)
+    return Keys(found.source, found.credentials, on_failure=lambda reason: stop.set() if stop else None)
 
 
 @contextmanager
 def open_connection(options: RunOptions, stop: threading.Event | None = None) -> Iterator[Connection]:
-    """Resolves endpoint and credentials and keeps temporary ones renewed meanwhile; a renewal that
-    keeps failing sets `stop`. With `options.emulator`, serves the emulator in-process meanwhile."""
-    if options.emulator:
-        from audit.emulator.config import EmulatorConfig
-        from audit.emulator.data import load_data_file
-        from audit.emulator.server import Emulator
-
-        config = EmulatorConfig(port=0)
-        emulator = Emulator(load_data_file(options.emulator), config).start()
-        try:
-            # The emulator's own key: real credentials are never sent to it.
-            own = Credentials.of(config.access_key_id, config.access_key_secret, source="emulator")
-            yield Connection.of(endpoints.resolve(endpoint=emulator.url), own, options, emulator.url)
-        finally:
-            emulator.stop()
-        return
-    endpoint = endpoints.resolve(options.region, options.endpoint, options.insecure_http)
-    found = chain.resolve(
-        options.profile, sts_endpoint=options.sts_endpoint, insecure_http=options.insecure_http
-    )
-    keys = Keys(found.source, found.credentials, on_failure=lambda reason: stop.set() if stop else None)
-    try:
-        yield Connection.of(endpoint, keys.start(), options)
-    finally:
-        keys.close()
+    """The default provider's connection alone (`import`)."""
+    with open_connections(options, stop=stop) as connections:
+        yield connections[DEFAULT]

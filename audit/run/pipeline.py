@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,22 +22,22 @@ from audit.options import RunOptions
 from audit.results import JobResult, RunRecord, mask
 from audit.run.changes import mark_changes
 from audit.run.connection import Connection
+from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.state import State, StoredAnswer
 from audit.run.waivers import WaiverBook, WaiverStatus
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
-from audit.vod.fetch import CallStats, Fetched, Fetcher
+from audit.vod.fetch import Fetched
 from audit.vod.records import Answer, JobRef
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run needs besides the manifest: the connection, the options, and where state lives."""
+    """Everything a run needs besides the manifest: the connections, the options, where state lives."""
 
-    connection: Connection
+    connections: Mapping[str | None, Connection]  # by provider alias; None: the default provider
     options: RunOptions
     state_path: Path
-    state_key: str  # identifies the service in state: the endpoint, or the emulator's data file
 
 
 def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
@@ -82,6 +82,7 @@ def _result(
         from_state=from_state,
         attempts=attempts,
         response_text=response_text,
+        provider=spec.provider,
         **kind.facet_values(kind.detail(body)),
     )
 
@@ -145,20 +146,21 @@ def execute(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RunRecord:
     """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete."""
-    options, conn = settings.options, settings.connection
+    options, connections = settings.options, settings.connections
     jobs = plan(manifest.jobs, options.targets)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    state = State(settings.state_path, settings.state_key)
-    state.begin_run(run_id, format_utc(started), manifest.digest)
-    # Whose answers this run may reuse: the account its credentials state, else the one learnt from
-    # the answers this source of credentials had before (None: unknown, any answer of the service).
-    identity = conn.keys.source.identity
-    account = conn.keys.current().account or state.account_of(identity)
-    owners: set[str] = set()
+    state = State(settings.state_path)
+    services = {spec.key: connections[spec.provider].service for spec in jobs}
+    state.begin_run(
+        run_id,
+        format_utc(started),
+        manifest.digest,
+        ", ".join(sorted({c.service for c in connections.values()})),
+    )
+    lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
     results: dict[tuple[str, str], JobResult] = {}
     book = WaiverBook(manifest.waivers, started)
-    fetcher: Fetcher | None = None
     failure = False
 
     def keep(result: JobResult) -> None:
@@ -167,29 +169,25 @@ def execute(
         on_result(result)
 
     try:
-        stored = {} if options.refresh else state.lookup((job.key for job in jobs), account)
-        to_fetch = reuse_stored(jobs, stored, options.strict, now(), keep)
+        to_fetch: dict[tuple[str, str], JobSpec] = {}
+        for alias, lane in lanes.items():
+            mine = [spec for spec in jobs if spec.provider == alias]
+            lane.jobs = len(mine)
+            stored = (
+                {}
+                if options.refresh
+                else state.lookup(lane.conn.service, (j.key for j in mine), lane.account)
+            )
+            to_fetch.update(reuse_stored(mine, stored, options.strict, now(), keep))
         if to_fetch and not stop.is_set():
-            client = conn.client()
-            fetcher = conn.fetcher(client)
-
-            def finish(fetched: Fetched) -> JobResult:
-                spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
-                return _judge_fetched(spec, fetched, state, run_id, options.strict, now(), account, owners)
-
-            try:
-                refs = (JobRef(*key) for key in to_fetch)
-                for result in fetcher.fetch_each(refs, finish, concurrency=conn.concurrency, stop=stop):
-                    keep(result)
-            finally:
-                client.close()
+            for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop):
+                keep(result)
     except BaseException:
         failure = True
         raise
     finally:
-        stats = fetcher.stats if fetcher is not None else CallStats()
-        record = run_record(manifest, settings, jobs, results, stats, run_id, format_utc(started), now())
-        known = state.previous_findings()
+        record = run_record(manifest, settings, jobs, results, lanes, run_id, format_utc(started), now())
+        known = state.previous_findings(services)
         marked, changes, remembered = mark_changes(record.results, known, record.started_at)
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
         record = replace(
@@ -202,9 +200,9 @@ def execute(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
         )
         if status == "complete":  # an interrupted or failed run is never what the next one compares to
-            state.remember(run_id, remembered, changes, known)
-        if len(owners) == 1 and not conn.keys.current().account:
-            state.learn_account(identity, owners.pop())
+            state.remember(run_id, remembered, changes, known, services)
+        for lane in lanes.values():
+            lane.learn(state)
         record = replace(record, trend=_trend(state.history()))
         state.close()
         if state.failure is not None:
@@ -213,19 +211,51 @@ def execute(
     return record
 
 
+def _fetch(
+    lanes: Mapping[str | None, Lane],
+    to_fetch: Mapping[tuple[str, str], JobSpec],
+    state: State,
+    run_id: str,
+    strict: bool,
+    now: Callable[[], datetime],
+    stop: threading.Event,
+) -> Iterator[JobResult]:
+    """Every job to fetch, through its provider's lane; the lanes run side by side."""
+    refs: dict[str | None, list[JobRef]] = {}
+    for key, spec in to_fetch.items():
+        refs.setdefault(spec.provider, []).append(JobRef(*key))
+    calls = calls_per_lane(lanes, {alias: len(listed) for alias, listed in refs.items()})
+
+    def finisher(lane: Lane) -> Callable[[Fetched], JobResult]:
+        def finish(fetched: Fetched) -> JobResult:
+            spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
+            return _judge_fetched(spec, fetched, state, run_id, strict, now(), lane)
+
+        return finish
+
+    streams = [
+        lanes[alias].stream(listed, finisher(lanes[alias]), calls[alias], stop)
+        for alias, listed in refs.items()
+    ]
+    return side_by_side(streams)
+
+
 def run_record(
     manifest: Manifest,
     settings: Settings,
     jobs: Sequence[JobSpec],
     results: Mapping[tuple[str, str], JobResult],
-    stats: CallStats,
+    lanes: Mapping[str | None, Lane],
     run_id: str,
     started_at: str,
     finished: datetime,
 ) -> RunRecord:
     """The record of a run: its results in manifest order, what it cost, how it was made."""
-    conn = settings.connection
     order = {spec.key: index for index, spec in enumerate(jobs)}
+    # The run's own line is the default provider's, or the first one's when no job uses it.
+    main = lanes.get(None) or next(iter(lanes.values()))
+    conn = main.conn
+    stats = [lane.stats for lane in lanes.values()]
     return RunRecord(
         run_id=run_id,
         tool_version=__version__,
@@ -237,9 +267,9 @@ def run_record(
         manifest_digest=manifest.digest,
         planned=len(jobs),
         results=tuple(sorted(results.values(), key=lambda r: order[(r.job_type, r.job_id)])),
-        calls=stats.calls,
-        retries=stats.retries,
-        throttles=stats.throttles,
+        calls=sum(s.calls for s in stats),
+        retries=sum(s.retries for s in stats),
+        throttles=sum(s.throttles for s in stats),
         incomplete=len(results) < len(jobs),
         access_key_id=mask(conn.keys.access_key_ids[0]),
         options=settings.options.record(),
@@ -248,7 +278,8 @@ def run_record(
             "access_key_ids": [mask(key) for key in conn.keys.access_key_ids],
             "renewals": conn.keys.renewals,
         },
-        stopped_by=conn.keys.failure,
+        stopped_by=next((lane.conn.keys.failure for lane in lanes.values() if lane.conn.keys.failure), None),
+        providers=tuple(lane.record() for lane in lanes.values()),
     )
 
 
@@ -302,8 +333,7 @@ def _judge_fetched(
     run_id: str,
     strict: bool,
     now: datetime,
-    account: str | None,
-    owners: set[str],
+    lane: Lane,
 ) -> JobResult:
     fetched_at = format_utc(fetched.fetched_at)
     result = fetched.result
@@ -318,8 +348,9 @@ def _judge_fetched(
         notes = json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
         owner = _owner(spec, body)
         if owner is not None:
-            owners.add(owner)  # workers share it: a set's add is atomic under the GIL
+            lane.owners.add(owner)
         state.store(
+            lane.conn.service,
             StoredAnswer(
                 spec.job_type,
                 spec.job_id,
@@ -330,8 +361,8 @@ def _judge_fetched(
                 notes,
                 run_id,
                 canonical=exact is None,
-                account=account or owner or "",
-            )
+                account=lane.account or owner or "",
+            ),
         )
         body_json: str | None = parsed
     else:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,14 +102,13 @@ class StoredAnswer:
 class State:
     """Each response is committed the moment it is stored; fetch workers store through one lock."""
 
-    def __init__(self, path: Path, endpoint: str) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         # Set when a write failed (a full disk, a file-size limit): the run goes on and reports what
         # it collected, and says so; later writes are not tried.
         self.failure: str | None = None
         self.unstored = 0
         self._lock = threading.Lock()
-        self._endpoint = endpoint
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -143,16 +142,16 @@ class State:
         self._db.close()
 
     def lookup(
-        self, keys: Iterable[tuple[str, str]], account: str | None = None
+        self, service: str, keys: Iterable[tuple[str, str]], account: str | None = None
     ) -> dict[tuple[str, str], StoredAnswer]:
-        """Stored answers of these (type, id) keys for this service, whatever AccessKey asked for
-        them; with `account` known, never one known to belong to another account."""
+        """Stored answers of these (type, id) keys from this service (an endpoint), whatever AccessKey
+        asked for them; with `account` known, never one known to belong to another account."""
         wanted = set(keys)
         found: dict[tuple[str, str], StoredAnswer] = {}
         rows = self._db.execute(
             "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, "
             "account FROM responses WHERE endpoint=?",
-            (self._endpoint,),
+            (service,),
         )
         for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, owner in rows:
             if (job_type, job_id) in wanted and (not account or not owner or owner == account):
@@ -170,10 +169,10 @@ class State:
                 )
         return found
 
-    def store(self, answer: StoredAnswer) -> None:
+    def store(self, service: str, answer: StoredAnswer) -> None:
         """Commits one answer at once (called from the fetch workers)."""
         row = (
-            self._endpoint,
+            service,
             answer.job_type,
             answer.job_id,
             answer.body,
@@ -214,10 +213,10 @@ class State:
     def learn_account(self, identity: str, account: str) -> None:
         self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
 
-    def begin_run(self, run_id: str, started_at: str, manifest_digest: str) -> None:
+    def begin_run(self, run_id: str, started_at: str, manifest_digest: str, services: str) -> None:
         self._write(
             "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) VALUES (?, ?, ?, ?, 'running')",
-            (run_id, started_at, manifest_digest, self._endpoint),
+            (run_id, started_at, manifest_digest, services),
         )
 
     def end_run(
@@ -242,12 +241,20 @@ class State:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def previous_findings(self) -> dict[tuple[str, str], dict[str, str]]:
-        """For this service, each job's findings at the last complete run that audited it."""
-        rows = self._db.execute(
-            "SELECT job_type, job_id, findings FROM job_findings WHERE endpoint=?", (self._endpoint,)
-        )
-        return {(job_type, job_id): json.loads(findings) for job_type, job_id, findings in rows}
+    def previous_findings(
+        self, services: Mapping[tuple[str, str], str]
+    ) -> dict[tuple[str, str], dict[str, str]]:
+        """Each job's findings at the last complete run that audited it, from the service it is
+        audited at now (`services`: (type, id) to service)."""
+        found: dict[tuple[str, str], dict[str, str]] = {}
+        for service in set(services.values()):
+            rows = self._db.execute(
+                "SELECT job_type, job_id, findings FROM job_findings WHERE endpoint=?", (service,)
+            )
+            for job_type, job_id, findings in rows:
+                if services.get((job_type, job_id)) == service:
+                    found[(job_type, job_id)] = json.loads(findings)
+        return found
 
     def remember(
         self,
@@ -255,9 +262,11 @@ class State:
         audited: Iterable[tuple[str, str, str, dict[str, str]]],
         changes: dict[str, int],
         known: Iterable[tuple[str, str]],
+        services: Mapping[tuple[str, str], str],
     ) -> None:
-        """After a complete run: each audited job's findings replace what was known of it, and the
-        run keeps its own compact record. (type, id, outcome, {kind:field: first_seen}) per job."""
+        """After a complete run: each audited job's findings replace what was known of it at its
+        service, and the run keeps its own compact record. (type, id, outcome, {kind:field:
+        first_seen}) per job."""
         listed = list(audited)
         lines = "\n".join(f"{t}\t{i}\t{o}\t{','.join(sorted(f))}" for t, i, o, f in listed)
         with self._lock:
@@ -266,11 +275,11 @@ class State:
                 had = set(known)  # only jobs that had findings have a row to remove
                 self._db.executemany(
                     "DELETE FROM job_findings WHERE endpoint=? AND job_type=? AND job_id=?",
-                    ((self._endpoint, t, i) for t, i, _, f in listed if not f and (t, i) in had),
+                    ((services[(t, i)], t, i) for t, i, _, f in listed if not f and (t, i) in had),
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO job_findings VALUES (?, ?, ?, ?)",
-                    ((self._endpoint, t, i, json.dumps(f)) for t, i, _, f in listed if f),
+                    ((services[(t, i)], t, i, json.dumps(f)) for t, i, _, f in listed if f),
                 )
                 self._db.execute(
                     "INSERT OR REPLACE INTO run_jobs VALUES (?, ?)",

@@ -35,6 +35,8 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "waivers": [dict(w) for w in run.waivers],
         "changes": dict(run.changes),
         "trend": [dict(t) for t in run.trend],
+        "credentials": dict(run.credentials),
+        "providers": [dict(p) for p in run.providers],
         "exit_code": run.exit_code,
         "verdict": run.verdict,
     }

@@ -23,7 +23,7 @@ def settings(url, state_path):
     connection = Connection.of(
         resolve(endpoint=url), Credentials.of("emulator-ak", "emulator-secret"), options
     )
-    return Settings(connection=connection, options=options, state_path=state_path, state_key=url)
+    return Settings(connections={None: connection}, options=options, state_path=state_path)
 
 
 def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator, tmp_path):

@@ -27,10 +27,10 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
             "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) "
             "VALUES ('old', 's', 'd', 'e', 'complete')"
         )
-    state = State(path, "e")
-    assert state.lookup([("ai", "j")]) == {}
-    state.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "new"))
-    assert state.lookup([("ai", "j")])[("ai", "j")].final
+    state = State(path)
+    assert state.lookup("e", [("ai", "j")]) == {}
+    state.store("e", StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "new"))
+    assert state.lookup("e", [("ai", "j")])[("ai", "j")].final
     assert [row["run_id"] for row in state.history()] == ["old"]
     state.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (LAYOUT,)
@@ -38,17 +38,17 @@ def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):
 
 def test_the_current_layout_is_kept(tmp_path):
     path = tmp_path / "state.db"
-    first = State(path, "e")
-    first.store(StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "r"))
+    first = State(path)
+    first.store("e", StoredAnswer("ai", "j", "{}", "t", True, "0.1.0", "[]", "r"))
     first.close()
-    assert State(path, "e").lookup([("ai", "j")])
+    assert State(path).lookup("e", [("ai", "j")])
 
 
 def test_a_file_that_is_not_a_database(tmp_path):
     path = tmp_path / "state.db"
     path.write_text("not sqlite at all, but long enough to be read as a header" * 20)
     with pytest.raises(UserError, match="cannot open state"):
-        State(path, "e")
+        State(path)
 
 
 def test_a_state_without_the_later_columns_gets_them_in_place(tmp_path):
@@ -67,8 +67,8 @@ def test_a_state_without_the_later_columns_gets_them_in_place(tmp_path):
             PRAGMA user_version=2;
             """
         )
-    state = State(path, "e")
-    assert list(state.lookup([("ai", "j")])) == [("ai", "j")]  # kept, not dropped
+    state = State(path)
+    assert list(state.lookup("e", [("ai", "j")])) == [("ai", "j")]  # kept, not dropped
     assert [run["run_id"] for run in state.history()] == ["r"] and state.history()[0]["changes"] is None
     state.close()
 
@@ -87,20 +87,22 @@ def test_layout_2_answers_of_several_access_keys_become_one_per_job(tmp_path):
             PRAGMA user_version=2;
             """
         )
-    state = State(path, "e")
-    found = state.lookup([("ai", "j")])
+    state = State(path)
+    found = state.lookup("e", [("ai", "j")])
     assert found[("ai", "j")].body == '{"new":1}' and found[("ai", "j")].account == ""
     state.close()
 
 
 def test_answers_known_to_belong_to_another_account_are_not_served(tmp_path):
-    state = State(tmp_path / "s.db", "e")
-    state.store(StoredAnswer("ai", "mine", "{}", "t", True, "v", "[]", "r", account="111"))
-    state.store(StoredAnswer("ai", "theirs", "{}", "t", True, "v", "[]", "r", account="222"))
-    state.store(StoredAnswer("ai", "unknown", "{}", "t", True, "v", "[]", "r"))
+    state = State(tmp_path / "s.db")
+    state.store("e", StoredAnswer("ai", "mine", "{}", "t", True, "v", "[]", "r", account="111"))
+    state.store("e", StoredAnswer("ai", "theirs", "{}", "t", True, "v", "[]", "r", account="222"))
+    state.store("e", StoredAnswer("ai", "unknown", "{}", "t", True, "v", "[]", "r"))
     keys = [("ai", "mine"), ("ai", "theirs"), ("ai", "unknown")]
-    assert sorted(state.lookup(keys, "111")) == [("ai", "mine"), ("ai", "unknown")]
-    assert sorted(state.lookup(keys)) == sorted(keys)  # the run's own account unknown: the service's answers
+    assert sorted(state.lookup("e", keys, "111")) == [("ai", "mine"), ("ai", "unknown")]
+    assert sorted(state.lookup("e", keys)) == sorted(
+        keys
+    )  # the run's own account unknown: the service's answers
     state.learn_account("key AK1", "111")
     assert state.account_of("key AK1") == "111" and state.account_of("key AK2") is None
     state.close()

@@ -1,0 +1,137 @@
+"""A run's calls, one lane per provider: each with its connection and calls in flight, all lanes
+side by side (an account's limiter is shared by its lanes, different accounts run concurrently)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from audit.results import mask
+from audit.run.connection import Connection
+from audit.run.state import State
+from audit.vod.fetch import AuthenticationFailed, CallStats, Fetched, Fetcher
+from audit.vod.records import JobRef
+
+T = TypeVar("T")
+
+
+class Lane:
+    """One provider's part of a run: whose stored answers it may reuse, and what it fetched."""
+
+    def __init__(self, conn: Connection, state: State) -> None:
+        self.conn = conn
+        self.identity = conn.keys.source.identity
+        # The account its credentials state, else the one learnt from the answers this source of
+        # credentials had before (None: unknown, and any answer of the service may be reused).
+        self.account = conn.keys.current().account or state.account_of(self.identity)
+        self.owners: set[str] = set()  # UserIds its answers carried (workers add; add is atomic)
+        self.fetcher: Fetcher | None = None
+        self.jobs = 0
+
+    @property
+    def stats(self) -> CallStats:
+        return self.fetcher.stats if self.fetcher is not None else CallStats()
+
+    def stream(
+        self,
+        refs: Iterable[JobRef],
+        finish: Callable[[Fetched], T],
+        calls: int,
+        stop: threading.Event,
+    ) -> Iterator[T]:
+        client = self.conn.client()
+        self.fetcher = self.conn.fetcher(client)
+        try:
+            yield from self.fetcher.fetch_each(refs, finish, concurrency=calls, stop=stop)
+        except AuthenticationFailed as refused:
+            if self.conn.provider is None:
+                raise
+            raise AuthenticationFailed(f"provider {self.conn.provider}: {refused}") from None
+        finally:
+            client.close()
+
+    def learn(self, state: State) -> None:
+        """Remembers the account its answers showed, when the credentials did not state it."""
+        if len(self.owners) == 1 and not self.conn.keys.current().account:
+            state.learn_account(self.identity, next(iter(self.owners)))
+
+    def record(self) -> dict[str, Any]:
+        """The provider's line of the run record: where, as whom, what it cost."""
+        keys, stats = self.conn.keys, self.stats
+        return {
+            "provider": self.conn.label,
+            "endpoint": self.conn.endpoint.url,
+            "access_key_id": mask(keys.access_key_ids[0]),
+            "credentials": keys.source.describe,
+            "access_key_ids": [mask(key) for key in keys.access_key_ids],
+            "renewals": keys.renewals,
+            "qps": self.conn.qps,
+            "jobs": self.jobs,
+            "calls": stats.calls,
+            "retries": stats.retries,
+            "throttles": stats.throttles,
+        }
+
+
+def calls_per_lane(
+    lanes: Mapping[str | None, Lane], counts: Mapping[str | None, int]
+) -> dict[str | None, int]:
+    """Each account's calls in flight shared among its lanes by how many jobs each has to fetch."""
+    by_account: dict[str, list[str | None]] = {}
+    for alias, lane in lanes.items():
+        if counts.get(alias):
+            by_account.setdefault(lane.conn.account, []).append(alias)
+    shares: dict[str | None, int] = {}
+    for members in by_account.values():
+        total = sum(counts[a] for a in members)
+        budget = lanes[members[0]].conn.concurrency
+        for alias in members:
+            shares[alias] = max(1, round(budget * counts[alias] / total))
+    return shares
+
+
+def side_by_side(streams: list[Iterator[T]]) -> Iterator[T]:
+    """The items of every stream as they come, each stream drained by a thread of its own; the first
+    exception of any stream is raised once all have ended."""
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    items: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+    halt = threading.Event()
+
+    def drain(stream: Iterator[T]) -> None:
+        try:
+            for item in stream:
+                items.put((0, item))
+                if halt.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer
+            items.put((1, exc))
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+            items.put((2, None))
+
+    threads = [threading.Thread(target=drain, args=(s,), name=f"lane-{n}") for n, s in enumerate(streams)]
+    for thread in threads:
+        thread.start()
+    failure: BaseException | None = None
+    try:
+        running = len(threads)
+        while running:
+            kind, value = items.get()
+            if kind == 0:
+                yield value
+            elif kind == 1:
+                failure = failure or value
+            else:
+                running -= 1
+    finally:
+        halt.set()
+        for thread in threads:
+            thread.join()
+    if failure is not None:
+        raise failure
