@@ -138,6 +138,12 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "
         f"from state {reused}  wall {wall:.1f}s"
     )
+    if len(record.providers) > 1:
+        for lane in record.providers:
+            echo(
+                f"  provider {lane['provider']}: {lane['jobs']} jobs, calls {lane['calls']}  retries "
+                f"{lane['retries']}  throttles {lane['throttles']}  ({lane['endpoint']}, {lane['access_key_id']})"
+            )
     for line in waiver_lines(record):
         echo(f"  {line}")
     for path in written:

@@ -20,8 +20,9 @@ def _testcase(result: JobResult) -> ET.Element:
     case = ET.Element(
         "testcase", {"classname": f"vod.{result.job_type}", "name": _clean(result.job_id), "time": "0"}
     )
-    properties = ET.SubElement(case, "properties")
-    ET.SubElement(properties, "property", {"name": "provider", "value": _clean(result.provider_name)})
+    if result.provider is not None:  # a named provider; a run of the default one alone stays lean
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", {"name": "provider", "value": _clean(result.provider)})
     messages = "\n".join(f"[{f.kind}] {f.message}" for f in result.counted)
     first = result.counted[0].message if result.counted else result.outcome.value
     if result.outcome in BAD_OUTCOMES:

@@ -90,6 +90,10 @@ class _Chain:
             self._insecure_http,
         )
 
+    def session(self, named: object) -> str:
+        """A role session's name: the configuration's, else ALIBABA_CLOUD_ROLE_SESSION_NAME, else ours."""
+        return str(named) if named else self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name()
+
     def instance_role(self, role_name: str | None) -> InstanceRole:
         return InstanceRole(
             role_name,
@@ -121,7 +125,7 @@ class _Chain:
             provider,
             token_file,
             self.sts(),
-            self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME") or session_name(),
+            self.session(None),
         )
 
     def cli_profile(self, name: str | None = None) -> Source | None:
@@ -162,9 +166,7 @@ class _Chain:
                 base,
                 role,
                 self.sts(),
-                section.get("role_session_name")
-                or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
-                or session_name(),
+                self.session(section.get("role_session_name")),
                 policy=section.get("policy") or None,
             )
         if kind == "oidc_role_arn":
@@ -174,9 +176,7 @@ class _Chain:
                 provider,
                 token_file,
                 self.sts(),
-                section.get("role_session_name")
-                or self.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
-                or session_name(),
+                self.session(section.get("role_session_name")),
                 policy=section.get("policy") or None,
             )
         if kind == "ecs_ram_role":
@@ -218,7 +218,6 @@ class _Profiles:
         def sts_endpoint() -> Endpoint:
             return chain.sts(profile.get("sts_region"), profile.get("enable_vpc"))
 
-        role_session = profile.get("ram_session_name") or chain.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
         if mode == "AK":
             key_id, secret = need("access_key_id", "access_key_secret")
             return Static(Credentials.of(key_id, secret, None, where))
@@ -237,7 +236,7 @@ class _Profiles:
                 base,
                 role,
                 sts_endpoint(),
-                role_session or session_name(),
+                chain.session(profile.get("ram_session_name")),
                 duration,
                 profile.get("policy") or None,
                 profile.get("external_id") or None,
@@ -251,9 +250,7 @@ class _Profiles:
                 provider,
                 token_file,
                 sts_endpoint(),
-                profile.get("role_session_name")
-                or chain.get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
-                or session_name(),
+                chain.session(profile.get("role_session_name")),
                 duration,
                 profile.get("policy") or None,
             )

@@ -4,18 +4,17 @@ URI; renewal during a run; state that survives rotation and keeps accounts apart
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from audit.emulator.generate import generate
 from audit.timeutil import format_utc
+from tests import loopback
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
 
@@ -38,32 +37,16 @@ def relay(url: str, *, expiration: str | None = None, serve: int | None = None) 
     real one, or failing (HTTP 500) after `serve` answers."""
     served = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if serve is not None and len(served) >= serve:
-                self.send_error(500)
-                return
-            served.append(1)
-            with urllib.request.urlopen(f"{url}/_emulator/credentials", timeout=10) as answer:
-                document = json.load(answer)
-            if expiration:
-                document["Expiration"] = expiration
-            payload = json.dumps(document).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(request: object) -> tuple[int, bytes]:
+        if serve is not None and len(served) >= serve:
+            return 500, b"{}"
+        served.append(1)
+        with urllib.request.urlopen(f"{url}/_emulator/credentials", timeout=10) as issued:
+            document = json.load(issued)
+        return 200, json.dumps({**document, "Expiration": expiration} if expiration else document).encode()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/credentials"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback.serve(answer) as (base, _):
+        yield f"{base}/credentials"
 
 
 def test_a_new_sts_session_reuses_what_the_last_one_stored(start_emulator, tmp_path):

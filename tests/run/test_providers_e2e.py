@@ -71,6 +71,7 @@ def test_two_accounts_run_side_by_side_each_at_its_own_limit(start_emulator, tmp
     assert set(lines) == {"a", "b"} and lines["a"]["calls"] == lines["b"]["calls"] == 225
     assert lines["b"]["access_key_id"] == "seco****d-ak" and lines["a"]["qps"] == 15
     assert {r["provider"] for r in document["results"]} == {"a", "b"}
+    assert "provider b: 225 jobs, calls 225  retries 0  throttles 0" in done.stdout
     # Every format says which provider each result came from.
     with (out / "results.csv").open() as rows:
         assert {row["provider"] for row in csv.DictReader(rows)} == {"a", "b"}

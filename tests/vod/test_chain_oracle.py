@@ -11,16 +11,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from audit.vod import chain
 from audit.vod.sources import CredentialsUri, Static
+from tests.loopback import serve
 
 ORACLE = """
 import json
@@ -90,26 +89,8 @@ def ini_file(home: Path, name: str = "credentials.ini") -> Path:
 @contextmanager
 def fixed_uri() -> Iterator[str]:
     """A credentials URI on loopback answering one fixed document (so both sides see equal values)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            payload = json.dumps(URI_ANSWER).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/credentials?token=q"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(lambda request: (200, json.dumps(URI_ANSWER).encode())) as (url, _):
+        yield f"{url}/credentials?token=q"
 
 
 CASES = {
