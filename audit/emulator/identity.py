@@ -27,7 +27,7 @@ CREDENTIALS_URI = "/_emulator/credentials"
 _ROLE_ARN = re.compile(r"acs:ram::(\d+):role/([\w.@+=,-]+)")
 _OIDC_PROVIDER_ARN = re.compile(r"acs:ram::\d+:oidc-provider/.+")
 
-Answer = tuple[int, Any]  # (status, a JSON document or a text)
+Served = tuple[int, Any]  # (status, a JSON document or a text)
 
 
 class Identity:
@@ -75,12 +75,12 @@ class Identity:
             )
         return fields
 
-    def assume_role(self, caller: Caller, request_id: str) -> Answer:
+    def assume_role(self, caller: Caller, request_id: str) -> Served:
         """AssumeRole, already authenticated: the role's account is the caller's."""
         self.counts["AssumeRole"] += 1
         return self._role_answer(caller.params, caller.account, request_id)
 
-    def assume_role_with_oidc(self, params: Mapping[str, str], request_id: str) -> Answer:
+    def assume_role_with_oidc(self, params: Mapping[str, str], request_id: str) -> Served:
         """AssumeRoleWithOIDC: not signed, the OIDC token is the proof (here: any 4-20,000 chars)."""
         self.counts["AssumeRoleWithOIDC"] += 1
         token = params.get("OIDCToken", "")
@@ -97,7 +97,7 @@ class Identity:
             )
         return self._role_answer(params, None, request_id)
 
-    def _role_answer(self, params: Mapping[str, str], account: str | None, request_id: str) -> Answer:
+    def _role_answer(self, params: Mapping[str, str], account: str | None, request_id: str) -> Served:
         role = _ROLE_ARN.fullmatch(params.get("RoleArn", ""))
         if role is None:
             return _sts_error(
@@ -126,7 +126,7 @@ class Identity:
             "Credentials": self.issue(account),
         }
 
-    def metadata(self, method: str, path: str, headers: Mapping[str, str]) -> Answer:
+    def metadata(self, method: str, path: str, headers: Mapping[str, str]) -> Served:
         """The instance metadata service: an IMDSv2 token, the role's name, its credentials."""
         now = self._clock()
         if path == METADATA_TOKEN:
@@ -148,10 +148,10 @@ class Identity:
         self.counts["metadata_credentials" if sent else "metadata_credentials_v1"] += 1
         return 200, {"Code": "Success", "LastUpdated": format_utc(now), **self.issue()}
 
-    def credentials_uri(self) -> Answer:
+    def credentials_uri(self) -> Served:
         self.counts["credentials_uri"] += 1
         return 200, {"Code": "Success", **self.issue()}
 
 
-def _sts_error(status: int, code: str, message: str, request_id: str) -> Answer:
+def _sts_error(status: int, code: str, message: str, request_id: str) -> Served:
     return status, {"RequestId": request_id, "HostId": "sts.aliyuncs.com", "Code": code, "Message": message}
