@@ -46,8 +46,8 @@ class RunOptions:
 
     @property
     def calls_in_flight(self) -> int:
-        """--concurrency, or enough calls in flight to keep the rate busy: the qps, within 4-64."""
-        return self.concurrency or min(64, max(4, math.ceil(self.qps)))
+        """--concurrency, or calls_for_rate(qps)."""
+        return self.concurrency or calls_for_rate(self.qps)
 
     def record(self) -> dict[str, Any]:
         """The serialised form kept in the run record (results.json `options`)."""
@@ -56,6 +56,11 @@ class RunOptions:
         values["targets"] = list(self.targets)
         values["concurrency"] = self.calls_in_flight
         return values
+
+
+def calls_for_rate(qps: float) -> int:
+    """Enough calls in flight to keep a rate busy: the qps, within 4-64."""
+    return min(64, max(4, math.ceil(qps)))
 
 
 DEFAULTS = RunOptions()

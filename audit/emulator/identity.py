@@ -135,6 +135,10 @@ class Identity:
                 return 400, "invalid token request"
             token = secrets.token_urlsafe(32)
             with self._lock:
+                # Expired tokens are forgotten, as expired keys are, so that a long-lived emulator stays small.
+                self._metadata_tokens = {
+                    t: until for t, until in self._metadata_tokens.items() if until > now
+                }
                 self._metadata_tokens[token] = now + timedelta(seconds=int(ttl))
             self.counts["metadata_token"] += 1
             return 200, token

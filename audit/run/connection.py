@@ -7,11 +7,11 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.options import RunOptions, for_provider
+from audit.options import RunOptions, calls_for_rate, for_provider
 from audit.vod import chain, endpoints
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.credentials import CredentialError, Credentials
@@ -33,7 +33,6 @@ class Connection:
     keys: Keys
     emulator_url: str | None  # set when auditing the embedded emulator
     signature: SignatureVersion
-    qps: float
     concurrency: int  # calls in flight this connection's account may have (shared by its providers)
     timeout: float
     retries: int
@@ -51,17 +50,18 @@ class Connection:
         emulator_url: str | None = None,
         *,
         limiter: RateLimiter | None = None,
+        calls: int | None = None,
         service: str | None = None,
         provider: str | None = DEFAULT,
     ) -> Connection:
+        """Without `limiter` and `calls`: a limiter and calls in flight of its own, from `options`."""
         held = keys if isinstance(keys, Keys) else Keys.fixed(keys)
         return cls(
             endpoint,
             held,
             emulator_url,
             options.signature,
-            options.qps,
-            options.calls_in_flight,
+            calls or options.calls_in_flight,
             options.timeout,
             options.retries,
             limiter or RateLimiter(options.qps),
@@ -69,6 +69,11 @@ class Connection:
             provider,
             account_key(held),
         )
+
+    @property
+    def qps(self) -> float:
+        """The rate its account is limited to."""
+        return self.limiter.qps
 
     @property
     def label(self) -> str:
@@ -158,27 +163,23 @@ def open_connections(
         calls = (
             split_calls(default.concurrency, rates)
             if default.concurrency
-            else {acc: RunOptions(qps=rate).calls_in_flight for acc, rate in rates.items()}
+            else {acc: calls_for_rate(rate) for acc, rate in rates.items()}
         )
         connections: dict[str | None, Connection] = {}
         for account, members in by_account.items():
             limiter = RateLimiter(rates[account])
             for alias in members:
-                conn = Connection.of(
+                connections[alias] = Connection.of(
                     where[alias],
                     keys_of[alias],
                     options[alias],
                     url,
                     limiter=limiter,
+                    calls=calls[account],
                     service=service or None,
                     provider=alias,
                 )
-                connections[alias] = _with_calls(conn, calls[account], rates[account])
         yield connections
-
-
-def _with_calls(conn: Connection, calls: int, qps: float) -> Connection:
-    return replace(conn, concurrency=calls, qps=qps)
 
 
 def _keys(

@@ -170,8 +170,11 @@ def execute(
 
     try:
         to_fetch: dict[tuple[str, str], JobSpec] = {}
+        by_provider: dict[str | None, list[JobSpec]] = {}
+        for spec in jobs:
+            by_provider.setdefault(spec.provider, []).append(spec)
         for alias, lane in lanes.items():
-            mine = [spec for spec in jobs if spec.provider == alias]
+            mine = by_provider.get(alias, [])
             lane.jobs = len(mine)
             stored = (
                 {}
