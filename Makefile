@@ -8,7 +8,7 @@ OUT    ?= reports
 MANIFEST ?=
 STRICT ?=
 
-.PHONY: audit test lint bench bench-quick clean
+.PHONY: audit test test-fast lint docs bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ audit: $(VENV)/.runtime
 	if [ $$rc -ne 1 ]; then echo "report: $(OUT)/report.html"; fi; \
 	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
 
+# Everything, as CI runs it (.ci/run): about 7 minutes on 2 cores.
 test: $(VENV)/.test
 	@sh scripts/ensure-chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The daily tier, under a minute: everything but the tests marked slow (end to end, reliability
+# matrices, the browser, SDK interop, the wheel).
+test-fast: $(VENV)/.test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check audit tests bench

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from audit import __version__
 from audit.emulator.config import EmulatorConfig
+from audit.errors import ExitStatus
 from audit.jobtypes import NAMES as JOB_TYPES
 from audit.options import DEFAULTS
 from audit.report import FORMAT_NAMES
+from audit.terminal import Echo
 
 SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest")
 EMULATOR = EmulatorConfig()
@@ -25,25 +26,27 @@ def main() -> None:
         cli.main(prog_name="vod-audit", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
-        sys.exit(1)
+        sys.exit(ExitStatus.ERROR)
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         click.echo(f"vod-audit: {exc.format_message()}{hint}", err=True)
-        sys.exit(1)
+        sys.exit(ExitStatus.ERROR)
     except click.ClickException as exc:
         click.echo(f"vod-audit: {exc.format_message()}", err=True)
-        sys.exit(1)
+        sys.exit(ExitStatus.ERROR)
     except click.Abort:
         click.echo("vod-audit: aborted", err=True)
-        sys.exit(130)
-    sys.exit(0)
+        sys.exit(ExitStatus.ABORTED)
+    sys.exit(ExitStatus.OK)
 
 
-def dispatch(name: str, *args: Any, verbose: int = 0, **kwargs: Any) -> None:
-    """Runs `audit.commands.NAME.execute`; its return value is the exit code.
+def guard(command: Callable[[Echo, Echo], ExitStatus], verbose: int = 0) -> NoReturn:
+    """Runs one command with printers for stdout and stderr; its return value is the exit status.
 
     Every command goes through here: a UserError becomes one line on stderr and its exit code, any
     other exception one line and exit 1 (the traceback only with -v), never a traceback by default.
+    Each subcommand imports its module inside `command`, so `--help` loads none of them and mypy
+    checks every `execute` call.
     """
     from audit.errors import UserError
     from audit.terminal import Printer
@@ -51,8 +54,7 @@ def dispatch(name: str, *args: Any, verbose: int = 0, **kwargs: Any) -> None:
     _logging(verbose)
     echo, err = Printer(err=False), Printer(err=True)
     try:
-        command = importlib.import_module(f"audit.commands.{name}")
-        code = command.execute(*args, **kwargs, echo=echo, err=err)
+        code = command(echo, err)
     except UserError as exc:
         err(f"vod-audit: {exc}")
         sys.exit(exc.exit_code)
@@ -61,7 +63,7 @@ def dispatch(name: str, *args: Any, verbose: int = 0, **kwargs: Any) -> None:
         if verbose:
             raise
         err(f"vod-audit: internal error: {type(exc).__name__}: {exc} (run again with -v for details)")
-        sys.exit(1)
+        sys.exit(ExitStatus.ERROR)
     sys.exit(code)
 
 
@@ -153,7 +155,13 @@ _format_option = click.option(
 )
 def run(manifests: tuple[str, ...], verbose: int, **flags: Any) -> None:
     """Query every job of the manifests, validate, compare, write reports (exit 0/1/2/3)."""
-    dispatch("run", manifests, flags, verbose=verbose)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import run
+
+        return run.execute(manifests, flags, echo=echo, err=err)
+
+    guard(command, verbose)
 
 
 @cli.command("import")
@@ -176,18 +184,69 @@ def import_(
     job_type: str | None, ids: str | None, events: tuple[str, ...], verbose: int, **flags: Any
 ) -> None:
     """Query the listed jobs and print a manifest that pins their current values."""
-    dispatch("import_", job_type, ids, events, flags, verbose=verbose)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import import_
+
+        return import_.execute(job_type, ids, events, flags, echo=echo, err=err)
+
+    guard(command, verbose)
 
 
-@cli.command()
-@click.argument("results", nargs=-1, required=True, metavar="[merge] RESULTS.json...")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports.")
+class _DefaultGroup(click.Group):
+    """A group whose first argument, when it names none of its subcommands, goes to `default`:
+    `report RESULTS.json` renders one run, `report merge A.json B.json` merges several."""
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_DefaultGroup, default="render", subcommand_metavar="RESULTS.json | merge RESULTS.json...")
+def report() -> None:
+    """Re-render every report from a saved results.json with no API call (`report RESULTS.json
+    --out DIR`), or merge several runs into one set (`report merge RESULTS.json... --out DIR`)."""
+
+
+_out_option = click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports."
+)
+
+
+@report.command("render", hidden=True)
+@click.argument("results", type=click.Path(dir_okay=False))
+@_out_option
 @_format_option
-def report(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
-    """Re-render every report from a saved results.json, with no API call; `report merge A.json
-    B.json ...` combines several runs (one per region, say) into one set, each result keeping its
-    provider."""
-    dispatch("report", results, out, format)
+def report_render(results: str, out: str, format: tuple[str, ...]) -> None:
+    """Re-render every report from one saved results.json."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import report
+
+        return report.render(results, out, format, echo=echo, err=err)
+
+    guard(command)
+
+
+@report.command("merge")
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_out_option
+@_format_option
+def report_merge(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
+    """Combine several runs' results.json (one per region, say) into one report set, each result
+    keeping its provider."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import report
+
+        return report.merge_runs(results, out, format, echo=echo, err=err)
+
+    guard(command)
 
 
 @cli.command()
@@ -198,21 +257,39 @@ def report(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
 @click.option("--last", type=click.IntRange(0), help="Only the last N runs.")
 def history(state: str, output: str, last: int | None) -> None:
     """Every run of a state: start, end, status, manifest digest, counts, changes, calls."""
-    dispatch("history", state, output, last)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import history
+
+        return history.execute(state, output, last, echo=echo, err=err)
+
+    guard(command)
 
 
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False))
 def verify(folder: str) -> None:
     """Check a report folder against its SHA256SUMS (exit 0 all match, 2 a file differs, 1 none)."""
-    dispatch("verify", folder)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import verify
+
+        return verify.execute(folder, echo=echo, err=err)
+
+    guard(command)
 
 
 @cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(manifests: tuple[str, ...]) -> None:
     """Check manifests offline: YAML, keys, field names, matchers, variables, duplicates."""
-    dispatch("validate", manifests)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import validate
+
+        return validate.execute(manifests, echo=echo, err=err)
+
+    guard(command)
 
 
 @cli.group()
@@ -225,14 +302,26 @@ def schema() -> None:
 @click.option("--strict", is_flag=True, help="A field the schema does not know is a violation, not a note.")
 def schema_validate(files: tuple[str, ...], strict: bool) -> None:
     """Validate saved GetJobDetail response bodies (exit 0 valid, 2 invalid, 1 unreadable)."""
-    dispatch("schema_validate", files, strict=strict)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import schema_validate
+
+        return schema_validate.execute(files, strict=strict, echo=echo, err=err)
+
+    guard(command)
 
 
 @schema.command("show")
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="envelope")
 def schema_show(name: str) -> None:
     """Print one of the JSON Schemas."""
-    dispatch("schema_show", name)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import schema_show
+
+        return schema_show.execute(name, echo=echo, err=err)
+
+    guard(command)
 
 
 @cli.command()
@@ -318,4 +407,10 @@ def schema_show(name: str) -> None:
 )
 def emulator(**flags: Any) -> None:
     """Serve the embedded VOD GetJobDetail emulator until interrupted."""
-    dispatch("emulator", flags)
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import emulator
+
+        return emulator.execute(flags, echo=echo, err=err)
+
+    guard(command)

@@ -6,12 +6,13 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from audit import __version__
 from audit.errors import UserError
+from audit.jobtypes import JobRef
 from audit.results import DEFAULT_PROVIDER, RunRecord
+from audit.runparts import ProviderLine
 
 
 def _default_name(run: RunRecord) -> str:
@@ -24,14 +25,14 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
     since keeping either would drop evidence silently."""
     if len(runs) == 1:
         return runs[0]
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[JobRef, str] = {}
     results = []
-    providers: list[dict[str, Any]] = []
+    providers: list[ProviderLine] = []
     defaults = sum(1 for run in runs if any(r.provider is None for r in run.results)) > 1
     for run, source in zip(runs, sources, strict=True):
         rename = _default_name(run) if defaults else None
         for result in run.results:
-            key = (result.job_type, result.job_id)
+            key = result.ref
             if key in seen:
                 raise UserError(
                     f"{source}: {result.job_type} job {result.job_id} is also in {seen[key]}; "
@@ -40,8 +41,8 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
             seen[key] = source
             results.append(replace(result, provider=rename) if result.provider is None and rename else result)
         for line in run.providers:
-            named = rename if line.get("provider") == DEFAULT_PROVIDER and rename else line.get("provider")
-            providers.append({**line, "provider": named, "run_id": run.run_id})
+            named = rename if line.provider == DEFAULT_PROVIDER and rename else line.provider
+            providers.append(replace(line, provider=named, run_id=run.run_id))
     digest = hashlib.sha256("\n".join(run.manifest_digest for run in runs).encode()).hexdigest()
     changes: Counter[str] = Counter()
     for run in runs:
@@ -65,6 +66,7 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
         incomplete=any(run.incomplete for run in runs),
         access_key_id=keys.pop() if len(keys) == 1 else None,
         options={**first.options, "merged_from": [run.run_id for run in runs]},
+        fail_on=first.fail_on,
         state_error="; ".join(run.state_error for run in runs if run.state_error) or None,
         waivers=tuple(w for run in runs for w in run.waivers),
         changes=dict(changes),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from audit.report import FORMAT_NAMES
+from audit.runparts import FailOn
 from audit.vod.endpoints import DEFAULT_REGION
 from audit.vod.protocol import DOCUMENTED_QPS
 
@@ -38,7 +39,7 @@ class RunOptions:
     state: str | None = None  # None: DEFAULT_STATE beside the first manifest (see state_path)
     strict: bool = False
     insecure_http: bool = False
-    fail_on: Literal["any", "new"] = "any"  # new: exit 2 only for findings new since the last run
+    fail_on: FailOn = "any"  # new: exit 2 only for findings new since the last run
     refresh: bool = field(default=False, metadata=_FLAG_ONLY)
     targets: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)
     emulator: str | None = field(default=None, metadata=_FLAG_ONLY)

@@ -8,9 +8,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
 from audit.findings import Finding, Outcome, Waived, finding_kind, finding_severity
+from audit.jobtypes import JobRef
 from audit.jsonfile import compact_json
+from audit.runparts import (
+    CredentialsUsed,
+    FailOn,
+    ProviderLine,
+    TrendPoint,
+    WaiverRecord,
+    fail_on,
+    part_json,
+    part_of,
+)
 
 FORMAT = 1
 BAD_OUTCOMES = frozenset({Outcome.DRIFT, Outcome.INVALID, Outcome.NOT_FOUND})
@@ -44,6 +55,10 @@ class JobResult:
     response_text: str | None = None
     change: str | None = None  # new | ongoing | resolved | clean, against the previous complete run
     provider: str | None = None  # the provider alias it was audited with; None: the default provider
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef(self.job_type, self.job_id)
 
     @property
     def provider_name(self) -> str:
@@ -90,17 +105,15 @@ class RunRecord:
     throttles: int = 0
     incomplete: bool = False
     access_key_id: str | None = None  # masked
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)  # as resolved, for the reader; never decides
     state_error: str | None = None  # the state could not be written: why, and how much was lost
-    # Each waiver of the manifest and what became of it (live, expired, stale; how many it waived).
-    waivers: tuple[Mapping[str, Any], ...] = ()
+    waivers: tuple[WaiverRecord, ...] = ()  # each waiver of the manifest and what became of it
     changes: Mapping[str, int] = field(default_factory=dict)  # jobs new, ongoing, resolved
-    trend: tuple[Mapping[str, Any], ...] = ()  # the last runs on this state: started_at, status, counts
-    # Where the keys came from, the masked AccessKey IDs signed with, how often they were renewed.
-    credentials: Mapping[str, Any] = field(default_factory=dict)
+    trend: tuple[TrendPoint, ...] = ()  # the last runs on this state, oldest first
+    credentials: CredentialsUsed = field(default_factory=CredentialsUsed)
     stopped_by: str | None = None  # why a run ended early other than by a signal (credentials lost)
-    # Per provider: its endpoint, masked AccessKey ID, credentials source, jobs, calls, retries, throttles
-    providers: tuple[Mapping[str, Any], ...] = ()
+    providers: tuple[ProviderLine, ...] = ()
+    fail_on: FailOn = "any"  # the gate that turns findings into exit 2
 
     @property
     def counts(self) -> dict[str, int]:
@@ -118,21 +131,25 @@ class RunRecord:
         return sum(len(result.waived) for result in self.results)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitStatus:
         """0 all ok/pending; 2 drift, invalid or not_found (with fail_on new: only in a job whose
         findings are new); 3 errors only, or interrupted."""
-        new_only = self.options.get("fail_on") == "new"
+        new_only = self.fail_on == "new"
         outcomes = {r.outcome for r in self.results if not new_only or r.change in (None, "new")}
         if outcomes & BAD_OUTCOMES:
-            return 2
+            return ExitStatus.FINDINGS
         outcomes = {result.outcome for result in self.results}
         if Outcome.ERROR in outcomes or self.incomplete:
-            return 3
-        return 0
+            return ExitStatus.INCOMPLETE
+        return ExitStatus.OK
 
     @property
     def verdict(self) -> str:
-        return {0: "PASS", 2: "FAIL", 3: "INCOMPLETE" if self.incomplete else "ERRORS"}[self.exit_code]
+        return {
+            ExitStatus.OK: "PASS",
+            ExitStatus.FINDINGS: "FAIL",
+            ExitStatus.INCOMPLETE: "INCOMPLETE" if self.incomplete else "ERRORS",
+        }[self.exit_code]
 
 
 def mask(access_key_id: str | None) -> str | None:
@@ -149,12 +166,12 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["counts"] = run.counts
     document["warnings"] = run.warnings
     document["waived"] = run.waived
-    document["waivers"] = [dict(w) for w in run.waivers]
+    document["waivers"] = [part_json(w) for w in run.waivers]
     document["changes"] = dict(run.changes)
-    document["trend"] = [dict(t) for t in run.trend]
-    document["credentials"] = dict(run.credentials)
-    document["providers"] = [dict(p) for p in run.providers]
-    document["exit_code"] = run.exit_code
+    document["trend"] = [part_json(t) for t in run.trend]
+    document["credentials"] = part_json(run.credentials)
+    document["providers"] = [part_json(p) for p in run.providers]
+    document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
 
@@ -204,6 +221,7 @@ def from_document(document: Any, source: str) -> RunRecord:
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(f"not a vod-audit results file of format {FORMAT}")
         results = tuple(_result_from(item) for item in document["results"])
+        options = document.get("options") or {}
         return RunRecord(
             run_id=str(document["run_id"]),
             tool_version=str(document["tool_version"]),
@@ -220,14 +238,16 @@ def from_document(document: Any, source: str) -> RunRecord:
             throttles=int(document["throttles"]),
             incomplete=bool(document["incomplete"]),
             access_key_id=document.get("access_key_id"),
-            options=dict(document.get("options") or {}),
+            options=dict(options),
             state_error=document.get("state_error"),
-            waivers=tuple(dict(w) for w in document.get("waivers") or ()),
+            waivers=tuple(part_of(WaiverRecord, w) for w in document.get("waivers") or ()),
             changes=dict(document.get("changes") or {}),
-            trend=tuple(dict(t) for t in document.get("trend") or ()),
-            credentials=dict(document.get("credentials") or {}),
+            trend=tuple(part_of(TrendPoint, t) for t in document.get("trend") or ()),
+            credentials=part_of(CredentialsUsed, document.get("credentials") or {}),
             stopped_by=document.get("stopped_by"),
-            providers=tuple(dict(p) for p in document.get("providers") or ()),
+            providers=tuple(part_of(ProviderLine, p) for p in document.get("providers") or ()),
+            # Written by every version as `fail_on` at the top; earlier files kept it in options only.
+            fail_on=fail_on(document.get("fail_on", options.get("fail_on", "any"))),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -275,17 +295,14 @@ def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str
             f"{run.waived} finding{'s' if run.waived != 1 else ''} waived (counted apart, in no outcome)."
         )
     groups = (
-        (lambda w: w["state"] == "expired", "expired, waives nothing"),
-        (lambda w: w["state"] == "stale", "waives nothing any more"),
-        (lambda w: w["state"] != "expired" and w["expires_soon"], "expires within 14 days"),
+        (lambda w: w.state == "expired", "expired, waives nothing"),
+        (lambda w: w.state == "stale", "waives nothing any more"),
+        (lambda w: w.state != "expired" and w.expires_soon, "expires within 14 days"),
     )
     for selected, said in groups:
         for waiver in filter(selected, run.waivers):
-            what = f"{waiver['type'] or 'job'} {waiver['job']}" + (
-                f" {waiver['field']}" if waiver["field"] else ""
-            )
             lines.append(
-                f"waiver for {escape(what)} ({escape(str(waiver['source']))}, until {waiver['expires']}): {said}"
+                f"waiver for {escape(waiver.what)} ({escape(waiver.source)}, until {waiver.expires}): {said}"
             )
     return lines
 

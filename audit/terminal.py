@@ -6,6 +6,9 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Callable
+
+Echo = Callable[[str], None]  # prints one line: what every command is handed for stdout and stderr
 
 # C0 and C1 controls but tab and newline (escape sequences clear screens, set titles, move the
 # cursor to fake a verdict), and the invisible Unicode marks that reorder or hide text.

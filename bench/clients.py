@@ -8,10 +8,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 
 def _client(url: str, keys: list[list[str]], count: int) -> int:
+    from audit.jobtypes import JobRef
     from audit.vod.client import VodClient
-    from audit.vod.credentials import Credentials
+    from audit.vod.credentials.records import Credentials
     from audit.vod.endpoints import resolve
-    from audit.vod.records import Answer, JobRef
+    from audit.vod.records import Answer
 
     client = VodClient(resolve(endpoint=url), Credentials.of("emulator-ak", "emulator-secret"))
     return sum(isinstance(client.get_job_detail(JobRef(*keys[i % len(keys)])), Answer) for i in range(count))

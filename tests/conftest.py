@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import pytest
 
@@ -18,17 +19,20 @@ from tests.bodies import OBJECTS, body
 StartEmulator = Callable[..., Emulator]
 
 
-# Fixed once per process, so bodies built at collection and at run time are equal.
-CREATED = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+@cache
+def created() -> datetime:
+    """A day before the first call, then fixed for the process: bodies built at collection and at run
+    time are equal, and nothing reads the clock at import."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
 def sample_jobs() -> list[dict]:
     """One recent valid body per type (recent: inside the six-month window)."""
-    done = CREATED + timedelta(seconds=42)
+    done = created() + timedelta(seconds=42)
     jobs = []
     for job_type in OBJECTS:
         end = "FinishTime" if job_type == "workflow" else "CompleteTime"
-        document = body(job_type, CreateTime=format_utc(CREATED), **{end: format_utc(done)})
+        document = body(job_type, CreateTime=format_utc(created()), **{end: format_utc(done)})
         document.pop("RequestId")
         jobs.append(document)
     return jobs

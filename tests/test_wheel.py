@@ -8,6 +8,11 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

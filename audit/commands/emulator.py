@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -13,7 +13,8 @@ from audit.emulator.config import FAULTS, EmulatorConfig
 from audit.emulator.data import StoredJob, index, load_data_file
 from audit.emulator.generate import generate
 from audit.emulator.server import Emulator
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
+from audit.terminal import Echo
 
 
 def build_jobs(data: str | None, count: int, seed: int) -> dict[tuple[str, str], StoredJob]:
@@ -50,7 +51,7 @@ def account_keys(values: tuple[str, ...]) -> tuple[tuple[str, str, str | None], 
     return tuple(parsed)
 
 
-def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     settings = dict(flags)
     data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
     if not data and not count:
@@ -78,4 +79,4 @@ def execute(flags: Mapping[str, Any], *, echo: Callable[[str], None], err: Calla
     signal.signal(signal.SIGINT, stop)
     emulator.serve()
     echo("stopped")
-    return 0
+    return ExitStatus.OK

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
 from audit.run.state import State
+from audit.terminal import Echo
 
 COLUMNS = (
     "run_id",
@@ -26,9 +26,7 @@ COLUMNS = (
 )
 
 
-def execute(
-    state: str, output: str, last: int | None, *, echo: Callable[[str], None], err: Callable[[str], None]
-) -> int:
+def execute(state: str, output: str, last: int | None, *, echo: Echo, err: Echo) -> ExitStatus:
     path = Path(state)
     if not path.is_file():
         raise UserError(f"--state {path}: no such state file (a run writes it; see `vod-audit run --state`)")
@@ -40,7 +38,7 @@ def execute(
     if last is not None:
         runs = runs[-last:] if last else []
     echo(_render(runs, output).rstrip("\n"))
-    return 0
+    return ExitStatus.OK
 
 
 def _run(row: dict[str, object]) -> dict[str, Any]:

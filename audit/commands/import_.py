@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UserError
+from audit.commands.embedded import embedded
+from audit.errors import ExitStatus, UserError
+from audit.jobtypes import JobRef
 from audit.manifest.events import EventJobs, read_events
 from audit.options import resolve
 from audit.run.connection import open_connection
 from audit.run.importer import import_jobs, read_ids
-from audit.vod.records import JobRef
-
-Echo = Callable[[str], None]
+from audit.terminal import Echo
 
 
 def execute(
@@ -24,9 +24,10 @@ def execute(
     *,
     echo: Echo,
     err: Echo,
-) -> int:
+) -> ExitStatus:
     refs = _jobs(job_type, ids_source, events, err)
-    with open_connection(resolve(flags, {})) as conn:
+    options = resolve(flags, {})
+    with embedded(options.emulator) as fixed, open_connection(options, fixed) as conn:
         client = conn.client()
         try:
             source = "the embedded emulator" if conn.emulator_url else conn.endpoint.url

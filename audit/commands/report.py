@@ -1,35 +1,37 @@
-"""`vod-audit report`: re-render every report from saved results.json files (several: merged into
-one set, `report merge`), with no API call."""
+"""`vod-audit report` and `report merge`: re-render every report from saved results.json files, with
+no API call; several are merged into one set."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from audit.errors import UserError
+from audit.errors import ExitStatus
 from audit.jsonfile import read_json
 from audit.merge import merge
 from audit.report import FORMAT_NAMES, prepare_folder, write_reports
-from audit.results import from_document
+from audit.results import RunRecord, from_document
+from audit.terminal import Echo
 
 
-def execute(
-    arguments: Sequence[str],
-    out: str,
-    formats: Sequence[str],
-    *,
-    echo: Callable[[str], None],
-    err: Callable[[str], None],
-) -> int:
-    merging = len(arguments) > 1 and arguments[0] == "merge"
-    files = list(arguments[1:] if merging else arguments)
-    if not merging and len(files) != 1:
-        raise UserError("give one results.json, or `report merge RESULTS.json... --out DIR` for several")
-    run = merge([from_document(read_json(name), name) for name in files], files)
+def render(results: str, out: str, formats: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
+    """One run's reports, written again from its results.json."""
+    _write(merge([from_document(read_json(results), results)], [results]), out, formats, echo)
+    return ExitStatus.OK
+
+
+def merge_runs(
+    results: Sequence[str], out: str, formats: Sequence[str], *, echo: Echo, err: Echo
+) -> ExitStatus:
+    """Several runs (one per region, say) as one report set, each result keeping its provider."""
+    run = merge([from_document(read_json(name), name) for name in results], list(results))
+    _write(run, out, formats, echo)
+    echo(f"merged {len(results)} runs: {len(run.results)} jobs, verdict {run.verdict}")
+    return ExitStatus.OK
+
+
+def _write(run: RunRecord, out: str, formats: Sequence[str], echo: Echo) -> None:
     folder = Path(out)
     prepare_folder(folder)
     for path in write_reports(run, folder, formats or FORMAT_NAMES):
         echo(f"wrote {path}")
-    if merging:
-        echo(f"merged {len(files)} runs: {len(run.results)} jobs, verdict {run.verdict}")
-    return 0

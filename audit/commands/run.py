@@ -7,13 +7,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from audit.errors import UserError
+from audit.commands.embedded import embedded
+from audit.errors import ExitStatus, UserError
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
@@ -23,8 +24,7 @@ from audit.run.connection import open_connections
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
 from audit.run.progress import Progress
-
-Echo = Callable[[str], None]
+from audit.terminal import Echo
 
 
 def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
@@ -48,7 +48,7 @@ def interruptible(err: Echo) -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set() and signum == signal.SIGINT:
-            os._exit(130)
+            os._exit(ExitStatus.ABORTED)
         stop.set()
         err(
             f"vod-audit: {signal.Signals(signum).name}: finishing calls in flight, then writing what was "
@@ -74,7 +74,7 @@ def refuse_overlap(state: Path, out: Path, manifests: tuple[str, ...]) -> None:
         raise UserError(f"--state {state} is one of the manifests; choose another path")
 
 
-def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> int:
+def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     started = time.monotonic()
     manifest = load_or_explain(manifests, err)
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
@@ -85,7 +85,8 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
     needed = {spec.provider for spec in manifest.jobs} or {None}
     with (
         interruptible(err) as stop,
-        open_connections(options, manifest.providers, needed, stop) as connections,
+        embedded(options.emulator) as fixed,
+        open_connections(options, manifest.providers, needed, stop, fixed) as connections,
     ):
         settings = Settings(connections=connections, options=options, state_path=state)
         stream = sys.stderr
@@ -112,7 +113,7 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
             f"vod-audit: the state could not be written: {record.state_error}; the reports are "
             "complete, and the next run asks again for what was not stored"
         )
-        return 1
+        return ExitStatus.ERROR
     return record.exit_code
 
 
@@ -141,11 +142,11 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
     if len(record.providers) > 1:
         for lane in record.providers:
             echo(
-                f"  provider {lane['provider']}: {lane['jobs']} jobs, calls {lane['calls']}  retries "
-                f"{lane['retries']}  throttles {lane['throttles']}  ({lane['endpoint']}, {lane['access_key_id']})"
+                f"  provider {lane.provider}: {lane.jobs} jobs, calls {lane.calls}  retries "
+                f"{lane.retries}  throttles {lane.throttles}  ({lane.endpoint}, {lane.access_key_id})"
             )
     for line in waiver_lines(record):
         echo(f"  {line}")
     for path in written:
         echo(f"  wrote {path}")
-    echo(f"verdict: {record.verdict} (exit {record.exit_code})")
+    echo(f"verdict: {record.verdict} (exit {record.exit_code:d})")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
+from audit.errors import ExitStatus
 from audit.schema.store import schema_document
+from audit.terminal import Echo
 
 
-def execute(name: str, *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+def execute(name: str, *, echo: Echo, err: Echo) -> ExitStatus:
     echo(json.dumps(schema_document(name), indent=2, ensure_ascii=False))
-    return 0
+    return ExitStatus.OK

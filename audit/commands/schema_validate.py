@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
 from audit.jsonfile import read_json
 from audit.schema.validate import is_valid, validate_response
+from audit.terminal import Echo
 
-EXIT_VALID, EXIT_UNREADABLE, EXIT_INVALID = 0, 1, 2
 
-
-def execute(
-    paths: Iterable[str], *, strict: bool, echo: Callable[[str], None], err: Callable[[str], None]
-) -> int:
+def execute(paths: Iterable[str], *, strict: bool, echo: Echo, err: Echo) -> ExitStatus:
     """Prints `FILE: ok` or `FILE: /pointer: message` lines; returns the exit code."""
     unreadable = invalid = False
     for path in paths:
@@ -32,5 +29,5 @@ def execute(
             label = "" if violation.severity == "violation" else f"{violation.severity}: "
             echo(f"{path}: {violation.pointer or '(root)'}: {label}{violation.message}")
     if unreadable:
-        return EXIT_UNREADABLE
-    return EXIT_INVALID if invalid else EXIT_VALID
+        return ExitStatus.ERROR
+    return ExitStatus.FINDINGS if invalid else ExitStatus.OK

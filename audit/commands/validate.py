@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from audit.errors import ExitStatus
 from audit.manifest.load import ManifestInvalid, load_manifests
+from audit.terminal import Echo
 
 
-def execute(paths: Sequence[str], *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
     """Prints each problem, or a one-line summary when there is none; returns 0 or 1."""
     try:
         manifest = load_manifests(paths)
@@ -16,9 +18,9 @@ def execute(paths: Sequence[str], *, echo: Callable[[str], None], err: Callable[
             echo(str(problem))
         count = len(invalid.problems)
         echo(f"{count} problem{'s' if count != 1 else ''} found")
-        return 1
+        return ExitStatus.ERROR
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""
     echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}{events}")
-    return 0
+    return ExitStatus.OK

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
 from audit.files import file_sha256, read_input
 from audit.report import SUMS
+from audit.terminal import Echo
 
 _LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
-EXIT_MATCH, EXIT_NO_SUMS, EXIT_DIFFERS = 0, 1, 2
 
 
-def execute(folder: str, *, echo: Callable[[str], None], err: Callable[[str], None]) -> int:
+def execute(folder: str, *, echo: Echo, err: Echo) -> ExitStatus:
     """Prints `NAME: OK` or `NAME: FAILED (why)` for each listed file; 0 all match, 2 any does not."""
     sums = Path(folder) / SUMS
     try:
@@ -44,4 +43,4 @@ def execute(folder: str, *, echo: Callable[[str], None], err: Callable[[str], No
     if not checked:
         raise UserError(f"{sums}: lists no file")
     echo(f"{checked - failed} of {checked} files match {SUMS}")
-    return EXIT_DIFFERS if failed else EXIT_MATCH
+    return ExitStatus.FINDINGS if failed else ExitStatus.OK

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from audit.timeutil import parse_utc
+from audit.vod.credentials.sts import VERSION as STS_VERSION
 from audit.vod.protocol import ACTION, VERSION
 from audit.vod.signing import (
     V3_ALGORITHM,
@@ -18,7 +19,6 @@ from audit.vod.signing import (
     v3_signature,
     v3_string_to_sign,
 )
-from audit.vod.sts import VERSION as STS_VERSION
 
 TIME_WINDOW = 15 * 60  # seconds either side of the gateway's clock
 # The signed operations served on this port, with their versions: VOD's, and STS's AssumeRole.

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from audit.jobtypes import NAMES, catalogue
+from audit.jobtypes import NAMES, JobRef, catalogue
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
@@ -130,7 +130,7 @@ class Builder:
     def build(self) -> list[JobSpec]:
         """Every job with its defaults merged; a job listed twice is a problem at its second place."""
         specs: list[JobSpec] = []
-        seen: dict[tuple[str, str], Position] = {}
+        seen: dict[JobRef, Position] = {}
         self._reported: set[Position] = set()
         parsed_defaults = {
             t: self._expectations(t, {k: v for k, v in self.reader.defaults[t].items() if k != "provider"})
@@ -146,7 +146,7 @@ class Builder:
             if job_type not in NAMES or not isinstance(job_id, str) or not job_id:
                 continue  # the schema check has reported it
             position = document.at(path)
-            key = (job_type, job_id)
+            key = JobRef(job_type, job_id)
             if key in seen and raw_job.from_events:
                 continue
             if key in seen:
@@ -168,7 +168,7 @@ class Builder:
 
     def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
         """Every waiver; one naming no job of the manifest, or with an impossible date, is a problem."""
-        listed = {(spec.job_type, spec.job_id) for spec in specs}
+        listed = {spec.ref for spec in specs}
         ids = {job_id for _, job_id in listed}
         built = []
         for entry in self.reader.waivers:
@@ -189,7 +189,7 @@ class Builder:
                     Problem(document.at((*path, "expires")), f"{expires!r} is not a real date")
                 )
                 continue
-            named = (job_type, job_id) in listed if isinstance(job_type, str) else job_id in ids
+            named = JobRef(job_type, job_id) in listed if isinstance(job_type, str) else job_id in ids
             if not named:
                 what = f"{job_type} job {job_id}" if isinstance(job_type, str) else f"job {job_id}"
                 self.problems.append(

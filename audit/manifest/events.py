@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from audit.files import MAX_INPUT, open_input
+from audit.jobtypes import JobRef
 
 # EventType -> (job type, where the ids are: a top-level field, or a list and the field of its items)
 SOURCES: dict[str, tuple[str, str, str | None]] = {
@@ -47,7 +48,7 @@ _EVENT_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.:]\d{1,6})?
 class EventJobs:
     """What event files yielded: each job once, at the first line that named it."""
 
-    jobs: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (type, id) -> (file, line)
+    jobs: dict[JobRef, tuple[str, int]] = field(default_factory=dict)  # job -> (file, line)
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
     events: int = 0
     skipped: int = 0  # events of other types, or outside the time window
@@ -123,7 +124,7 @@ def _read(
         found.problems.append((name, line, f"an event of type {kind} without its job id ({where})"))
         return
     for job_id in ids:
-        found.jobs.setdefault((job_type, job_id), (name, line))
+        found.jobs.setdefault(JobRef(job_type, job_id), (name, line))
 
 
 def _ids(event: dict[str, Any], key: str, item: str | None) -> list[str]:

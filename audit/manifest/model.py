@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from audit.jobtypes import JobRef
 from audit.manifest.matchers import Matcher
 from audit.manifest.positions import Position
 
@@ -25,8 +26,8 @@ class JobSpec:
     provider: str | None = None  # the provider alias it is audited with; None: the default provider
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.job_type, self.job_id)
+    def ref(self) -> JobRef:
+        return JobRef(self.job_type, self.job_id)
 
 
 @dataclass(frozen=True, slots=True)

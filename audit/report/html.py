@@ -98,19 +98,19 @@ def _changes(run: RunRecord) -> list[dict[str, Any]]:
 def _trend(run: RunRecord) -> list[dict[str, Any]]:
     """Bars of the last runs by outcome, as SVG rectangles: each run a column, outcomes stacked."""
     height, width = 100.0, 18
-    totals = [sum(point["counts"].values()) for point in run.trend]
+    totals = [sum(point.counts.values()) for point in run.trend]
     peak = max(totals, default=0) or 1
     bars = []
     for index, point in enumerate(run.trend):
         top = height
         segments = []
-        for outcome, count in point["counts"].items():
+        for outcome, count in point.counts.items():
             size = round(height * count / peak, 2)
             if size:
                 top -= size
                 segments.append({"outcome": outcome, "y": round(top, 2), "height": size, "count": count})
         bars.append(
-            {"x": index * (width + 4), "width": width, "segments": segments, "label": point["started_at"]}
+            {"x": index * (width + 4), "width": width, "segments": segments, "label": point.started_at}
         )
     return bars
 

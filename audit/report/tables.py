@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.results import DEFAULT_PROVIDER, RunRecord, ordered
+from audit.runparts import ProviderLine
 
 RESULT_COLUMNS = [
     "job_type",
@@ -145,11 +146,11 @@ def provider_counts(run: RunRecord) -> list[dict[str, Any]]:
     tally: dict[str, Counter[str]] = {}
     for result in run.results:
         tally.setdefault(result.provider_name, Counter())[result.outcome.value] += 1
-    lines = {str(p.get("provider")): dict(p) for p in run.providers}
+    lines = {p.provider: p for p in run.providers}
     for name in tally.keys() - lines.keys():  # merged results whose run kept no provider line
-        lines[name] = {"provider": name}
+        lines[name] = ProviderLine(name)
     return [
-        {**lines[name], "counts": {o.value: tally.get(name, Counter())[o.value] for o in Outcome}}
+        {"line": lines[name], "counts": {o.value: tally.get(name, Counter())[o.value] for o in Outcome}}
         for name in sorted(lines, key=lambda n: (n != DEFAULT_PROVIDER, n))
     ]
 

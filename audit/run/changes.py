@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from audit.jobtypes import JobRef
 from audit.results import JobResult
 
 # Per job, the findings that count at the last complete run that audited it: {fingerprint: first_seen}
-Known = Mapping[tuple[str, str], Mapping[str, str]]
+Known = Mapping[JobRef, Mapping[str, str]]
 
 
 def mark_changes(
@@ -26,7 +27,7 @@ def mark_changes(
     tally: Counter[str] = Counter()
     remembered = []
     for result in results:
-        before = known.get((result.job_type, result.job_id), {})
+        before = known.get(result.ref, {})
         counted = {f.fingerprint for f in result.findings if f.counts}
         streaks = {fingerprint: before.get(fingerprint, started_at) for fingerprint in counted}
         change = ("ongoing" if before else "new") if counted else ("resolved" if before else "clean")

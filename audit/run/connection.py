@@ -8,20 +8,29 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from audit.options import RunOptions, calls_for_rate, for_provider
-from audit.vod import chain, endpoints
+from audit.vod import endpoints
 from audit.vod.client import SignatureVersion, VodClient
-from audit.vod.credentials import CredentialError, Credentials
+from audit.vod.credentials import chain
+from audit.vod.credentials.records import CredentialError, Credentials
+from audit.vod.credentials.refresh import Keys
+from audit.vod.credentials.sources import Static
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
 from audit.vod.ratelimit import RateLimiter
-from audit.vod.refresh import Keys
-from audit.vod.sources import Static
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """One endpoint every provider calls with the same keys: the embedded emulator a command started."""
+
+    url: str
+    credentials: Credentials
+    service: str  # what the state keeps its answers under
 
 
 @dataclass(frozen=True)
@@ -125,33 +134,25 @@ def open_connections(
     providers: Mapping[str, Mapping[str, Any]] | None = None,
     needed: set[str | None] | None = None,
     stop: threading.Event | None = None,
+    fixed: Fixed | None = None,
 ) -> Iterator[dict[str | None, Connection]]:
     """A connection per provider alias `needed` (DEFAULT included when asked), with temporary keys
     kept renewed meanwhile (a renewal that keeps failing sets `stop`). Providers whose keys are the
     same share them; providers of one account share one limiter, at the lowest qps among them, and
     the run's calls in flight (`--concurrency`, else each account's qps within 4-64).
 
-    With `default.emulator`, the embedded emulator is served in-process meanwhile and every provider
-    audits it with the emulator's own key: real credentials are never sent to it."""
+    With `fixed`, every provider calls that one endpoint with its keys instead (the embedded
+    emulator, which the command starts): real credentials are never resolved or sent to it."""
     providers = providers or {}
     wanted = sorted(needed if needed is not None else {DEFAULT}, key=lambda a: (a is not None, a or ""))
     options = {
         alias: default if alias is None else for_provider(default, providers[alias]) for alias in wanted
     }
     with ExitStack() as cleanup:
-        if default.emulator:
-            from audit.emulator.config import EmulatorConfig
-            from audit.emulator.data import load_data_file
-            from audit.emulator.server import Emulator
-
-            config = EmulatorConfig(port=0)
-            emulator = Emulator(load_data_file(default.emulator), config).start()
-            cleanup.callback(emulator.stop)
-            own = Credentials.of(config.access_key_id, config.access_key_secret, source="emulator")
-            keys_of = {alias: Keys.fixed(own) for alias in wanted}
-            where = {alias: endpoints.resolve(endpoint=emulator.url) for alias in wanted}
-            service = f"emulator:{Path(default.emulator).resolve()}"
-            url: str | None = emulator.url
+        if fixed is not None:
+            keys_of = {alias: Keys.fixed(fixed.credentials) for alias in wanted}
+            where = {alias: endpoints.resolve(endpoint=fixed.url) for alias in wanted}
+            service, url = fixed.service, fixed.url
         else:
             where = {a: endpoints.resolve(o.region, o.endpoint, o.insecure_http) for a, o in options.items()}
             keys_of = _keys(options, stop, cleanup)
@@ -210,7 +211,7 @@ def _resolve(opts: RunOptions, stop: threading.Event | None) -> Keys:
 
 
 @contextmanager
-def open_connection(options: RunOptions, stop: threading.Event | None = None) -> Iterator[Connection]:
+def open_connection(options: RunOptions, fixed: Fixed | None = None) -> Iterator[Connection]:
     """The default provider's connection alone (`import`)."""
-    with open_connections(options, stop=stop) as connections:
+    with open_connections(options, fixed=fixed) as connections:
         yield connections[DEFAULT]

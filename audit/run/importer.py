@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from audit import jobtypes
-from audit.errors import UserError
+from audit.errors import ExitStatus, UserError
 from audit.files import read_input
+from audit.jobtypes import JobRef
 from audit.manifest.build import literal_problems
 from audit.timeutil import duration_ceiling, seconds_between
 from audit.vod.fetch import Fetcher
-from audit.vod.records import Answer, JobRef
+from audit.vod.records import Answer
 
 
 def read_ids(source: str) -> list[str]:
@@ -60,7 +61,7 @@ def import_jobs(
     concurrency: int,
     source: str,
     err: Callable[[str], None],
-) -> tuple[str, int]:
+) -> tuple[str, ExitStatus]:
     """(manifest text, exit code): 0 when every job was pinned, 2 when some were not found or failed."""
     import yaml
 
@@ -93,4 +94,4 @@ def import_jobs(
         f"# pinned in part (a value no manifest could state): {ref.job_type} {ref.job_id}" for ref in unpinned
     ]
     body = yaml.safe_dump({"version": 1, "jobs": jobs}, sort_keys=False, allow_unicode=True, width=120)
-    return "\n".join(header) + "\n" + body, 2 if missing or unpinned else 0
+    return "\n".join(header) + "\n" + body, ExitStatus.FINDINGS if missing or unpinned else ExitStatus.OK

@@ -8,11 +8,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
+from audit.jobtypes import JobRef
 from audit.results import mask
 from audit.run.connection import Connection
 from audit.run.state import State
+from audit.runparts import ProviderLine
 from audit.vod.fetch import AuthenticationFailed, CallStats, Fetched, Fetcher
-from audit.vod.records import JobRef
 
 T = TypeVar("T")
 
@@ -57,22 +58,22 @@ class Lane:
         if len(self.owners) == 1 and not self.conn.keys.current().account:
             state.learn_account(self.identity, next(iter(self.owners)))
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ProviderLine:
         """The provider's line of the run record: where, as whom, what it cost."""
         keys, stats = self.conn.keys, self.stats
-        return {
-            "provider": self.conn.label,
-            "endpoint": self.conn.endpoint.url,
-            "access_key_id": mask(keys.access_key_ids[0]),
-            "credentials": keys.source.describe,
-            "access_key_ids": [mask(key) for key in keys.access_key_ids],
-            "renewals": keys.renewals,
-            "qps": self.conn.qps,
-            "jobs": self.jobs,
-            "calls": stats.calls,
-            "retries": stats.retries,
-            "throttles": stats.throttles,
-        }
+        return ProviderLine(
+            provider=self.conn.label,
+            endpoint=self.conn.endpoint.url,
+            access_key_id=mask(keys.access_key_ids[0]),
+            credentials=keys.source.describe,
+            access_key_ids=tuple(mask(key) for key in keys.access_key_ids),
+            renewals=keys.renewals,
+            qps=self.conn.qps,
+            jobs=self.jobs,
+            calls=stats.calls,
+            retries=stats.retries,
+            throttles=stats.throttles,
+        )
 
 
 def calls_per_lane(

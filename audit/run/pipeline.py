@@ -15,7 +15,7 @@ from audit import __version__
 from audit.errors import UserError
 from audit.expect.engine import Verdict, failed, judge
 from audit.findings import Outcome
-from audit.jobtypes import job_type
+from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
@@ -25,10 +25,11 @@ from audit.run.connection import Connection
 from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.state import State, StoredAnswer
 from audit.run.waivers import WaiverBook, WaiverStatus
+from audit.runparts import CredentialsUsed, TrendPoint, WaiverRecord
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.fetch import Fetched
-from audit.vod.records import Answer, JobRef
+from audit.vod.records import Answer
 
 
 @dataclass(frozen=True)
@@ -102,17 +103,17 @@ def _is_final(verdict: Verdict) -> bool:
 
 def reuse_stored(
     jobs: Sequence[JobSpec],
-    stored: Mapping[tuple[str, str], StoredAnswer],
+    stored: Mapping[JobRef, StoredAnswer],
     strict: bool,
     now: datetime,
     keep: Callable[[JobResult], None],
-) -> dict[tuple[str, str], JobSpec]:
+) -> dict[JobRef, JobSpec]:
     """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch."""
-    to_fetch: dict[tuple[str, str], JobSpec] = {}
+    to_fetch: dict[JobRef, JobSpec] = {}
     for spec in jobs:
-        previous = stored.get(spec.key)
+        previous = stored.get(spec.ref)
         if previous is None or not previous.final:
-            to_fetch[spec.key] = spec
+            to_fetch[spec.ref] = spec
             continue
         body = json.loads(previous.body)
         # Answers as received are mostly compact JSON already: then they are the parsed form too.
@@ -151,7 +152,7 @@ def execute(
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     state = State(settings.state_path)
-    services = {spec.key: connections[spec.provider].service for spec in jobs}
+    services = {spec.ref: connections[spec.provider].service for spec in jobs}
     state.begin_run(
         run_id,
         format_utc(started),
@@ -159,17 +160,17 @@ def execute(
         ", ".join(sorted({c.service for c in connections.values()})),
     )
     lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
-    results: dict[tuple[str, str], JobResult] = {}
+    results: dict[JobRef, JobResult] = {}
     book = WaiverBook(manifest.waivers, started)
     failure = False
 
     def keep(result: JobResult) -> None:
         result = book.apply(result)
-        results[(result.job_type, result.job_id)] = result
+        results[result.ref] = result
         on_result(result)
 
     try:
-        to_fetch: dict[tuple[str, str], JobSpec] = {}
+        to_fetch: dict[JobRef, JobSpec] = {}
         by_provider: dict[str | None, list[JobSpec]] = {}
         for spec in jobs:
             by_provider.setdefault(spec.provider, []).append(spec)
@@ -179,7 +180,7 @@ def execute(
             stored = (
                 {}
                 if options.refresh
-                else state.lookup(lane.conn.service, (j.key for j in mine), lane.account)
+                else state.lookup(lane.conn.service, (j.ref for j in mine), lane.account)
             )
             to_fetch.update(reuse_stored(mine, stored, options.strict, now(), keep))
         if to_fetch and not stop.is_set():
@@ -197,7 +198,7 @@ def execute(
             record,
             results=marked,
             changes=changes,
-            waivers=tuple(_waiver_document(waiver) for waiver in book.statuses()),
+            waivers=tuple(_waiver_record(waiver) for waiver in book.statuses()),
         )
         state.end_run(
             run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
@@ -216,7 +217,7 @@ def execute(
 
 def _fetch(
     lanes: Mapping[str | None, Lane],
-    to_fetch: Mapping[tuple[str, str], JobSpec],
+    to_fetch: Mapping[JobRef, JobSpec],
     state: State,
     run_id: str,
     strict: bool,
@@ -226,12 +227,12 @@ def _fetch(
     """Every job to fetch, through its provider's lane; the lanes run side by side."""
     refs: dict[str | None, list[JobRef]] = {}
     for key, spec in to_fetch.items():
-        refs.setdefault(spec.provider, []).append(JobRef(*key))
+        refs.setdefault(spec.provider, []).append(key)
     calls = calls_per_lane(lanes, {alias: len(listed) for alias, listed in refs.items()})
 
     def finisher(lane: Lane) -> Callable[[Fetched], JobResult]:
         def finish(fetched: Fetched) -> JobResult:
-            spec = to_fetch[(fetched.job.job_type, fetched.job.job_id)]
+            spec = to_fetch[fetched.job]
             return _judge_fetched(spec, fetched, state, run_id, strict, now(), lane)
 
         return finish
@@ -247,14 +248,14 @@ def run_record(
     manifest: Manifest,
     settings: Settings,
     jobs: Sequence[JobSpec],
-    results: Mapping[tuple[str, str], JobResult],
+    results: Mapping[JobRef, JobResult],
     lanes: Mapping[str | None, Lane],
     run_id: str,
     started_at: str,
     finished: datetime,
 ) -> RunRecord:
     """The record of a run: its results in manifest order, what it cost, how it was made."""
-    order = {spec.key: index for index, spec in enumerate(jobs)}
+    order = {spec.ref: index for index, spec in enumerate(jobs)}
     # The run's own line is the default provider's, or the first one's when no job uses it.
     main = lanes.get(None) or next(iter(lanes.values()))
     conn = main.conn
@@ -269,53 +270,51 @@ def run_record(
         manifests=tuple((s.path, s.sha256) for s in manifest.sources),
         manifest_digest=manifest.digest,
         planned=len(jobs),
-        results=tuple(sorted(results.values(), key=lambda r: order[(r.job_type, r.job_id)])),
+        results=tuple(sorted(results.values(), key=lambda r: order[r.ref])),
         calls=sum(s.calls for s in stats),
         retries=sum(s.retries for s in stats),
         throttles=sum(s.throttles for s in stats),
         incomplete=len(results) < len(jobs),
         access_key_id=mask(conn.keys.access_key_ids[0]),
         options=settings.options.record(),
-        credentials={
-            "source": conn.keys.source.describe,
-            "access_key_ids": [mask(key) for key in conn.keys.access_key_ids],
-            "renewals": conn.keys.renewals,
-        },
+        credentials=CredentialsUsed(
+            conn.keys.source.describe,
+            tuple(mask(key) for key in conn.keys.access_key_ids),
+            conn.keys.renewals,
+        ),
         stopped_by=next((lane.conn.keys.failure for lane in lanes.values() if lane.conn.keys.failure), None),
         providers=tuple(lane.record() for lane in lanes.values()),
+        fail_on=settings.options.fail_on,
     )
 
 
 TREND_RUNS = 30
 
 
-def _trend(history: list[dict[str, object]]) -> tuple[dict[str, Any], ...]:
+def _trend(history: list[dict[str, object]]) -> tuple[TrendPoint, ...]:
     """The last TREND_RUNS runs recorded on this state (this one included), oldest first."""
     return tuple(
-        {
-            "run_id": run["run_id"],
-            "started_at": run["started_at"],
-            "status": run["status"],
-            "counts": json.loads(str(run["counts"])),
-        }
+        TrendPoint(
+            str(run["run_id"]), str(run["started_at"]), str(run["status"]), json.loads(str(run["counts"]))
+        )
         for run in [run for run in history if run.get("counts")][-TREND_RUNS:]
     )
 
 
-def _waiver_document(status: WaiverStatus) -> dict[str, Any]:
+def _waiver_record(status: WaiverStatus) -> WaiverRecord:
     waiver = status.waiver
-    return {
-        "job": waiver.job_id,
-        "type": waiver.job_type,
-        "field": waiver.field,
-        "reason": waiver.reason,
-        "owner": waiver.owner,
-        "expires": waiver.expires.isoformat(),
-        "source": str(waiver.position),
-        "state": status.state,
-        "waived": status.waived,
-        "expires_soon": status.soon,
-    }
+    return WaiverRecord(
+        job=waiver.job_id,
+        type=waiver.job_type,
+        field=waiver.field,
+        reason=waiver.reason,
+        owner=waiver.owner,
+        expires=waiver.expires.isoformat(),
+        source=str(waiver.position),
+        state=status.state,
+        waived=status.waived,
+        expires_soon=status.soon,
+    )
 
 
 def _owner(spec: JobSpec, body: dict[str, Any]) -> str | None:

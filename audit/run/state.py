@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit.errors import UserError
+from audit.jobtypes import JobRef
 
 # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
 # keyed by service and job, whatever AccessKey asked, with the account they belong to)
@@ -142,12 +143,12 @@ class State:
         self._db.close()
 
     def lookup(
-        self, service: str, keys: Iterable[tuple[str, str]], account: str | None = None
-    ) -> dict[tuple[str, str], StoredAnswer]:
+        self, service: str, keys: Iterable[JobRef], account: str | None = None
+    ) -> dict[JobRef, StoredAnswer]:
         """Stored answers of these (type, id) keys from this service (an endpoint), whatever AccessKey
         asked for them; with `account` known, never one known to belong to another account."""
         wanted = set(keys)
-        found: dict[tuple[str, str], StoredAnswer] = {}
+        found: dict[JobRef, StoredAnswer] = {}
         rows = self._db.execute(
             "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, "
             "account FROM responses WHERE endpoint=?",
@@ -155,7 +156,7 @@ class State:
         )
         for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, owner in rows:
             if (job_type, job_id) in wanted and (not account or not owner or owner == account):
-                found[(job_type, job_id)] = StoredAnswer(
+                found[JobRef(job_type, job_id)] = StoredAnswer(
                     job_type,
                     job_id,
                     body,
@@ -237,23 +238,23 @@ class State:
 
     def history(self) -> list[dict[str, object]]:
         """Every run recorded in this state, oldest first, as dicts of the `runs` columns."""
-        cursor = self._db.execute("SELECT * FROM runs ORDER BY started_at")
+        # In the order the runs began: rowid, since two runs may start within one second.
+        cursor = self._db.execute("SELECT * FROM runs ORDER BY rowid")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def previous_findings(
-        self, services: Mapping[tuple[str, str], str]
-    ) -> dict[tuple[str, str], dict[str, str]]:
+    def previous_findings(self, services: Mapping[JobRef, str]) -> dict[JobRef, dict[str, str]]:
         """Each job's findings at the last complete run that audited it, from the service it is
         audited at now (`services`: (type, id) to service)."""
-        found: dict[tuple[str, str], dict[str, str]] = {}
+        found: dict[JobRef, dict[str, str]] = {}
         for service in set(services.values()):
             rows = self._db.execute(
                 "SELECT job_type, job_id, findings FROM job_findings WHERE endpoint=?", (service,)
             )
             for job_type, job_id, findings in rows:
-                if services.get((job_type, job_id)) == service:
-                    found[(job_type, job_id)] = json.loads(findings)
+                ref = JobRef(job_type, job_id)
+                if services.get(ref) == service:
+                    found[ref] = json.loads(findings)
         return found
 
     def remember(
@@ -261,8 +262,8 @@ class State:
         run_id: str,
         audited: Iterable[tuple[str, str, str, dict[str, str]]],
         changes: dict[str, int],
-        known: Iterable[tuple[str, str]],
-        services: Mapping[tuple[str, str], str],
+        known: Iterable[JobRef],
+        services: Mapping[JobRef, str],
     ) -> None:
         """After a complete run: each audited job's findings replace what was known of it at its
         service, and the run keeps its own compact record. (type, id, outcome, {kind:field:
@@ -275,11 +276,15 @@ class State:
                 had = set(known)  # only jobs that had findings have a row to remove
                 self._db.executemany(
                     "DELETE FROM job_findings WHERE endpoint=? AND job_type=? AND job_id=?",
-                    ((services[(t, i)], t, i) for t, i, _, f in listed if not f and (t, i) in had),
+                    (
+                        (services[JobRef(t, i)], t, i)
+                        for t, i, _, f in listed
+                        if not f and JobRef(t, i) in had
+                    ),
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO job_findings VALUES (?, ?, ?, ?)",
-                    ((services[(t, i)], t, i, json.dumps(f)) for t, i, _, f in listed if f),
+                    ((services[JobRef(t, i)], t, i, json.dumps(f)) for t, i, _, f in listed if f),
                 )
                 self._db.execute(
                     "INSERT OR REPLACE INTO run_jobs VALUES (?, ?)",

@@ -10,14 +10,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from audit.jobtypes import job_type
+from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import parse_answer
 from audit.timeutil import format_utc
-from audit.vod.credentials import Credentials, redact
+from audit.vod.credentials.records import Credentials, redact
+from audit.vod.credentials.refresh import Keys
 from audit.vod.endpoints import Endpoint
 from audit.vod.protocol import ACTION, VERSION
-from audit.vod.records import Answer, ApiError, CallResult, JobRef
-from audit.vod.refresh import Keys
+from audit.vod.records import Answer, ApiError, CallResult
 from audit.vod.signing import canonical_query, sign_v1, sign_v3
 
 USER_AGENT = "vod-audit"

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from audit.errors import UserError
+from audit.jobtypes import JobRef
 from audit.vod.ratelimit import RateLimiter
-from audit.vod.records import Answer, ApiError, CallResult, JobRef
+from audit.vod.records import Answer, ApiError, CallResult
 from audit.vod.transport import WATCHDOG
 
 T = TypeVar("T")

@@ -34,14 +34,6 @@ AUTHENTICATION = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class JobRef:
-    """One job to query: GetJobDetail's JobType and JobId."""
-
-    job_type: str
-    job_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class Answer:
     """A 200 body about the job asked: parsed, as received, and what strict JSON would refuse in it."""
 

@@ -12,11 +12,12 @@ import pytest
 import requests
 
 from audit.emulator.data import job_identity
+from audit.jobtypes import JobRef
 from audit.timeutil import format_utc
 from audit.vod.client import VodClient
-from audit.vod.credentials import Credentials
+from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
-from audit.vod.records import Answer, ApiError, JobRef
+from audit.vod.records import Answer, ApiError
 from audit.vod.signing import canonical_query, sign_v3
 from tests.bodies import body
 from tests.conftest import sample_jobs

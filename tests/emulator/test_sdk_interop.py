@@ -15,6 +15,9 @@ from aliyunsdkvod.request.v20170321.GetJobDetailRequest import GetJobDetailReque
 from audit.emulator.data import job_identity
 from tests.conftest import sample_jobs
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 
 def new_sdk(url, secret="emulator-secret", token=None):
     config = Config(

@@ -91,7 +91,7 @@ def test_include_and_csv_are_relative_to_their_file(tmp_path):
     """,
     )
     manifest = load_manifests([root], env={})
-    assert [job.key for job in manifest.jobs] == [
+    assert [job.ref for job in manifest.jobs] == [
         ("workflow", "r1"),
         ("ai", "m1"),
         ("transcode", "c1"),

@@ -6,6 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 PROBE = """
 import json, resource, sys, time
 from audit.manifest.load import load_manifests

@@ -11,6 +11,9 @@ import pytest
 
 from tests.run.helpers import clean_env, cli
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 GARBAGE = bytes(random.Random(5).getrandbits(8) for _ in range(4096))
 GOOD_JOB = "version: 1\njobs:\n  - {id: a1, type: ai}\n"
 BOMB = "version: 1\n" + "".join(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import pytest
 
@@ -12,9 +13,11 @@ from audit.emulator.generate import generate
 from audit.schema.validate import is_valid, validate_response
 from tests.run.helpers import cli, results, run_args, write_manifest
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 JOBS = 1000
 RETRIES = 4
-BODIES = generate(JOBS, 900, datetime.now(UTC) - timedelta(days=1))
 
 MATRIX = {
     "internal": {"fault_rate": 0.1, "faults": ("internal",)},
@@ -31,11 +34,18 @@ MATRIX = {
 }
 
 
+@cache
+def bodies() -> list[dict]:
+    """The jobs, completed a day before the first test asks (nothing reads the clock at import)."""
+    return generate(JOBS, 900, datetime.now(UTC) - timedelta(days=1))
+
+
 @pytest.mark.parametrize("case", list(MATRIX))
 def test_fault_matrix(start_emulator, tmp_path, case):
     config = {"qps": 0, "seed": 7, **MATRIX[case]}
-    emulator = start_emulator(jobs=BODIES, **config)
-    manifest = write_manifest(tmp_path / "m.yaml", BODIES)
+    planted = bodies()
+    emulator = start_emulator(jobs=planted, **config)
+    manifest = write_manifest(tmp_path / "m.yaml", planted)
     qps = "120" if case == "throttling" else "400"
     options = (
         "--format",
@@ -55,7 +65,7 @@ def test_fault_matrix(start_emulator, tmp_path, case):
 
     # Every manifest job has exactly one result: none lost, none twice.
     keys = Counter((r["job_type"], r["job_id"]) for r in document["results"])
-    assert set(keys) == {job_identity(b) for b in BODIES} and max(keys.values()) == 1
+    assert set(keys) == {job_identity(b) for b in planted} and max(keys.values()) == 1
     assert not document["incomplete"]
 
     for result in document["results"]:

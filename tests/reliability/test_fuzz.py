@@ -8,6 +8,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,9 @@ from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.report import FORMAT_NAMES, write_reports
 from audit.results import JobResult, RunRecord, from_document
 from tests.report.fixtures import plain_document
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 FUZZ = settings(
     max_examples=120,

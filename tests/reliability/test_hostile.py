@@ -21,6 +21,9 @@ from tests.bodies import body
 from tests.hostile import Reply, hostile, json_reply
 from tests.run.helpers import cli, popen, results
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 ID = "2dc1634e0000000000000000003f1d22"
 
 

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import pytest
 
@@ -17,22 +18,31 @@ from audit.emulator.generate import generate
 from audit.jobtypes import job_type
 from tests.run.helpers import cli, popen, results, run_args, write_manifest
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 SEED = 2026  # change to replay another set of moments
 FAST = ("--qps", "300", "--concurrency", "8")  # 500 jobs in about two seconds: the moments span the run
 MOMENTS = [round(random.Random(SEED + i).uniform(0.1, 1.6), 3) for i in range(10)]
-BODIES = [
-    b
-    for b in generate(560, 77, datetime.now(UTC) - timedelta(days=1))
-    if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in job_type(b["JobType"]).terminal
-][:500]
+
+
+@cache
+def bodies() -> list[dict]:
+    """500 finished jobs, completed a day before the first test asks (no clock read at import)."""
+    return [
+        b
+        for b in generate(560, 77, datetime.now(UTC) - timedelta(days=1))
+        if next(v for k, v in b.items() if k.endswith("Detail"))["Status"] in job_type(b["JobType"]).terminal
+    ][:500]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
-    assert len(BODIES) == 500
-    emulator = start_emulator(jobs=BODIES, qps=0, latency_ms=15)
-    manifest = write_manifest(tmp_path / "m.yaml", BODIES)
+    planted = bodies()
+    assert len(planted) == 500
+    emulator = start_emulator(jobs=planted, qps=0, latency_ms=15)
+    manifest = write_manifest(tmp_path / "m.yaml", planted)
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text('{"previous": true}')  # a report of an earlier run
@@ -59,7 +69,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     document = json.loads((out / "results.json").read_text())
     if "previous" not in document:
         assert {(r["job_type"], r["job_id"]) for r in document["results"]} <= {
-            job_identity(b) for b in BODIES
+            job_identity(b) for b in planted
         }
         if code == 3:
             assert document["incomplete"] is True

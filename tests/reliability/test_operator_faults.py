@@ -13,6 +13,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from audit.emulator.data import job_identity
 from tests.conftest import sample_jobs
 from tests.hostile import hostile, json_reply
 from tests.run.helpers import EMULATOR_ENV, ROOT, clean_env, cli, popen, write_data, write_manifest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 
 def _limited(limit: int):
@@ -169,7 +173,10 @@ def test_sighup_is_handled_like_sigterm(tmp_path):
     manifest = write_manifest(tmp_path / "m.yaml", bodies)
     document = {b["JobType"]: b for b in bodies}
 
+    asked = threading.Event()  # a call arrived: the run is under way, its signal handlers in place
+
     def slow(query):
+        asked.set()
         time.sleep(0.3)
         return json_reply({"RequestId": "R", **document[query["JobType"]]})
 
@@ -178,7 +185,7 @@ def test_sighup_is_handled_like_sigterm(tmp_path):
             "run", str(manifest), "--endpoint", url, "--out", str(tmp_path / "out"), "--qps", "1",
             "--concurrency", "1", "--state", str(tmp_path / "s.db"), "--no-progress",
         )  # fmt: skip
-        time.sleep(1.5)
+        assert asked.wait(timeout=30)
         process.send_signal(signal.SIGHUP)
         code = process.wait(timeout=30)
     assert code == 3 and "SIGHUP" in process.stderr.read()

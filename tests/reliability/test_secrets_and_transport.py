@@ -13,6 +13,9 @@ from audit.emulator.server import Emulator
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, write_manifest
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 KEY_ID = "LTAI5tSecretsProbe"
 SECRET = "S3cr3t-Zebra-9f8e7d6c5b4a"
 TOKEN = "STS.Tok3n-Quokka-1a2b3c4d5e6f"

@@ -8,6 +8,7 @@ from typing import Any
 
 from audit.findings import Finding, Outcome, Waived
 from audit.results import JobResult, RunRecord
+from audit.runparts import TrendPoint, WaiverRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 FORMULA = '=HYPERLINK("http://evil.example/","click")'
@@ -32,12 +33,12 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
             f.severity == "warning" and f.waived is None for r in run.results for f in r.findings
         ),
         "waived": sum(f.waived is not None for r in run.results for f in r.findings),
-        "waivers": [dict(w) for w in run.waivers],
+        "waivers": [asdict(w) for w in run.waivers],
         "changes": dict(run.changes),
-        "trend": [dict(t) for t in run.trend],
-        "credentials": dict(run.credentials),
-        "providers": [dict(p) for p in run.providers],
-        "exit_code": run.exit_code,
+        "trend": [asdict(t) for t in run.trend],
+        "credentials": {**asdict(run.credentials), "access_key_ids": list(run.credentials.access_key_ids)},
+        "providers": [{**asdict(p), "access_key_ids": list(p.access_key_ids)} for p in run.providers],
+        "exit_code": int(run.exit_code),
         "verdict": run.verdict,
     }
     results = []
@@ -53,18 +54,7 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
 
 
 def _waiver(job, field, expires, source, state, waived, soon):
-    return {
-        "job": job,
-        "type": None,
-        "field": field,
-        "reason": "accepted",
-        "owner": None,
-        "expires": expires,
-        "source": source,
-        "state": state,
-        "waived": waived,
-        "expires_soon": soon,
-    }
+    return WaiverRecord(job, None, field, "accepted", None, expires, source, state, waived, soon)
 
 
 def fixed_run() -> RunRecord:
@@ -234,24 +224,9 @@ def fixed_run() -> RunRecord:
         options={"qps": 15.0, "concurrency": 15, "retries": 5, "strict": False},
         changes={"new": 2, "ongoing": 1, "resolved": 1},
         trend=(
-            {
-                "run_id": "a",
-                "started_at": "2026-11-22T01:00:00Z",
-                "status": "complete",
-                "counts": {"ok": 6, "drift": 1},
-            },
-            {
-                "run_id": "b",
-                "started_at": "2026-11-23T01:00:00Z",
-                "status": "incomplete",
-                "counts": {"ok": 3},
-            },
-            {
-                "run_id": "c",
-                "started_at": "2026-11-24T01:00:00Z",
-                "status": "complete",
-                "counts": {"ok": 3, "drift": 2, "error": 1},
-            },
+            TrendPoint("a", "2026-11-22T01:00:00Z", "complete", {"ok": 6, "drift": 1}),
+            TrendPoint("b", "2026-11-23T01:00:00Z", "incomplete", {"ok": 3}),
+            TrendPoint("c", "2026-11-24T01:00:00Z", "complete", {"ok": 3, "drift": 2, "error": 1}),
         ),
         waivers=(
             _waiver("t-waived", "TemplateId", "2026-12-31", "m.yaml:20:5", "live", 1, False),

@@ -12,6 +12,9 @@ from playwright.sync_api import sync_playwright
 from audit.report import write_reports
 from tests.report.fixtures import fixed_run
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",

@@ -18,6 +18,9 @@ from tests import loopback
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 OIDC_TOKEN = "eyJ-oidc-Token-Pangolin-7c6b5a"  # must never be written anywhere
 ROLE = "acs:ram::1234567890123456:role/vod-auditor"
 

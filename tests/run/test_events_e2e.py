@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from tests.run.helpers import ROOT, cli, results
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 
 def test_the_demo_audited_from_its_event_log(tmp_path):

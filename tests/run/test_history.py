@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 
+import pytest
 import yaml
 
 from audit.emulator.data import job_identity
@@ -13,17 +15,23 @@ from tests.conftest import sample_jobs
 from tests.hostile import hostile, json_reply
 from tests.run.helpers import cli, popen, results
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 BODIES = {job_identity(b)[0]: b for b in sample_jobs()}
 IDS = {kind: job_identity(b)[1] for kind, b in BODIES.items()}
 
 
 class Server:
-    """Answers every job from the sample bodies; `delay` slows each answer (to cut a run short)."""
+    """Answers every job from the sample bodies; `delay` slows each answer (to cut a run short);
+    `asked` is set by every request (a run is under way, its signal handlers in place)."""
 
     def __init__(self) -> None:
         self.delay = 0.0
+        self.asked = threading.Event()
 
     def __call__(self, query):
+        self.asked.set()
         time.sleep(self.delay)
         return json_reply({"RequestId": "R", **BODIES[query["JobType"]]})
 
@@ -60,7 +68,6 @@ def test_changes_first_seen_and_the_new_gate_over_three_runs(tmp_path):
         )
         assert by_type(first)["transcode"]["findings"][0]["first_seen"] == first["started_at"]
 
-        time.sleep(1.1)  # runs are told apart by their start, to the second
         done, second = audit(tmp_path, url, "two", "--fail-on", "new")
         assert by_type(second)["transcode"]["change"] == "ongoing"
         assert by_type(second)["transcode"]["findings"][0]["first_seen"] == first["started_at"]
@@ -70,17 +77,17 @@ def test_changes_first_seen_and_the_new_gate_over_three_runs(tmp_path):
         # Cut short: kept in the history, never what the next run compares to.
         write(tmp_path, {"TemplateId": "still wrong"}, {"Status": "Fail"})
         server.delay = 5.0  # longer than the grace SIGTERM gives calls in flight
+        server.asked.clear()
         process = popen(
             "run", str(tmp_path / "m.yaml"), "--endpoint", url, "--out", str(tmp_path / "cut"), "--state",
             str(tmp_path / "s.db"), "--qps", "1", "--concurrency", "1", "--no-progress", "--refresh",
         )  # fmt: skip
-        time.sleep(1.5)
+        assert server.asked.wait(timeout=30)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) in (2, 3)
         assert results(tmp_path / "cut")["incomplete"]
         server.delay = 0.0
 
-        time.sleep(1.1)
         # The expectation fixed resolves the transcode finding; the snapshot's new one fails the gate.
         write(
             tmp_path,

@@ -7,8 +7,13 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from audit.emulator.generate import generate
 from tests.run.helpers import cli, popen, results, run_args, write_manifest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 
 def wait_for(predicate, timeout=60.0):
@@ -94,9 +99,10 @@ def test_second_sigint_abandons_at_once_with_130(start_emulator, tmp_path):
     manifest = write_manifest(tmp_path / "m.yaml", bodies)
     process = popen(*run_args(manifest, tmp_path / "out", emulator.url, "--timeout", "20"))
     try:
-        time.sleep(1.5)
+        # A call in flight: the run's signal handlers are in place.
+        wait_for(lambda: emulator.counters.snapshot()["total"] > 0)
         process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
+        assert "SIGINT: finishing calls in flight" in process.stderr.readline()  # the first was heard
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 130
     finally:

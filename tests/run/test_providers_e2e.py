@@ -18,6 +18,9 @@ from audit.options import RunOptions
 from audit.run.connection import open_connections
 from tests.run.helpers import clean_env, cli, results, run_args
 
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
 SECOND = ("second-ak", "second-secret", None)
 
 

@@ -6,10 +6,15 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 EXPECT_OK = {
     "transcode": {"Status": "TranscodeSuccess"},

@@ -8,10 +8,11 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from audit.jobtypes import JobRef
 from audit.vod.client import VodClient
-from audit.vod.credentials import Credentials
+from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
-from audit.vod.records import Answer, ApiError, JobRef
+from audit.vod.records import Answer, ApiError
 from audit.vod.signing import sha256_hex
 from tests.loopback import Received, serve
 from tests.vod import sdk_oracle

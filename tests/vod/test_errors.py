@@ -9,10 +9,11 @@ import time
 
 import pytest
 
+from audit.jobtypes import JobRef
 from audit.vod.client import VodClient, _interpret
-from audit.vod.credentials import Credentials
+from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
-from audit.vod.records import Answer, ApiError, JobRef
+from audit.vod.records import Answer, ApiError
 from tests.loopback import serve
 
 # code, HTTP status, retryable, authentication, throttled
@@ -99,10 +100,11 @@ def test_slow_reply_is_a_retryable_timeout():
 
 
 def test_refused_connection_is_retryable():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = _client(f"http://127.0.0.1:{port}").get_job_detail(JobRef("ai", "j"))
+    # Bound and never listening, held for the whole call: the port refuses, and nothing else can take it.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        result = _client(f"http://127.0.0.1:{port}").get_job_detail(JobRef("ai", "j"))
     assert isinstance(result, ApiError) and (result.kind, result.retryable) == ("connection", True)
 
 

@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
+from audit.jobtypes import JobRef
 from audit.vod.fetch import AuthenticationFailed, Fetcher, full_jitter
 from audit.vod.ratelimit import RateLimiter
-from audit.vod.records import Answer, ApiError, JobRef
+from audit.vod.records import Answer, ApiError
 
 THROTTLED = ApiError("api", "Throttling.User", "slow down", 400, "R")
 INTERNAL = ApiError("api", "InternalError", "oops", 500, "R")

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from audit.files import read_input
-from audit.vod import sts
-from audit.vod.credentials import HOW_TO, CredentialError, Credentials
-from audit.vod.endpoints import Endpoint
-from audit.vod.sources import (
+from audit.vod.credentials import sts
+from audit.vod.credentials.records import HOW_TO, CredentialError, Credentials
+from audit.vod.credentials.sources import (
     METADATA_ADDRESS,
     AssumedRole,
     CredentialsUri,
@@ -35,6 +34,7 @@ from audit.vod.sources import (
     Static,
     session_name,
 )
+from audit.vod.endpoints import Endpoint
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -44,7 +44,7 @@ ENV_PROFILE = "ALIBABA_CLOUD_PROFILE"
 ENV_METADATA_ADDRESS = "VOD_AUDIT_ECS_METADATA_ENDPOINT"
 CLI_MODES = ("AK", "StsToken", "RamRoleArn", "EcsRamRole", "OIDC", "ChainableRamRoleArn", "CredentialsURI")
 INI_TYPES = ("access_key", "ram_role_arn", "oidc_role_arn", "ecs_ram_role")
-log = logging.getLogger("audit.vod.chain")
+log = logging.getLogger("audit.vod.credentials.chain")
 
 
 @dataclass(frozen=True)

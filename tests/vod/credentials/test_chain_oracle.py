@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from audit.vod import chain
-from audit.vod.sources import CredentialsUri, Static
+from audit.vod.credentials import chain
+from audit.vod.credentials.sources import CredentialsUri, Static
 from tests.loopback import serve
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 ORACLE = """
 import json

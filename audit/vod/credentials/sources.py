@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from audit.vod import sts
-from audit.vod.credentials import CredentialError, Credentials
+from audit.vod.credentials import sts
+from audit.vod.credentials.records import CredentialError, Credentials
 from audit.vod.endpoints import Endpoint
 
 # The instance metadata service (ECS "instance metadata" page; the official library's

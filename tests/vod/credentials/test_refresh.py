@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.vod.credentials import CredentialError, Credentials
-from audit.vod.refresh import MAX_MARGIN, Keys, backoff, renew_at
-from audit.vod.sources import Static
+from audit.vod.credentials.records import CredentialError, Credentials
+from audit.vod.credentials.refresh import MAX_MARGIN, Keys, backoff, renew_at
+from audit.vod.credentials.sources import Static
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
 
 
 class Issuer:

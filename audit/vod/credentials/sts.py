@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from audit.timeutil import format_utc, parse_utc
-from audit.vod.credentials import CredentialError, Credentials, account_of_arn, redact
+from audit.vod.credentials.records import CredentialError, Credentials, account_of_arn, redact
 from audit.vod.endpoints import Endpoint, resolve
 from audit.vod.signing import canonical_query, sign_v1
 
