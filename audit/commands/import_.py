@@ -9,7 +9,7 @@ from typing import Any
 from audit.commands.embedded import embedded
 from audit.errors import ExitStatus, UserError
 from audit.jobtypes import JobRef
-from audit.manifest.events import EventJobs, read_events
+from audit.manifest.sources.events import EventJobs, read_events
 from audit.options import resolve
 from audit.run.connection import open_connection
 from audit.run.importer import import_jobs, read_ids

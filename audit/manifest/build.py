@@ -12,7 +12,8 @@ from audit.jobtypes import NAMES, JobRef, catalogue
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
-from audit.manifest.reader import RawJob, Reader, Setting
+from audit.manifest.reader import Reader, Setting
+from audit.manifest.sources.base import RawJob
 from audit.suggest import suggest
 from audit.timeutil import parse_duration
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.files import file_sha256, read_input
+from audit.files import read_input
 from audit.jobtypes import NAMES
-from audit.manifest.csvlist import read_csv
-from audit.manifest.events import EventJobs, read_events
 from audit.manifest.model import SourceFile
-from audit.manifest.positions import Document, Path_, Position, Problem, pack, parse_yaml
+from audit.manifest.positions import Document, Path_, Position, Problem, parse_yaml
 from audit.manifest.schema_check import schema_problems
-from audit.timeutil import parse_duration, parse_utc
+from audit.manifest.sources import LISTED, SOURCES
+from audit.manifest.sources.base import Entry, RawJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +25,6 @@ class Setting:
     value: Any
     document: Document
     path: Path_
-
-
-@dataclass(frozen=True, slots=True)
-class RawJob:
-    """A job entry as written (already checked against the manifest schema), with where."""
-
-    raw: Mapping[str, Any]
-    document: Document
-    path: Path_
-    from_events: bool = False  # named by an event notification: a listed job of the same key wins
-    provider: str | None = None  # the alias its job list (jobs_from) gives, where the job names none
-    provider_at: Position | None = None  # where that alias is written
 
 
 class Reader:
@@ -102,31 +87,36 @@ class Reader:
             self.problems.append(
                 Problem(document.at(()), "missing required key 'version' (write version: 1)")
             )
-        self._collect(document, value, is_root=not stack)
         base = path.parent
+        self._collect(document, value, base, is_root=not stack)
         for index, name in enumerate(_list(value.get("include"))):
             if isinstance(name, str) and name:
                 self.manifest(base / name, (*stack, resolved), document.at(("include", index)))
-        for index, entry in enumerate(_list(value.get("jobs_from"))):
-            if not isinstance(entry, dict):
-                continue
-            listing: Path_ = ("jobs_from", index)
-            if ("csv" in entry) == ("events" in entry):
-                self.problems.append(
-                    Problem(document.at(listing), "a job list is either csv: FILE or events: FILE")
+        for index, settings in enumerate(_list(value.get("jobs_from"))):
+            if isinstance(settings, dict):
+                self._job_list(
+                    Entry(
+                        settings, document, ("jobs_from", index), base, *_provider(settings, document, index)
+                    )
                 )
-            elif isinstance(entry.get("csv"), str) and entry["csv"]:
-                if {"since", "until"} & entry.keys():
-                    self.problems.append(Problem(document.at(listing), "since/until apply to events: only"))
-                self.csv(
-                    base / entry["csv"],
-                    document.at((*listing, "csv")),
-                    self._listed_provider(entry, document, listing),
-                )
-            elif isinstance(entry.get("events"), str) and entry["events"]:
-                self.events(base, entry, document, listing)
 
-    def _collect(self, document: Document, value: Mapping[str, Any], *, is_root: bool) -> None:
+    def _job_list(self, entry: Entry) -> None:
+        """One `jobs_from:` entry, read by the job source its key names."""
+        kinds = [SOURCES[key] for key in entry.settings if key in SOURCES]
+        if len(kinds) != 1:
+            names = " or ".join(f"{key}: FILE" for key in SOURCES)
+            self.problems.append(Problem(entry.at(), f"a job list is either {names}"))
+            return
+        source = kinds[0]
+        for key in entry.settings:
+            owners = [other.key for other in SOURCES.values() if key in other.options and other is not source]
+            if owners and key not in source.options:
+                self.problems.append(Problem(entry.at(), f"{key} applies to {owners[0]}: only"))
+                return
+        if isinstance(entry.settings[source.key], str) and entry.settings[source.key]:
+            source.read(entry, self)
+
+    def _collect(self, document: Document, value: Mapping[str, Any], base: Path, *, is_root: bool) -> None:
         for block, table, what in (
             ("provider", self.provider, "provider setting"),
             ("providers", self.providers, "provider alias"),
@@ -154,9 +144,7 @@ class Reader:
                     for name, setting in expect.items():
                         where = Setting(setting, document, ("defaults", job_type, name))
                         self._merge(self.defaults[job_type], name, where, f"default for {job_type}")
-        for index, job in enumerate(_list(value.get("jobs"))):
-            if isinstance(job, dict):
-                self.jobs.append(RawJob(job, document, ("jobs", index)))
+        LISTED.read(Entry(value, document, (), base), self)
         for index, waiver in enumerate(_list(value.get("waivers"))):
             if isinstance(waiver, dict):
                 self.waivers.append(RawJob(waiver, document, ("waivers", index)))
@@ -171,71 +159,15 @@ class Reader:
             return
         table.setdefault(name, setting)
 
-    def events(self, base: Path, entry: Mapping[str, Any], document: Document, where: Path_) -> None:
-        """The jobs VOD event notifications name (see events.py), each at its FILE:LINE."""
-        pattern = entry["events"]
-        paths = sorted(Path(p) for p in glob.glob(str(base / pattern)))
-        if not paths:
-            self.problems.append(Problem(document.at((*where, "events")), f"no file matches {pattern!r}"))
-            return
-        window = [self._moment(entry.get(name), document, (*where, name)) for name in ("since", "until")]
-        found = EventJobs()
-        read_events(paths, found, window[0], window[1])
-        for file, line, message in found.problems:
-            self.problems.append(Problem(Position(file, line, 1), message))
-        self.events_read += found.events
-        self.events_skipped += found.skipped
-        listings: dict[str, Document] = {}  # one per file: a job's position is ("jobs", n) in it
-        for (job_type, job_id), (file, line) in found.jobs.items():
-            listing = listings.setdefault(file, Document(file, {"jobs": []}))
-            index = len(listing.value["jobs"])
-            job = {"id": job_id, "type": job_type}
-            listing.value["jobs"].append(job)
-            listing.values[("jobs", index)] = pack(line, 1)
-            self.jobs.append(
-                RawJob(job, listing, ("jobs", index), True, *self._listed_provider(entry, document, where))
-            )
-        for path in paths:
-            with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
-                self.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
 
-    def _moment(self, value: Any, document: Document, path: Path_) -> datetime | None:
-        """since/until: a UTC time, or a duration before now."""
-        if value is None:
-            return None
-        moment = parse_utc(value)
-        if moment is not None:
-            return moment
-        seconds = parse_duration(value)
-        if seconds is not None:
-            return self.now - timedelta(seconds=seconds)
-        self.problems.append(
-            Problem(
-                document.at(path),
-                f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h",
-            )
-        )
-        return None
-
-    def csv(self, path: Path, where: Position, provider: tuple[str | None, Position | None]) -> None:
-        text = self.read_text(path, where)
-        if text is None:
-            return
-        document, problems = read_csv(text, str(path))
-        self.problems.extend(problems)
-        self.problems.extend(schema_problems(document))
-        for index, job in enumerate(document.value["jobs"]):
-            self.jobs.append(RawJob(job, document, ("jobs", index), False, *provider))
-
-    @staticmethod
-    def _listed_provider(
-        entry: Mapping[str, Any], document: Document, where: Path_
-    ) -> tuple[str | None, Position | None]:
-        """The provider alias a jobs_from entry gives its jobs, and where it is written."""
-        alias = entry.get("provider")
-        if not isinstance(alias, str):
-            return None, None
-        return alias, document.at((*where, "provider"))
+def _provider(
+    settings: Mapping[str, Any], document: Document, index: int
+) -> tuple[str | None, Position | None]:
+    """The provider alias a jobs_from entry gives its jobs, and where it is written."""
+    alias = settings.get("provider")
+    if not isinstance(alias, str):
+        return None, None
+    return alias, document.at(("jobs_from", index, "provider"))
 
 
 def _list(value: Any) -> list[Any]:

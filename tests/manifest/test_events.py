@@ -123,3 +123,10 @@ def test_a_glob_that_matches_nothing_and_a_source_of_two_kinds_are_problems(tmp_
     with pytest.raises(ManifestInvalid) as caught:
         load_manifests([manifest(tmp_path, {"events": "a", "csv": "b"})], env={})
     assert "a job list is either csv: FILE or events: FILE" in str(caught.value)
+
+
+def test_a_window_belongs_to_event_lists_only(tmp_path):
+    (tmp_path / "jobs.csv").write_text("id,type\nj1,transcode\n")
+    with pytest.raises(ManifestInvalid) as caught:
+        load_manifests([manifest(tmp_path, {"csv": "jobs.csv", "since": "24h"})], env={})
+    assert [p.message for p in caught.value.problems] == ["since applies to events: only"]

@@ -21,20 +21,29 @@ Every event carries `EventType` and `EventTime` (UTC; `yyyy-MM-ddTHH:mm:ssZ`, an
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import gzip
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from audit.files import MAX_INPUT, open_input
+from audit.files import MAX_INPUT, file_sha256, open_input
 from audit.jobtypes import JobRef
+from audit.manifest.model import SourceFile
+from audit.manifest.positions import Document, Position, Problem, pack
+from audit.manifest.sources.base import Entry, RawJob
+from audit.timeutil import parse_duration, parse_utc
+
+if TYPE_CHECKING:
+    from audit.manifest.reader import Reader
 
 # EventType -> (job type, where the ids are: a top-level field, or a list and the field of its items)
-SOURCES: dict[str, tuple[str, str, str | None]] = {
+EVENT_JOBS: dict[str, tuple[str, str, str | None]] = {
     "StreamTranscodeComplete": ("transcode", "JobId", None),
     "TranscodeComplete": ("transcode", "StreamInfos", "JobId"),
     "SnapshotComplete": ("snapshot", "SnapshotInfos", "JobId"),
@@ -42,6 +51,58 @@ SOURCES: dict[str, tuple[str, str, str | None]] = {
     "WorkflowTaskComplete": ("workflow", "TaskId", None),
 }
 _EVENT_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.:]\d{1,6})?Z")
+
+
+class EventSource:
+    """`jobs_from: - events: GLOB` (+ `since`, `until`): the jobs event notifications name, each at its
+    FILE:LINE, with its type's defaults as expectation (a listed job of the same key wins)."""
+
+    key = "events"
+    options = frozenset({"since", "until"})
+
+    def read(self, entry: Entry, reader: Reader) -> None:
+        pattern = entry.settings["events"]
+        paths = sorted(Path(p) for p in glob.glob(str(entry.base / pattern)))
+        if not paths:
+            reader.problems.append(Problem(entry.at("events"), f"no file matches {pattern!r}"))
+            return
+        since, until = (_moment(entry, name, reader) for name in ("since", "until"))
+        found = EventJobs()
+        read_events(paths, found, since, until)
+        for file, line, message in found.problems:
+            reader.problems.append(Problem(Position(file, line, 1), message))
+        reader.events_read += found.events
+        reader.events_skipped += found.skipped
+        listings: dict[str, Document] = {}  # one per file: a job's position is ("jobs", n) in it
+        for (job_type, job_id), (file, line) in found.jobs.items():
+            listing = listings.setdefault(file, Document(file, {"jobs": []}))
+            index = len(listing.value["jobs"])
+            listing.value["jobs"].append({"id": job_id, "type": job_type})
+            listing.values[("jobs", index)] = pack(line, 1)
+            job = listing.value["jobs"][index]
+            reader.jobs.append(RawJob(job, listing, ("jobs", index), True, entry.provider, entry.provider_at))
+        for path in paths:
+            with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
+                reader.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
+
+
+def _moment(entry: Entry, name: str, reader: Reader) -> datetime | None:
+    """since/until: a UTC time, or a duration before the run."""
+    value = entry.settings.get(name)
+    if value is None:
+        return None
+    moment = parse_utc(value)
+    if moment is not None:
+        return moment
+    seconds = parse_duration(value)
+    if seconds is not None:
+        return reader.now - timedelta(seconds=seconds)
+    reader.problems.append(
+        Problem(
+            entry.at(name), f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h"
+        )
+    )
+    return None
 
 
 @dataclass
@@ -108,7 +169,7 @@ def _read(
         return
     found.events += 1
     kind = event.get("EventType") if isinstance(event, dict) else None
-    source = SOURCES.get(kind) if isinstance(kind, str) else None
+    source = EVENT_JOBS.get(kind) if isinstance(kind, str) else None
     if source is None:
         found.skipped += 1
         return

@@ -5,10 +5,35 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.jobtypes import catalogue
 from audit.manifest.positions import Document, Path_, Position, Problem, pack
+from audit.manifest.schema_check import schema_problems
+from audit.manifest.sources.base import Entry, RawJob
+
+if TYPE_CHECKING:
+    from audit.manifest.reader import Reader
+
+
+class CsvSource:
+    """`jobs_from: - csv: FILE`: a row per job, each cell at its own line and column."""
+
+    key = "csv"
+    options: frozenset[str] = frozenset()
+
+    def read(self, entry: Entry, reader: Reader) -> None:
+        path = entry.base / entry.settings["csv"]
+        text = reader.read_text(path, entry.at("csv"))
+        if text is None:
+            return
+        document, problems = read_csv(text, str(path))
+        reader.problems.extend(problems)
+        reader.problems.extend(schema_problems(document))
+        for index, job in enumerate(document.value["jobs"]):
+            reader.jobs.append(
+                RawJob(job, document, ("jobs", index), False, entry.provider, entry.provider_at)
+            )
 
 
 def read_csv(text: str, name: str) -> tuple[Document, list[Problem]]:
