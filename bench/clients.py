@@ -10,8 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 def _client(url: str, keys: list[list[str]], count: int) -> int:
     from audit.jobtypes import JobRef
     from audit.vod.client import VodClient
-    from audit.vod.credentials.records import Credentials
     from audit.vod.endpoints import resolve
+    from audit.vod.keys import Credentials
     from audit.vod.records import Answer
 
     client = VodClient(resolve(endpoint=url), Credentials.of("emulator-ak", "emulator-secret"))

@@ -10,7 +10,7 @@ from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import load_data_file
 from audit.emulator.server import Emulator
 from audit.run.connection import Fixed
-from audit.vod.credentials.records import Credentials
+from audit.vod.keys import Credentials
 
 
 @contextmanager

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from audit.credentials.sts import VERSION as STS_VERSION
 from audit.timeutil import parse_utc
-from audit.vod.credentials.sts import VERSION as STS_VERSION
 from audit.vod.protocol import ACTION, VERSION
 from audit.vod.signing import (
     V3_ALGORITHM,

@@ -10,15 +10,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from audit.credentials import chain
+from audit.credentials.records import CredentialError
+from audit.credentials.refresh import Keys
+from audit.credentials.sources import Static
 from audit.options import RunOptions, calls_for_rate, for_provider
 from audit.vod import endpoints
 from audit.vod.client import SignatureVersion, VodClient
-from audit.vod.credentials import chain
-from audit.vod.credentials.records import CredentialError, Credentials
-from audit.vod.credentials.refresh import Keys
-from audit.vod.credentials.sources import Static
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
+from audit.vod.keys import Credentials
 from audit.vod.ratelimit import RateLimiter
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import parse_answer
 from audit.timeutil import format_utc
-from audit.vod.credentials.records import Credentials, redact
-from audit.vod.credentials.refresh import Keys
 from audit.vod.endpoints import Endpoint
+from audit.vod.keys import Credentials, FixedKeys, KeyHolder, redact
 from audit.vod.protocol import ACTION, VERSION
 from audit.vod.records import Answer, ApiError, CallResult
 from audit.vod.signing import canonical_query, sign_v1, sign_v3
@@ -35,7 +34,7 @@ class VodClient:
     def __init__(
         self,
         endpoint: Endpoint,
-        credentials: Credentials | Keys,
+        credentials: Credentials | KeyHolder,
         *,
         signature: SignatureVersion = "v3",
         timeout: float = 10.0,
@@ -45,8 +44,8 @@ class VodClient:
         from audit.vod.transport import BoundedAdapter
 
         self.endpoint = endpoint
-        # Keys: renewed during the run when temporary; fixed credentials are wrapped as such.
-        self._keys = credentials if isinstance(credentials, Keys) else Keys.fixed(credentials)
+        # A KeyHolder renews temporary keys during the run; bare credentials are held fixed.
+        self._keys = FixedKeys(credentials) if isinstance(credentials, Credentials) else credentials
         self._signature = signature
         self._timeout = (min(timeout, 10.0), timeout)
         self._clock = clock

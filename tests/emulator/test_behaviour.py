@@ -15,8 +15,8 @@ from audit.emulator.data import job_identity
 from audit.jobtypes import JobRef
 from audit.timeutil import format_utc
 from audit.vod.client import VodClient
-from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
+from audit.vod.keys import Credentials
 from audit.vod.records import Answer, ApiError
 from audit.vod.signing import canonical_query, sign_v3
 from tests.bodies import body

@@ -12,8 +12,8 @@ from audit.manifest.load import load_manifests
 from audit.options import RunOptions
 from audit.run.connection import Connection
 from audit.run.pipeline import Settings, execute
-from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
+from audit.vod.keys import Credentials
 from tests.conftest import sample_jobs
 from tests.run.helpers import write_manifest
 

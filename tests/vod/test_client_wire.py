@@ -10,8 +10,8 @@ import pytest
 
 from audit.jobtypes import JobRef
 from audit.vod.client import VodClient
-from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
+from audit.vod.keys import Credentials
 from audit.vod.records import Answer, ApiError
 from audit.vod.signing import sha256_hex
 from tests.loopback import Received, serve

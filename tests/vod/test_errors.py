@@ -11,8 +11,8 @@ import pytest
 
 from audit.jobtypes import JobRef
 from audit.vod.client import VodClient, _interpret
-from audit.vod.credentials.records import Credentials
 from audit.vod.endpoints import resolve
+from audit.vod.keys import Credentials
 from audit.vod.records import Answer, ApiError
 from tests.loopback import serve
 

@@ -1,24 +1,10 @@
-"""Credential records: a secret that never shows itself, and one set of keys with where it came from."""
+"""The keys a call is signed with: a secret that never shows itself, one AccessKey set, and who holds them."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from audit.errors import UserError
-
-HOW_TO = (
-    "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN "
-    "for STS), configure a profile of ~/.aliyun/config.json (--profile NAME), or audit the embedded "
-    "emulator with --emulator DATA; README 'Credentials' lists every source in order"
-)
-# acs:ram::<account UID>:role/<name> (RAM ARN form; the AssumeRole page's RoleArn and AssumedRoleUser.Arn)
-_ROLE_ARN = re.compile(r"acs:ram::(\d+):(?:role|assumed-role)/.+")
-
-
-class CredentialError(UserError):
-    """No usable credentials, with what to set."""
+from typing import Protocol
 
 
 class Secret:
@@ -84,10 +70,26 @@ class Credentials:
         return tuple(values)
 
 
-def account_of_arn(arn: object) -> str | None:
-    """The account UID in a RAM role ARN (`acs:ram::UID:role/NAME`), else None."""
-    found = _ROLE_ARN.fullmatch(arn) if isinstance(arn, str) else None
-    return found.group(1) if found else None
+class KeyHolder(Protocol):
+    """Whoever keeps the keys a client signs with (audit.credentials.refresh.Keys renews them)."""
+
+    def current(self) -> Credentials: ...
+
+    def expired(self, used: Credentials) -> None:
+        """A call signed with `used` was told its security token expired."""
+
+
+@dataclass(frozen=True)
+class FixedKeys:
+    """Keys that never change: a call told they expired can only fail."""
+
+    credentials: Credentials
+
+    def current(self) -> Credentials:
+        return self.credentials
+
+    def expired(self, used: Credentials) -> None:
+        pass
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:

@@ -8,13 +8,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from audit.vod.credentials.records import CredentialError, Credentials
-from audit.vod.credentials.sources import Source, Static
+from audit.credentials.records import CredentialError
+from audit.credentials.sources import Source, Static
+from audit.vod.keys import Credentials
 
 MAX_MARGIN = 15 * 60  # seconds before expiry: the official library's stale time for STS credentials
 GIVE_UP_AFTER = 5  # consecutive failed renewals once the current set has expired
 WAIT_FOR_RENEWAL = 30.0  # seconds a worker waits for the set it reported expired to be replaced
-log = logging.getLogger("audit.vod.credentials.refresh")
+log = logging.getLogger("audit.credentials.refresh")
 
 
 def renew_at(obtained: datetime, expiration: datetime) -> datetime:

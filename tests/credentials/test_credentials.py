@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from audit.vod.credentials import chain
-from audit.vod.credentials.records import CredentialError, Credentials, Secret
+from audit.credentials import chain
+from audit.credentials.records import CredentialError
+from audit.vod.keys import Credentials, Secret
 
 
 def resolve(profile, env, home):
@@ -164,7 +165,7 @@ def test_secrets_never_show():
 def test_cli_style_failure_has_no_traceback(tmp_path):
     write_config(tmp_path, raw="{broken")
     code = (
-        "from audit.vod.credentials.chain import resolve\nfrom audit.vod.credentials.records import CredentialError\n"
+        "from audit.credentials.chain import resolve\nfrom audit.credentials.records import CredentialError\n"
         "import pathlib, sys\n"
         "try:\n    resolve('default', {}, pathlib.Path(sys.argv[1]))\n"
         "except CredentialError as e:\n    print(e)\n"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.vod.credentials import chain
-from audit.vod.credentials.sources import CredentialsUri, Static
+from audit.credentials import chain
+from audit.credentials.sources import CredentialsUri, Static
 from tests.loopback import serve
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.

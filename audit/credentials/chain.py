@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.files import read_input
-from audit.vod.credentials import sts
-from audit.vod.credentials.records import HOW_TO, CredentialError, Credentials
-from audit.vod.credentials.sources import (
+from audit.credentials import sts
+from audit.credentials.records import HOW_TO, CredentialError
+from audit.credentials.sources import (
     METADATA_ADDRESS,
     AssumedRole,
     CredentialsUri,
@@ -34,7 +33,9 @@ from audit.vod.credentials.sources import (
     Static,
     session_name,
 )
+from audit.files import read_input
 from audit.vod.endpoints import Endpoint
+from audit.vod.keys import Credentials
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -44,7 +45,7 @@ ENV_PROFILE = "ALIBABA_CLOUD_PROFILE"
 ENV_METADATA_ADDRESS = "VOD_AUDIT_ECS_METADATA_ENDPOINT"
 CLI_MODES = ("AK", "StsToken", "RamRoleArn", "EcsRamRole", "OIDC", "ChainableRamRoleArn", "CredentialsURI")
 INI_TYPES = ("access_key", "ram_role_arn", "oidc_role_arn", "ecs_ram_role")
-log = logging.getLogger("audit.vod.credentials.chain")
+log = logging.getLogger("audit.credentials.chain")
 
 
 @dataclass(frozen=True)

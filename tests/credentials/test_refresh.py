@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.vod.credentials.records import CredentialError, Credentials
-from audit.vod.credentials.refresh import MAX_MARGIN, Keys, backoff, renew_at
-from audit.vod.credentials.sources import Static
+from audit.credentials.records import CredentialError
+from audit.credentials.refresh import MAX_MARGIN, Keys, backoff, renew_at
+from audit.credentials.sources import Static
+from audit.vod.keys import Credentials
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow

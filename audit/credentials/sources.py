@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from audit.vod.credentials import sts
-from audit.vod.credentials.records import CredentialError, Credentials
+from audit.credentials import sts
+from audit.credentials.records import CredentialError
 from audit.vod.endpoints import Endpoint
+from audit.vod.keys import Credentials
 
 # The instance metadata service (ECS "instance metadata" page; the official library's
 # provider/ecs_ram_role.py): IMDSv2 token by PUT, then the role name and its credentials document.

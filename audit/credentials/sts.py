@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from audit.credentials.records import CredentialError, account_of_arn
 from audit.timeutil import format_utc, parse_utc
-from audit.vod.credentials.records import CredentialError, Credentials, account_of_arn, redact
 from audit.vod.endpoints import Endpoint, resolve
+from audit.vod.keys import Credentials, redact
 from audit.vod.signing import canonical_query, sign_v1
 
 VERSION = "2015-04-01"
