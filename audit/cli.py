@@ -9,15 +9,13 @@ from typing import Any, NoReturn
 import click
 
 from audit import __version__
-from audit.emulator.config import EmulatorConfig
+from audit.cli_flags import DefaultGroup, connection_options, emulator_options, format_option, out_option
 from audit.errors import ExitStatus
 from audit.jobtypes import NAMES as JOB_TYPES
 from audit.options import DEFAULTS
-from audit.report import FORMAT_NAMES
 from audit.terminal import Echo
 
 SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest")
-EMULATOR = EmulatorConfig()
 
 
 def main() -> None:
@@ -84,57 +82,11 @@ def cli() -> None:
     """Audit Alibaba Cloud ApsaraVideo VOD jobs against a declarative manifest."""
 
 
-def _connection_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Flags shared by `run` and `import`: where to call, as whom, and how hard."""
-    positive = click.FloatRange(min=0, min_open=True)
-    options = [
-        click.option("--endpoint", help="Endpoint URL (default https://vod.<region>.aliyuncs.com)."),
-        click.option("--region", help=f"Region ID (default {DEFAULTS.region})."),
-        click.option("--profile", help="Profile of ~/.aliyun/config.json (any mode; see README)."),
-        click.option("--sts-endpoint", help="STS endpoint URL for assumed roles (default sts.aliyuncs.com)."),
-        click.option(
-            "--signature",
-            type=click.Choice(["v3", "v1"]),
-            help=f"Signature version (default {DEFAULTS.signature}).",
-        ),
-        click.option("--qps", type=positive, help=f"Requests per second (default {DEFAULTS.qps:g})."),
-        click.option(
-            "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: the qps, 4-64)."
-        ),
-        click.option("--timeout", type=positive, help=f"Seconds per call (default {DEFAULTS.timeout:g})."),
-        click.option(
-            "--retries", type=click.IntRange(0, 20), help=f"Retries per job (default {DEFAULTS.retries})."
-        ),
-        click.option(
-            "--emulator",
-            "emulator",
-            type=click.Path(exists=True, dir_okay=False),
-            help="Start the embedded emulator with this data file and audit it instead.",
-        ),
-        click.option(
-            "--insecure-http", is_flag=True, default=None, help="Allow http:// to a non-loopback endpoint."
-        ),
-        click.option("-v", "--verbose", count=True, help="-v for info, -vv for debug logs on stderr."),
-    ]
-    for decorate in reversed(options):
-        command = decorate(command)
-    return command
-
-
-_format_option = click.option(
-    "--format",
-    "format",
-    multiple=True,
-    type=click.Choice(FORMAT_NAMES),
-    help="Report format; repeat for several (default all).",
-)
-
-
 @cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help=f"Report folder (default {DEFAULTS.out}).")
-@_format_option
-@_connection_options
+@format_option
+@connection_options
 @click.option(
     "--state",
     type=click.Path(dir_okay=False),
@@ -179,7 +131,7 @@ def run(manifests: tuple[str, ...], verbose: int, **flags: Any) -> None:
     type=click.Path(dir_okay=False),
     help="VOD event notification bodies (JSON Lines or an array, .gz too) naming the jobs; repeatable.",
 )
-@_connection_options
+@connection_options
 def import_(
     job_type: str | None, ids: str | None, events: tuple[str, ...], verbose: int, **flags: Any
 ) -> None:
@@ -193,35 +145,16 @@ def import_(
     guard(command, verbose)
 
 
-class _DefaultGroup(click.Group):
-    """A group whose first argument, when it names none of its subcommands, goes to `default`:
-    `report RESULTS.json` renders one run, `report merge A.json B.json` merges several."""
-
-    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.default = default
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = [self.default, *args]
-        return super().parse_args(ctx, args)
-
-
-@cli.group(cls=_DefaultGroup, default="render", subcommand_metavar="RESULTS.json | merge RESULTS.json...")
+@cli.group(cls=DefaultGroup, default="render", subcommand_metavar="RESULTS.json | merge RESULTS.json...")
 def report() -> None:
     """Re-render every report from a saved results.json with no API call (`report RESULTS.json
     --out DIR`), or merge several runs into one set (`report merge RESULTS.json... --out DIR`)."""
 
 
-_out_option = click.option(
-    "--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports."
-)
-
-
 @report.command("render", hidden=True)
 @click.argument("results", type=click.Path(dir_okay=False))
-@_out_option
-@_format_option
+@out_option
+@format_option
 def report_render(results: str, out: str, format: tuple[str, ...]) -> None:
     """Re-render every report from one saved results.json."""
 
@@ -235,8 +168,8 @@ def report_render(results: str, out: str, format: tuple[str, ...]) -> None:
 
 @report.command("merge")
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@_out_option
-@_format_option
+@out_option
+@format_option
 def report_merge(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
     """Combine several runs' results.json (one per region, say) into one report set, each result
     keeping its provider."""
@@ -325,86 +258,7 @@ def schema_show(name: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--host",
-    default=EMULATOR.host,
-    show_default=True,
-    help="Address to bind (loopback unless told otherwise).",
-)
-@click.option(
-    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
-)
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False),
-    help="YAML or JSON file with a `jobs:` list of bodies.",
-)
-@click.option("--jobs", "count", default=0, type=click.IntRange(0), help="Add N generated jobs.")
-@click.option(
-    "--seed", default=1, show_default=True, type=int, help="Seed of the generated jobs and of faults."
-)
-@click.option("--access-key-id", default=EMULATOR.access_key_id, show_default=True)
-@click.option("--access-key-secret", default=EMULATOR.access_key_secret, show_default=True)
-@click.option("--security-token", default=None, help="Require this STS token with the AccessKey.")
-@click.option(
-    "--account",
-    "accounts",
-    multiple=True,
-    metavar="ID:SECRET[:TOKEN]",
-    help="Another account's AccessKey, limited separately at --qps; repeatable.",
-)
-@click.option(
-    "--qps",
-    default=EMULATOR.qps,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Per-account limit; 0 is off.",
-)
-@click.option(
-    "--token-lifetime",
-    default=EMULATOR.token_lifetime,
-    show_default=True,
-    type=click.FloatRange(1),
-    help="Seconds every temporary credential it issues (STS, metadata, credentials URI) lasts.",
-)
-@click.option(
-    "--background-qps",
-    default=EMULATOR.background_qps,
-    type=click.FloatRange(0),
-    help="Other traffic spending the same quota.",
-)
-@click.option(
-    "--latency-ms",
-    default=EMULATOR.latency_ms,
-    type=click.FloatRange(0),
-    help="Added to every answer, with ±1/3 jitter.",
-)
-@click.option(
-    "--fault-rate",
-    default=EMULATOR.fault_rate,
-    type=click.FloatRange(0, 1),
-    help="Share of requests that fail.",
-)
-@click.option(
-    "--faults",
-    default=",".join(EMULATOR.faults),
-    show_default=True,
-    help="Comma-separated fault kinds to draw from.",
-)
-@click.option(
-    "--slow-seconds",
-    default=EMULATOR.slow_seconds,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="How long a `slow` fault holds its reply.",
-)
-@click.option(
-    "--unknown-job", type=click.Choice(["empty", "error"]), default=EMULATOR.unknown_job, show_default=True
-)
-@click.option("--max-age-days", default=EMULATOR.max_age_days, show_default=True, type=click.FloatRange(0))
-@click.option(
-    "--fail-job", "fail_jobs", multiple=True, metavar="JOB_ID", help="Every call for this job fails (500)."
-)
+@emulator_options
 def emulator(**flags: Any) -> None:
     """Serve the embedded VOD GetJobDetail emulator until interrupted."""
 

@@ -1,5 +1,4 @@
-"""`vod-audit report` and `report merge`: re-render every report from saved results.json files, with
-no API call; several are merged into one set."""
+"""`vod-audit report` and `report merge`: every report again from saved results.json files, no API call."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The credential chain, in the order and with the variables and files of the official
-`alibabacloud-credentials` library (provider/default.py, cli_profile.py, profile.py, oidc.py,
+"""The credential chain, in the order and with the variables and files of the official library.
+
+The official `alibabacloud-credentials` library (provider/default.py, cli_profile.py, profile.py, oidc.py,
 ecs_ram_role.py, uri.py of version 1.0.12): environment keys, OIDC from the environment, a profile
 of ~/.aliyun/config.json, a section of ~/.alibabacloud/credentials.ini, the ECS instance role, a
 credentials URI. The first source that yields credentials wins; one that is configured but fails

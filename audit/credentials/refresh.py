@@ -1,5 +1,6 @@
-"""Temporary credentials kept fresh during a run: one thread renews them before they expire while
-the workers go on signing with the current set; a call told its token expired asks for a renewal."""
+"""Temporary credentials kept fresh during a run by one thread that renews them before they expire.
+
+The workers go on signing with the current set; a call told its token expired asks for a renewal."""
 
 from __future__ import annotations
 

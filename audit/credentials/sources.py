@@ -1,5 +1,6 @@
-"""Where credentials come from: fixed keys, an assumed role, an OIDC token, the ECS instance role, a
-credentials URI. Each source fetches a fresh set on demand; temporary sets carry their expiration."""
+"""Where credentials come from: fixed keys, a role, OIDC, the ECS instance role, a credentials URI.
+
+Each source fetches a fresh set on demand; temporary sets carry their expiration."""
 
 from __future__ import annotations
 

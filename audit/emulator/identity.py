@@ -1,5 +1,7 @@
-"""The emulator's side of credentials: its accounts' keys, and the temporary ones it issues through
-STS (AssumeRole, AssumeRoleWithOIDC), the ECS instance metadata service and a credentials URI.
+"""The emulator's side of credentials: its accounts' keys, and the temporary keys it issues.
+
+It issues them through STS (AssumeRole, AssumeRoleWithOIDC), the ECS instance metadata service and a
+credentials URI.
 
 Shapes follow the STS API reference (AssumeRole, AssumeRoleWithOIDC: `Credentials`,
 `AssumedRoleUser`), the ECS instance metadata page (IMDSv2 token by PUT /latest/api/token with

@@ -1,5 +1,7 @@
-"""A run's calls, one lane per provider: each with its connection and calls in flight, all lanes
-side by side (an account's limiter is shared by its lanes, different accounts run concurrently)."""
+"""A run's calls, one lane per provider, all lanes side by side.
+
+Each lane has its connection and calls in flight; an account's limiter is shared by its lanes,
+different accounts run concurrently."""
 
 from __future__ import annotations
 

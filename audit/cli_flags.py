@@ -1,0 +1,182 @@
+"""Flags shared by subcommands, the emulator's flags, and `report`'s default subcommand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from audit.emulator.config import EmulatorConfig
+from audit.options import DEFAULTS
+from audit.report import FORMAT_NAMES
+
+EMULATOR = EmulatorConfig()
+Command = Callable[..., None]
+
+
+def connection_options(command: Command) -> Command:
+    """Flags shared by `run` and `import`: where to call, as whom, and how hard."""
+    positive = click.FloatRange(min=0, min_open=True)
+    options = [
+        click.option("--endpoint", help="Endpoint URL (default https://vod.<region>.aliyuncs.com)."),
+        click.option("--region", help=f"Region ID (default {DEFAULTS.region})."),
+        click.option("--profile", help="Profile of ~/.aliyun/config.json (any mode; see docs: Credentials)."),
+        click.option("--sts-endpoint", help="STS endpoint URL for assumed roles (default sts.aliyuncs.com)."),
+        click.option(
+            "--signature",
+            type=click.Choice(["v3", "v1"]),
+            help=f"Signature version (default {DEFAULTS.signature}).",
+        ),
+        click.option("--qps", type=positive, help=f"Requests per second (default {DEFAULTS.qps:g})."),
+        click.option(
+            "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: the qps, 4-64)."
+        ),
+        click.option("--timeout", type=positive, help=f"Seconds per call (default {DEFAULTS.timeout:g})."),
+        click.option(
+            "--retries", type=click.IntRange(0, 20), help=f"Retries per job (default {DEFAULTS.retries})."
+        ),
+        click.option(
+            "--emulator",
+            "emulator",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Start the embedded emulator with this data file and audit it instead.",
+        ),
+        click.option(
+            "--insecure-http", is_flag=True, default=None, help="Allow http:// to a non-loopback endpoint."
+        ),
+        click.option("-v", "--verbose", count=True, help="-v for info, -vv for debug logs on stderr."),
+    ]
+    for decorate in reversed(options):
+        command = decorate(command)
+    return command
+
+
+format_option = click.option(
+    "--format",
+    "format",
+    multiple=True,
+    type=click.Choice(FORMAT_NAMES),
+    help="Report format; repeat for several (default all).",
+)
+
+
+out_option = click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports."
+)
+
+
+def emulator_options(command: Command) -> Command:
+    """The flags of `vod-audit emulator`, each default from EmulatorConfig."""
+    options = [
+        click.option(
+            "--host",
+            default=EMULATOR.host,
+            show_default=True,
+            help="Address to bind (loopback unless told otherwise).",
+        ),
+        click.option(
+            "--port",
+            default=8080,
+            show_default=True,
+            type=click.IntRange(0, 65535),
+            help="0 picks a free port.",
+        ),
+        click.option(
+            "--data",
+            type=click.Path(exists=True, dir_okay=False),
+            help="YAML or JSON file with a `jobs:` list of bodies.",
+        ),
+        click.option("--jobs", "count", default=0, type=click.IntRange(0), help="Add N generated jobs."),
+        click.option(
+            "--seed", default=1, show_default=True, type=int, help="Seed of the generated jobs and of faults."
+        ),
+        click.option("--access-key-id", default=EMULATOR.access_key_id, show_default=True),
+        click.option("--access-key-secret", default=EMULATOR.access_key_secret, show_default=True),
+        click.option("--security-token", default=None, help="Require this STS token with the AccessKey."),
+        click.option(
+            "--account",
+            "accounts",
+            multiple=True,
+            metavar="ID:SECRET[:TOKEN]",
+            help="Another account's AccessKey, limited separately at --qps; repeatable.",
+        ),
+        click.option(
+            "--qps",
+            default=EMULATOR.qps,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="Per-account limit; 0 is off.",
+        ),
+        click.option(
+            "--token-lifetime",
+            default=EMULATOR.token_lifetime,
+            show_default=True,
+            type=click.FloatRange(1),
+            help="Seconds every temporary credential it issues (STS, metadata, credentials URI) lasts.",
+        ),
+        click.option(
+            "--background-qps",
+            default=EMULATOR.background_qps,
+            type=click.FloatRange(0),
+            help="Other traffic spending the same quota.",
+        ),
+        click.option(
+            "--latency-ms",
+            default=EMULATOR.latency_ms,
+            type=click.FloatRange(0),
+            help="Added to every answer, with ±1/3 jitter.",
+        ),
+        click.option(
+            "--fault-rate",
+            default=EMULATOR.fault_rate,
+            type=click.FloatRange(0, 1),
+            help="Share of requests that fail.",
+        ),
+        click.option(
+            "--faults",
+            default=",".join(EMULATOR.faults),
+            show_default=True,
+            help="Comma-separated fault kinds to draw from.",
+        ),
+        click.option(
+            "--slow-seconds",
+            default=EMULATOR.slow_seconds,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="How long a `slow` fault holds its reply.",
+        ),
+        click.option(
+            "--unknown-job",
+            type=click.Choice(["empty", "error"]),
+            default=EMULATOR.unknown_job,
+            show_default=True,
+        ),
+        click.option(
+            "--max-age-days", default=EMULATOR.max_age_days, show_default=True, type=click.FloatRange(0)
+        ),
+        click.option(
+            "--fail-job",
+            "fail_jobs",
+            multiple=True,
+            metavar="JOB_ID",
+            help="Every call for this job fails (500).",
+        ),
+    ]
+    for decorate in reversed(options):
+        command = decorate(command)
+    return command
+
+
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it names none of its subcommands, goes to `default`:
+    `report RESULTS.json` renders one run, `report merge A.json B.json` merges several."""
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
