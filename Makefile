@@ -47,6 +47,10 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check audit tests bench
 	$(BIN)/mypy
 
+# The manual as a static site in site/ (`$(BIN)/mkdocs serve` to read it while writing).
+docs: $(VENV)/.test
+	$(BIN)/mkdocs build --strict -d site
+
 bench: $(VENV)/.test
 	$(BIN)/python -m bench
 
@@ -54,5 +58,6 @@ bench-quick: $(VENV)/.test
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf examples/.vod-audit
 	find $(OUT) -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

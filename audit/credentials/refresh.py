@@ -92,7 +92,7 @@ class Keys:
             if self.failure is None and used is self._current:
                 self._give_up(
                     f"the security token of {self.source.describe} expired and that source cannot renew "
-                    "it; give it a longer session, or let vod-audit assume the role itself (README: Credentials)"
+                    "it; give it a longer session, or let vod-audit assume the role itself (docs: Credentials)"
                 )
             return
         with self._changed:

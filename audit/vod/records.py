@@ -72,7 +72,7 @@ class ApiError:
 
     @property
     def job_not_found(self) -> bool:
-        """How the gateway may say a JobId is unknown (unconfirmed: SPEC §8 treats both forms alike)."""
+        """How the gateway may say a JobId is unknown (unconfirmed: both forms are treated alike; docs: Troubleshooting, `not_found`)."""
         if self.kind != "api":
             return False
         if self.code == "InvalidParameter" and "jobid" in self.message.lower():

@@ -1,4 +1,4 @@
-"""The expectation engine: every outcome of SPEC §5, the overdue rule with a fixed now, and fuzzing."""
+"""The expectation engine: every outcome of the manifest page's outcome table (docs/manifest.md), the overdue rule with a fixed now, and fuzzing."""
 
 from __future__ import annotations
 

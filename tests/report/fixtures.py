@@ -23,7 +23,7 @@ def body(detail_name: str, job_type: str, **detail: object) -> str:
 
 
 def plain_document(run: RunRecord) -> dict[str, Any]:
-    """results.json as README describes it, built field by field: the oracle for the spliced writer."""
+    """results.json as docs/reports.md describes it, built field by field: the oracle for the spliced writer."""
     head = {f.name: getattr(run, f.name) for f in fields(run) if f.name != "results"}
     head |= {
         "manifests": [{"path": p, "sha256": d} for p, d in run.manifests],
