@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     DRIFT = "drift"
     PENDING = "pending"
+    WAIVED = "waived"  # finished, and failing only in what live waivers cover: accepted, not passing
     OK = "ok"
 
     @property
@@ -76,7 +77,9 @@ class Finding:
 
 
 def outcome_of(findings: Iterable[Finding], terminal: bool) -> Outcome:
-    """The outcome findings give a job: the worst kind that counts, else pending or ok."""
+    """The outcome findings give a job: the worst kind that counts, else pending, waived (only waived
+    findings against it) or ok."""
+    findings = tuple(findings)
     kinds = {f.kind for f in findings if f.counts}
     if "error" in kinds:
         return Outcome.ERROR
@@ -86,4 +89,6 @@ def outcome_of(findings: Iterable[Finding], terminal: bool) -> Outcome:
         return Outcome.INVALID
     if kinds:
         return Outcome.DRIFT
-    return Outcome.OK if terminal else Outcome.PENDING
+    if not terminal:
+        return Outcome.PENDING
+    return Outcome.WAIVED if any(f.severity == "error" for f in findings) else Outcome.OK

@@ -25,6 +25,12 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
     since keeping either would drop evidence silently."""
     if len(runs) == 1:
         return runs[0]
+    gates = {run.fail_on for run in runs}
+    if len(gates) > 1:
+        # One gate cannot judge both: `new` would pass an `any` run's ongoing findings, `any` would
+        # fail a `new` run on what it was told to let through. Merged, neither verdict may change.
+        said = ", ".join(f"{source}: --fail-on {run.fail_on}" for run, source in zip(runs, sources, strict=True))
+        raise UserError(f"these runs were gated differently ({said}); merge runs of one gate")
     seen: dict[JobRef, str] = {}
     results = []
     providers: list[ProviderLine] = []
@@ -66,7 +72,7 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
         incomplete=any(run.incomplete for run in runs),
         access_key_id=keys.pop() if len(keys) == 1 else None,
         options={**first.options, "merged_from": [run.run_id for run in runs]},
-        fail_on=first.fail_on,
+        fail_on=gates.pop(),
         state_error="; ".join(run.state_error for run in runs if run.state_error) or None,
         waivers=tuple(w for run in runs for w in run.waivers),
         changes=dict(changes),

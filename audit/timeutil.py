@@ -54,7 +54,11 @@ def parse_duration(text: object) -> float | None:
 
 
 def format_duration(seconds: float) -> str:
-    """A compact human duration: `45s`, `12m30s`, `3h05m`."""
+    """A compact human duration: `45s`, `12m30s`, `3h05m`; a negative one with its sign (`-5s`)."""
+    if not math.isfinite(seconds):
+        return str(seconds)
+    if seconds < 0 and round(seconds):
+        return f"-{format_duration(-seconds)}"
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds}s"

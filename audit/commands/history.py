@@ -30,7 +30,7 @@ def execute(state: str, output: str, last: int | None, *, echo: Echo, err: Echo)
     path = Path(state)
     if not path.is_file():
         raise UserError(f"--state {path}: no such state file (a run writes it; see `vod-audit run --state`)")
-    opened = State(path)
+    opened = State(path, read_only=True)
     try:
         runs = [_run(row) for row in opened.history()]
     finally:

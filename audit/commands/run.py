@@ -64,11 +64,14 @@ def interruptible(err: Echo) -> Iterator[threading.Event]:
 
 
 def refuse_overlap(state: Path, out: Path, manifests: tuple[str, ...]) -> None:
-    """The state must be a file of its own: not a report this run writes over, nor a manifest."""
+    """The state must be a file of its own: not in the report folder (which holds one run's reports
+    and nothing else), nor a manifest."""
     where = state.resolve()
-    if where.parent == out.resolve() and where.name in REPORT_FILES:
+    if where.parent == out.resolve():
+        what = f"{where.name}, a report this run writes" if where.name in REPORT_FILES else "a file"
         raise UserError(
-            f"--state {state} is {where.name}, a report this run writes in {out}; choose another path"
+            f"--state {state} is {what} in the report folder {out}, which holds one run's reports "
+            "and nothing else; choose another path"
         )
     if any(where == Path(manifest).resolve() for manifest in manifests):
         raise UserError(f"--state {state} is one of the manifests; choose another path")
@@ -96,15 +99,21 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
             enabled=stream.isatty() if options.progress is None else options.progress,
             live=stream.isatty(),
         )
+        written: list[Path] = []
+
+        def publish(record: RunRecord) -> None:
+            try:
+                written.extend(write_reports(record, out, options.format))
+            except ReportsNotWritten:
+                summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
+                raise
+
         try:
-            record = audit(manifest, settings, stop=stop, on_result=progress.update)
+            record = audit(manifest, settings, stop=stop, on_result=progress.update, publish=publish)
+        except ReportsNotWritten as failure:
+            raise failure from None
         finally:
             progress.close()
-        try:
-            written = write_reports(record, out, options.format)
-        except ReportsNotWritten as failure:
-            summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
-            raise failure from None
     summarise(record, written, time.monotonic() - started, echo)
     if record.stopped_by:
         err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
@@ -129,7 +138,7 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         + (" - INCOMPLETE, interrupted" if record.incomplete else "")
     )
     counts = "  ".join(f"{name} {count}" for name, count in record.counts.items())
-    echo(f"  {counts}  warnings {record.warnings}  waived {record.waived}")
+    echo(f"  {counts}  warnings {record.warnings}  findings waived {record.waived}")
     changes = record.changes
     echo(
         f"  new {changes.get('new', 0)}  resolved {changes.get('resolved', 0)}  ongoing {changes.get('ongoing', 0)}"

@@ -23,12 +23,14 @@ def execute(folder: str, *, echo: Echo, err: Echo) -> ExitStatus:
             f"{sums}: cannot read it ({getattr(exc, 'strerror', None) or exc}); nothing to verify against"
         ) from None
     failed = checked = 0
+    listed: set[str] = set()
     for number, line in enumerate(listing.splitlines(), start=1):
         match = _LINE.fullmatch(line)
         if match is None or "/" in match[2] or match[2] in (".", ".."):
             raise UserError(f"{sums}:{number}: not a line of sha256sum output for a file of this folder")
         expected, name = match[1], match[2]
         checked += 1
+        listed.add(name)
         try:
             actual = file_sha256(Path(folder) / name)
         except OSError as exc:
@@ -42,5 +44,13 @@ def execute(folder: str, *, echo: Echo, err: Echo) -> ExitStatus:
             failed += 1
     if not checked:
         raise UserError(f"{sums}: lists no file")
-    echo(f"{checked - failed} of {checked} files match {SUMS}")
-    return ExitStatus.FINDINGS if failed else ExitStatus.OK
+    # A folder holds one run's set: anything else (an earlier run's report, a file put there since)
+    # would be read as part of the evidence without being covered by the seal.
+    extras = sorted(entry.name for entry in Path(folder).iterdir() if entry.name not in listed | {SUMS})
+    for extra in extras:
+        echo(f"{extra}: FAILED (not in {SUMS}: not part of this run's set)")
+    echo(
+        f"{checked - failed} of {checked} files match {SUMS}"
+        + (f"; {len(extras)} not listed" if extras else "")
+    )
+    return ExitStatus.FINDINGS if failed or extras else ExitStatus.OK

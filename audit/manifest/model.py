@@ -49,8 +49,15 @@ class Waiver:
     def lapses(self) -> datetime:
         return datetime.combine(self.expires + timedelta(days=1), time(), tzinfo=UTC)
 
-    def covers(self, job_type: str, job_id: str, field: str) -> bool:
-        return job_id == self.job_id and self.job_type in (None, job_type) and self.field in (None, field)
+    def covers(self, job_type: str, job_id: str, kind: str, field: str) -> bool:
+        """Whether it waives a finding of this kind and field. A failed call (kind `error`) or an
+        unknown job (`not_found`) is waived only by a waiver naming that kind as its field: a waiver
+        is about what an answer says, never about having no answer."""
+        if job_id != self.job_id or self.job_type not in (None, job_type):
+            return False
+        if kind in ("error", "not_found"):
+            return self.field == kind
+        return self.field in (None, field)
 
 
 @dataclass(frozen=True)

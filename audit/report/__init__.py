@@ -90,8 +90,9 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
 
     The set is written into a staging folder first: a failure there (a full disk, a file-size
     limit) leaves the previous set untouched. Then the old SHA256SUMS goes, the new files are
-    renamed in one by one, and a new SHA256SUMS covering them is written last: a folder holds one
-    run's set under a SHA256SUMS that matches it, or, only while a swap is cut short, no SHA256SUMS.
+    renamed in one by one, the files of an earlier set that this one does not have (a run of fewer
+    formats) are removed, and a new SHA256SUMS covering the new set is written last: a folder holds
+    one run's set under a SHA256SUMS that matches it, or, only while a swap is cut short, no SHA256SUMS.
     """
     chosen = set(formats)
     staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=out))
@@ -113,6 +114,8 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         for path in staged:
             os.replace(path, out / path.name)
             written.append(out / path.name)
+        for name in set(REPORT_FILES) - {path.name for path in staged}:
+            (out / name).unlink(missing_ok=True)  # an earlier set's: never beside this one, unsealed
         written.append(write_atomic(out / SUMS, sums))
     except OSError as exc:
         raise ReportsNotWritten(

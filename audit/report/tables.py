@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from audit.results import DEFAULT_PROVIDER, RunRecord, ordered
@@ -193,12 +194,15 @@ def duration_summary(durations: Any) -> Any:
 
 
 def histogram(values: list[float], bins: int = 20) -> list[tuple[float, float, int]]:
-    """(low, high, count) bins over [0, max]: durations start at zero."""
-    if not values:
+    """(low, high, count) bins over [min(0, lowest), highest]: durations start at zero, unless an
+    answer says a job completed before it was created (a warning, and still a bar to show)."""
+    shown = [value for value in values if math.isfinite(value)]
+    if not shown:
         return []
-    top = max(max(values), 1e-3)  # a floor: a zero or denormal maximum must not make the bins zero wide
-    width = top / bins
+    low = min(0.0, min(shown))
+    top = max(max(shown), low + 1e-3)  # a floor: zero or denormal spans must not make the bins zero wide
+    width = (top - low) / bins
     counts = [0] * bins
-    for value in values:
-        counts[min(bins - 1, int(value / width))] += 1
-    return [(i * width, (i + 1) * width, n) for i, n in enumerate(counts)]
+    for value in shown:
+        counts[max(0, min(bins - 1, int((value - low) / width)))] += 1
+    return [(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]

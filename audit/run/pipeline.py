@@ -145,8 +145,13 @@ def execute(
     stop: threading.Event,
     on_result: Callable[[JobResult], None] = lambda result: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    publish: Callable[[RunRecord], None] = lambda record: None,
 ) -> RunRecord:
-    """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete."""
+    """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete.
+
+    `publish` writes the record's reports. A complete run becomes the baseline of the next one's
+    changes only once it returns: a run whose reports were never written (a full disk, a kill during
+    the write) would otherwise hide its new findings from every later night as "ongoing"."""
     options, connections = settings.options, settings.connections
     jobs = plan(manifest.jobs, options.targets)
     started = now()
@@ -200,19 +205,33 @@ def execute(
             changes=changes,
             waivers=tuple(_waiver_record(waiver) for waiver in book.statuses()),
         )
-        state.end_run(
-            run_id, record.finished_at, status, record.counts, record.calls, record.retries, record.throttles
-        )
-        if status == "complete":  # an interrupted or failed run is never what the next one compares to
-            state.remember(run_id, remembered, changes, known, services)
+        counted = (record.counts, record.calls, record.retries, record.throttles)
+        # Until its reports are written a complete run is "reporting"; killed then, it stays so.
+        state.end_run(run_id, record.finished_at, "reporting" if status == "complete" else status, *counted)
         for lane in lanes.values():
             lane.learn(state)
-        record = replace(record, trend=_trend(state.history()))
-        state.close()
-        if state.failure is not None:
-            unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
-            record = replace(record, state_error=f"{settings.state_path}: {state.failure} ({unstored})")
-    return record
+        record = _state_error(replace(record, trend=_trend(state.history(), run_id, status)), state, settings)
+        try:
+            if not failure:
+                publish(record)
+        except BaseException:
+            state.end_run(run_id, record.finished_at, "unreported", *counted)
+            raise
+        else:
+            if status == "complete":  # an interrupted or failed run is never what the next one compares to
+                state.end_run(run_id, record.finished_at, status, *counted)
+                state.remember(run_id, remembered, changes, known, services)
+        finally:
+            state.close()
+    return _state_error(record, state, settings)
+
+
+def _state_error(record: RunRecord, state: State, settings: Settings) -> RunRecord:
+    """The record, saying why the state could not be written when it could not."""
+    if state.failure is None:
+        return record
+    unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
+    return replace(record, state_error=f"{settings.state_path}: {state.failure} ({unstored})")
 
 
 def _fetch(
@@ -291,11 +310,14 @@ def run_record(
 TREND_RUNS = 30
 
 
-def _trend(history: list[dict[str, object]]) -> tuple[TrendPoint, ...]:
-    """The last TREND_RUNS runs recorded on this state (this one included), oldest first."""
+def _trend(history: list[dict[str, object]], run_id: str, status: str) -> tuple[TrendPoint, ...]:
+    """The last TREND_RUNS runs recorded on this state (this one included, as `status`), oldest first."""
     return tuple(
         TrendPoint(
-            str(run["run_id"]), str(run["started_at"]), str(run["status"]), json.loads(str(run["counts"]))
+            str(run["run_id"]),
+            str(run["started_at"]),
+            status if run["run_id"] == run_id else str(run["status"]),
+            json.loads(str(run["counts"])),
         )
         for run in [run for run in history if run.get("counts")][-TREND_RUNS:]
     )
@@ -363,7 +385,9 @@ def _judge_fetched(
                 notes,
                 run_id,
                 canonical=exact is None,
-                account=lane.account or owner or "",
+                # The answer's own UserId first: what the credentials are known to belong to says
+                # nothing of an answer another account's job came back with.
+                account=owner or lane.account or "",
             ),
         )
         body_json: str | None = parsed

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from audit.errors import UserError
 from audit.jobtypes import JobRef
@@ -17,6 +18,10 @@ from audit.jobtypes import JobRef
 # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
 # keyed by service and job, whatever AccessKey asked, with the account they belong to)
 LAYOUT = 3
+# PRAGMA application_id of every state file this tool writes ("vdat"): files of other programs are
+# refused, never migrated. Files written before it was set have 0 and only tables of ours.
+APPLICATION_ID = int.from_bytes(b"vdat", "big")
+_OUR_TABLES = frozenset({"responses", "responses_2", "accounts", "runs", "job_findings", "run_jobs"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
@@ -103,7 +108,9 @@ class StoredAnswer:
 class State:
     """Each response is committed the moment it is stored; fetch workers store through one lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Opens (creating it for a run) the state at `path`. `read_only` opens it for reading
+        commands (`history`): nothing is created, upgraded or written."""
         self.path = path
         # Set when a write failed (a full disk, a file-size limit): the run goes on and reports what
         # it collected, and says so; later writes are not tried.
@@ -111,17 +118,46 @@ class State:
         self.unstored = 0
         self._lock = threading.Lock()
         try:
+            if read_only:
+                uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                self._check_ours()
+                if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name='runs'").fetchone():
+                    self._db.close()
+                    raise UserError(f"{path}: a state that holds no run yet")
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._check_ours()
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL with NORMAL: a killed process never corrupts the database; only a power cut may lose
             # the last commits, which the next run simply asks for again.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._upgrade(self._db.execute("PRAGMA user_version").fetchone()[0])
-            self._db.executescript(SCHEMA)
-            self._db.execute(f"PRAGMA user_version={LAYOUT}")
+            # One transaction: a new file's tables and stamps take one WAL frame per page, not one each.
+            self._db.executescript(
+                f"BEGIN; {SCHEMA} PRAGMA user_version={LAYOUT}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
+            )
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
+
+    def _check_ours(self) -> None:
+        """Refuses, before anything is changed, a file of another program or of a newer layout."""
+        application = self._db.execute("PRAGMA application_id").fetchone()[0]
+        layout = self._db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if application not in (0, APPLICATION_ID) or (application == 0 and not tables <= _OUR_TABLES):
+            self._db.close()
+            raise UserError(
+                f"{self.path}: not a vod-audit state (an SQLite file of another program); nothing was "
+                "changed; choose another --state"
+            )
+        if layout > LAYOUT:
+            self._db.close()
+            raise UserError(
+                f"{self.path}: written by a newer vod-audit (state layout {layout}; this version knows up "
+                f"to {LAYOUT}); nothing was changed; use that version, or another --state"
+            )
 
     def _upgrade(self, layout: int) -> None:
         """Brings a file of an older layout to this one; run history is always kept."""

@@ -51,7 +51,7 @@ class WaiverBook:
                 (
                     i
                     for i in candidates
-                    if self._waivers[i].covers(result.job_type, result.job_id, finding.field)
+                    if self._waivers[i].covers(result.job_type, result.job_id, finding.kind, finding.field)
                 ),
                 None,
             )

@@ -177,6 +177,7 @@ def test_outcomes_are_ranked_worst_first():
         "invalid",
         "drift",
         "pending",
+        "waived",
         "ok",
     ]
 

@@ -16,7 +16,7 @@ import pytest
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from audit.jobtypes import job_type
-from tests.run.helpers import cli, popen, results, run_args, write_manifest
+from tests.run.helpers import cli, popen, results, run_args, state_of, write_manifest
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     else:
         assert code in (3, 0, 2)
 
-    database = sqlite3.connect(out / "state.db")
+    database = sqlite3.connect(state_of(out))
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     stored = {(t, i) for t, i in database.execute("SELECT job_type, job_id FROM responses")}
     database.close()

@@ -190,7 +190,7 @@ def fixed_run() -> RunRecord:
         JobResult(
             "transcode",
             "t-waived",
-            Outcome.OK,
+            Outcome.WAIVED,
             status="TranscodeSuccess",
             duration=20.0,
             source="m.yaml:12:5",

@@ -80,8 +80,14 @@ def results(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+def state_of(out: Path) -> Path:
+    """Where run_args keeps the state of a run reporting into `out`: beside it, since a report folder
+    holds one run's reports and nothing else."""
+    return out.parent / f"{out.name}.state.db"
+
+
 def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...]:
-    """`vod-audit run` against `url`, with reports and state under `out`."""
+    """`vod-audit run` against `url`, with reports in `out` and the state beside it."""
     return (
         "run",
         str(manifest),
@@ -90,7 +96,7 @@ def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...
         "--out",
         str(out),
         "--state",
-        str(out / "state.db"),
+        str(state_of(out)),
         "--no-progress",
         *extra,
     )

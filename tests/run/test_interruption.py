@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from audit.emulator.generate import generate
-from tests.run.helpers import cli, popen, results, run_args, write_manifest
+from tests.run.helpers import cli, popen, results, run_args, state_of, write_manifest
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def test_sigkill_midway_then_resume_queries_nothing_twice(start_emulator, tmp_pa
         process.kill()
     answered_before = emulator.counters.snapshot()["total"]
     assert 12 <= answered_before < 40
-    database = sqlite3.connect(out / "state.db")
+    database = sqlite3.connect(state_of(out))
     assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     stored = database.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     database.close()
@@ -89,7 +89,7 @@ def test_sigterm_writes_what_was_collected_and_exits_3(start_emulator, tmp_path)
     reported = {f"{r['job_type']}/{r['job_id']}" for r in document["results"]}
     assert reported == answered  # every job that was fetched is in the report, and only those
     assert 10 <= len(reported) < 60
-    runs = sqlite3.connect(out / "state.db").execute("SELECT status FROM runs").fetchall()
+    runs = sqlite3.connect(state_of(out)).execute("SELECT status FROM runs").fetchall()
     assert runs == [("incomplete",)]
 
 

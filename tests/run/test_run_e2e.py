@@ -11,7 +11,7 @@ import pytest
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from tests.conftest import sample_jobs
-from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+from tests.run.helpers import clean_env, cli, results, run_args, state_of, write_manifest
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow
@@ -151,7 +151,7 @@ def test_second_run_uses_state_and_refresh_queries_again(start_emulator, tmp_pat
     assert cli(*run_args(manifest, out, emulator.url, "--refresh")).returncode == 0
     assert emulator.counters.snapshot()["total"] == 11
     runs = (
-        sqlite3.connect(out / "state.db")
+        sqlite3.connect(state_of(out))
         .execute("SELECT status, calls FROM runs ORDER BY started_at")
         .fetchall()
     )

@@ -62,7 +62,9 @@ class EventSource:
 
     def read(self, entry: Entry, reader: Reader) -> None:
         pattern = entry.settings["events"]
-        paths = sorted(Path(p) for p in glob.glob(str(entry.base / pattern)))
+        # The pattern is the user's; the manifest's own folder is a path, whatever characters its name
+        # holds (`night[1]/` must not read `night1/`).
+        paths = sorted(Path(p) for p in glob.glob(str(Path(glob.escape(str(entry.base))) / pattern)))
         if not paths:
             reader.problems.append(Problem(entry.at("events"), f"no file matches {pattern!r}"))
             return

@@ -1,0 +1,234 @@
+"""Issue #25: each way the Guarantees broke under hostile credentials, merges, histories and event
+files, as a test that failed on the code before the fix (item numbers are the issue's)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from audit.report import FORMAT_NAMES, write_reports
+from tests.report.fixtures import fixed_run
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
+
+# 3. An answer completing before it was created (a warning) must not stop the reports, night after night.
+def test_negative_zero_and_enormous_durations_all_render(tmp_path):
+    run = fixed_run()
+    durations = iter((-5.0, 0.0, 1e12))
+    results = tuple(
+        replace(r, duration=next(durations, r.duration)) if r.duration is not None else r for r in run.results
+    )
+    written = write_reports(replace(run, results=results), tmp_path, FORMAT_NAMES)
+    assert len(written) == 9
+    page = (tmp_path / "report.html").read_text()
+    assert "-5s" in page and "277777777h46m" in page
+    durations_csv = (tmp_path / "durations.csv").read_text()
+    assert "-5.0" in durations_csv
+
+
+# 2. A report folder holds exactly one run's files, and verify fails on anything SHA256SUMS does not list.
+def test_a_run_of_fewer_formats_leaves_no_earlier_report_beside_it(tmp_path, vod_audit):
+    write_reports(fixed_run(), tmp_path, FORMAT_NAMES)
+    write_reports(replace(fixed_run(), run_id="second"), tmp_path, ["json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SHA256SUMS", "results.json"]
+    assert vod_audit("verify", str(tmp_path)).returncode == 0
+    (tmp_path / "summary.md").write_text("## vod-audit: PASS\n")  # put there after the run
+    done = vod_audit("verify", str(tmp_path))
+    assert done.returncode == 2
+    assert "summary.md: FAILED (not in SHA256SUMS: not part of this run's set)" in done.stdout
+
+
+def write_jobs(tmp_path, transcode_expect: dict | None = None):
+    """The sample jobs, the transcode one with `transcode_expect`; (manifest, data file)."""
+    import yaml
+
+    from audit.emulator.data import job_identity
+    from tests.conftest import sample_jobs
+    from tests.run.helpers import write_data
+
+    bodies = sample_jobs()
+    jobs = [
+        {"id": job_identity(b)[1], "type": job_identity(b)[0]}
+        | ({"expect": transcode_expect} if transcode_expect and job_identity(b)[0] == "transcode" else {})
+        for b in bodies
+    ]
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"version": 1, "jobs": jobs}))
+    return tmp_path / "m.yaml", write_data(tmp_path / "data.json", bodies)
+
+
+# 4. Only a run whose report set was written is the next night's baseline.
+def test_a_run_whose_reports_failed_is_never_the_baseline(tmp_path, vod_audit, monkeypatch):
+    import errno
+
+    from audit.report.json_file import JsonReport
+
+    state, out = str(tmp_path / "s.db"), str(tmp_path / "out")
+    manifest, data = write_jobs(tmp_path)
+    assert (
+        vod_audit("run", str(manifest), "--emulator", str(data), "--out", out, "--state", state).returncode
+        == 0
+    )
+    manifest, data = write_jobs(tmp_path, {"TemplateId": "another template"})  # a new finding tonight
+
+    def full(self, run, folder):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(JsonReport, "write", full)
+        failed = vod_audit("run", str(manifest), "--emulator", str(data), "--out", out, "--state", state)
+    assert failed.returncode == 1 and "No space left on device" in failed.stderr
+    again = vod_audit(
+        "run", str(manifest), "--emulator", str(data), "--out", out, "--state", state, "--fail-on", "new"
+    )
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert again.returncode == 2, again.stdout  # still new: nobody was ever shown it
+    assert document["changes"]["new"] == 1
+    assert [point["status"] for point in document["trend"]] == ["complete", "unreported", "complete"]
+
+
+# 1. A merged verdict is never milder than an input's: runs gated differently are refused.
+def test_runs_gated_differently_are_not_merged_into_a_milder_verdict(tmp_path, vod_audit):
+    from audit.results import dumps
+
+    strict = replace(fixed_run(), run_id="a", started_at="2026-11-25T02:00:00Z", fail_on="any")
+    lenient = replace(
+        fixed_run(),
+        run_id="b",
+        started_at="2026-11-25T01:00:00Z",  # the earlier run: the one whose options the merge kept
+        fail_on="new",
+        results=tuple(replace(r, change="ongoing", job_id=f"b-{r.job_id}") for r in fixed_run().results),
+    )
+    assert strict.verdict == "FAIL" and lenient.verdict != "FAIL"  # its ongoing findings pass its gate
+    (tmp_path / "a.json").write_text(dumps(strict))
+    (tmp_path / "b.json").write_text(dumps(lenient))
+    done = vod_audit(
+        "report", "merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path / "m")
+    )
+    assert done.returncode == 1 and "gated differently" in done.stderr
+    assert not (tmp_path / "m" / "summary.md").exists()
+
+
+# 5. An answer records the account it carries, never the one its credentials were thought to have.
+def test_an_answer_of_another_account_is_never_served_to_a_run_of_this_one(start_emulator, tmp_path):
+    from audit.emulator.data import job_identity
+    from tests.conftest import sample_jobs
+    from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+    bodies = sample_jobs()
+    for body in bodies:  # the auditing role's account: what every answer but one carries
+        detail = next(v for k, v in body.items() if k.endswith("Detail"))
+        if "UserId" in detail:
+            detail["UserId"] = 1111111111111111
+    foreign = next(b for b in bodies if b["JobType"] == "transcode")
+    foreign["TranscodeJobDetail"]["UserId"] = 2222222222222222  # not the auditing role's account
+    emulator = start_emulator(jobs=bodies, qps=0)
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    home = tmp_path / "home"
+    (home / ".aliyun").mkdir(parents=True)
+    role = {"name": "r", "mode": "RamRoleArn", "access_key_id": "emulator-ak"}
+    role |= {"access_key_secret": "emulator-secret", "ram_role_arn": "acs:ram::1111111111111111:role/auditor"}
+    (home / ".aliyun" / "config.json").write_text(json.dumps({"current": "r", "profiles": [role]}))
+    (home / ".aliyun" / "config.json").chmod(0o600)
+
+    def audit() -> dict:
+        out = tmp_path / "out"
+        done = cli(
+            *run_args(manifest, out, emulator.url, "--sts-endpoint", emulator.url),
+            env=clean_env(HOME=str(home)),
+        )
+        assert done.returncode == 0, done.stderr
+        return results(out)
+
+    assert audit()["calls"] == len(bodies)
+    second = audit()
+    asked = {r["job_id"] for r in second["results"] if not r["from_state"]}
+    assert asked == {job_identity(foreign)[1]}  # the other account's answer is asked for again
+
+
+# 6. A waiver waives findings about an answer, never the absence of one.
+def test_a_waiver_without_a_field_never_makes_a_missing_answer_ok(tmp_path, vod_audit):
+    import yaml
+
+    from tests.conftest import sample_jobs
+    from tests.run.helpers import write_data
+
+    data = write_data(tmp_path / "data.json", sample_jobs()[:1])  # the transcode job only
+    jobs = [{"id": "gone0000000000000000000000000000", "type": "transcode"}]
+    waiver = {"job": jobs[0]["id"], "reason": "known", "expires": "2099-12-31"}
+
+    def run(waivers: list[dict]) -> tuple[int, dict]:
+        manifest = tmp_path / "m.yaml"
+        manifest.write_text(yaml.safe_dump({"version": 1, "jobs": jobs, "waivers": waivers}))
+        out = tmp_path / "out"
+        done = vod_audit(
+            "run",
+            str(manifest),
+            "--emulator",
+            str(data),
+            "--out",
+            str(out),
+            "--state",
+            str(tmp_path / "s.db"),
+        )
+        return done.returncode, json.loads((out / "results.json").read_text())["results"][0]
+
+    code, result = run([waiver])
+    assert (code, result["outcome"]) == (2, "not_found")
+    code, result = run([waiver | {"field": "not_found"}])  # named explicitly: accepted, yet not ok
+    assert (code, result["outcome"]) == (0, "waived")
+
+
+# 7. A manifest's folder is a path, not a pattern.
+def test_a_folder_named_with_glob_characters_reads_its_own_events(tmp_path):
+    from audit.manifest.load import load_manifests
+
+    event = {"EventType": "AIMediaAuditComplete", "EventTime": "2026-11-24T00:00:00Z"}
+    for folder, job in (("night[1]", "mine"), ("night1", "another-folders")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "e.jsonl").write_text(json.dumps(event | {"JobId": job}) + "\n")
+    manifest = tmp_path / "night[1]" / "m.yaml"
+    manifest.write_text("version: 1\njobs_from:\n  - events: '*.jsonl'\n")
+    assert [spec.job_id for spec in load_manifests([manifest], env={}).jobs] == ["mine"]
+
+
+# 8. Reading commands never change a state; a state of a newer layout or of another program is refused.
+@pytest.mark.parametrize("command", ["history", "run"])
+@pytest.mark.parametrize("kind", ["newer", "foreign"])
+def test_a_state_that_is_not_ours_to_read_is_refused_unchanged(tmp_path, vod_audit, command, kind):
+    import hashlib
+    import sqlite3
+
+    state = tmp_path / "state.db"
+    database = sqlite3.connect(state)
+    if kind == "newer":
+        database.execute("CREATE TABLE responses (endpoint, job_type, job_id, body)")
+        database.execute("CREATE TABLE runs (run_id, started_at, status)")
+        database.execute("INSERT INTO responses VALUES ('e', 'ai', 'j', '{}')")
+        database.execute("PRAGMA user_version=9")
+    else:
+        database.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        database.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    database.commit()
+    database.close()
+    before = hashlib.sha256(state.read_bytes()).hexdigest()
+    manifest, data = write_jobs(tmp_path)
+    if command == "history":
+        done = vod_audit("history", "--state", str(state))
+    else:
+        done = vod_audit(
+            "run",
+            str(manifest),
+            "--emulator",
+            str(data),
+            "--out",
+            str(tmp_path / "out"),
+            "--state",
+            str(state),
+        )
+    said = "written by a newer vod-audit" if kind == "newer" else "not a vod-audit state"
+    assert done.returncode == 1 and said in done.stderr and len(done.stderr.splitlines()) == 1
+    assert hashlib.sha256(state.read_bytes()).hexdigest() == before
