@@ -29,7 +29,9 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
     if len(gates) > 1:
         # One gate cannot judge both: `new` would pass an `any` run's ongoing findings, `any` would
         # fail a `new` run on what it was told to let through. Merged, neither verdict may change.
-        said = ", ".join(f"{source}: --fail-on {run.fail_on}" for run, source in zip(runs, sources, strict=True))
+        said = ", ".join(
+            f"{source}: --fail-on {run.fail_on}" for run, source in zip(runs, sources, strict=True)
+        )
         raise UserError(f"these runs were gated differently ({said}); merge runs of one gate")
     seen: dict[JobRef, str] = {}
     results = []

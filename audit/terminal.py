@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 Echo = Callable[[str], None]  # prints one line: what every command is handed for stdout and stderr
 
@@ -21,8 +22,8 @@ def printable(text: str) -> str:
 
 
 class Printer:
-    """Writes lines to stdout or stderr, made printable; once the reader has gone (`| head -1`), drops
-    the rest quietly so that the command still ends with its own exit code."""
+    """Writes lines to stdout or stderr, made printable; once the reader has gone (`| head -1`, a
+    closed terminal), drops the rest quietly so that the command still ends with its own exit code."""
 
     def __init__(self, *, err: bool) -> None:
         self._err = err
@@ -35,16 +36,34 @@ class Printer:
         try:
             stream.write(printable(line) + "\n")
             stream.flush()
-        except BrokenPipeError:
+        except OSError:  # a closed pipe, or a terminal that has gone (EIO after SIGHUP)
             self._gone = True
             # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet too.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
+            silence(stream)
+
+
+def silence(stream: TextIO) -> None:
+    """Points `stream` at /dev/null: what is still buffered, and Python's flush at exit, go nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing will flush it at exit
+    finally:
+        os.close(devnull)
+
+
+# A URL's query string and userinfo: where a credentials URI, a signed URL or a webhook carries its token.
+_URL_SECRETS = re.compile(r"(?P<query>\?[^\s\"'<>]+)|(?P<user>(?<=//)[^/\s@\"']+@)")
 
 
 class PrintableFormatter(logging.Formatter):
-    """Log lines made printable: messages quote server answers, which are not ours to trust."""
+    """Log lines made printable: messages quote server answers, which are not ours to trust. Lines of
+    other libraries (urllib3 logs every request line at debug) lose URL query strings and userinfo:
+    our own log lines are redacted where written, theirs cannot be."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
+        line = super().format(record)
+        if not record.name.startswith("audit"):
+            line = _URL_SECRETS.sub(lambda m: "?(query withheld)" if m["query"] else "(withheld)@", line)
+        return printable(line)

@@ -94,17 +94,37 @@ class Builder:
 
     def provider(self) -> dict[str, Any]:
         """The provider block's settings, interpolated."""
+        self._names_not_secrets(self.reader.provider.get("credentials_env"), ())
         return {
             name: self.interpolate(s.value, s.document, s.path) for name, s in self.reader.provider.items()
         }
 
     def providers(self) -> dict[str, dict[str, Any]]:
         """The provider aliases' settings, interpolated."""
+        for setting in self.reader.providers.values():
+            self._names_not_secrets(setting, ("credentials_env",))
         return {
             alias: self.interpolate(s.value, s.document, s.path)
             for alias, s in self.reader.providers.items()
             if isinstance(s.value, dict)
         }
+
+    def _names_not_secrets(self, setting: Setting | None, inside: Path_) -> None:
+        """credentials_env holds names of variables; a key pasted there is refused, never echoed."""
+        names = setting.value if setting is not None else None
+        for key in inside:
+            names = names.get(key) if isinstance(names, dict) else None
+        if setting is None or not isinstance(names, dict):
+            return
+        for role, name in names.items():
+            if isinstance(name, str) and looks_like_secret(name):
+                self.problems.append(
+                    Problem(
+                        setting.document.at((*setting.path, *inside, role)),
+                        f"{role}: this looks like a key, not the name of an environment variable (the "
+                        "value is not shown); put the key in a variable and name the variable here",
+                    )
+                )
 
     def _provider(self, raw_job: RawJob, job_type: str) -> str | None:
         """The job's provider alias: its own, its job list's, its type's default; an unknown one is a
@@ -280,6 +300,16 @@ class Builder:
                 self.problems.append(Problem(document.at(path), problem))
             built[name] = matcher
         return built
+
+
+# Names of environment variables are words (VOD_EU_AK_ID); keys are not. AccessKey IDs of RAM users and
+# STS begin "LTAI" and "STS."; other secrets are long runs of mixed-case letters and digits with no
+# separator. Our inference, used only to refuse a manifest value before it is echoed anywhere.
+_KEY_LIKE = re.compile(r"(LTAI|STS\.).*|(?=[^_]*[a-z])(?=[^_]*[A-Z])(?=[^_]*\d)[A-Za-z0-9+/=.-]{16,}")
+
+
+def looks_like_secret(value: str) -> bool:
+    return _KEY_LIKE.fullmatch(value) is not None
 
 
 def literal_problems(job_type: str, name: str, value: Any) -> list[str]:

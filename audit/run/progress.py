@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from audit.results import JobResult
+from audit.terminal import silence
 from audit.timeutil import format_duration
 
 
@@ -56,12 +57,19 @@ class Progress:
         if self.live:
             width = 24
             filled = int(width * self.done / self.total)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.line(now)}\x1b[K")
+            self._write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.line(now)}\x1b[K")
         else:
-            self.stream.write(f"progress: {self.line(now)}\n")
-        self.stream.flush()
+            self._write(f"progress: {self.line(now)}\n")
 
     def close(self) -> None:
         if self.enabled and self.live:
-            self.stream.write("\n")
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        """Progress is a courtesy: a terminal that has gone (EIO after SIGHUP) ends it, never the run."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except OSError:
+            self.enabled = False
+            silence(self.stream)

@@ -232,3 +232,80 @@ def test_a_state_that_is_not_ours_to_read_is_refused_unchanged(tmp_path, vod_aud
     said = "written by a newer vod-audit" if kind == "newer" else "not a vod-audit state"
     assert done.returncode == 1 and said in done.stderr and len(done.stderr.splitlines()) == 1
     assert hashlib.sha256(state.read_bytes()).hexdigest() == before
+
+
+# 9. A closed terminal (SIGHUP, then every write to it failing) writes what was collected, exit 3.
+def test_a_closed_terminal_never_loses_the_audit(tmp_path):
+    import os
+    import pty
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from tests.conftest import sample_jobs
+    from tests.hostile import hostile, json_reply
+    from tests.run.helpers import EMULATOR_ENV, ROOT, clean_env, write_manifest
+
+    bodies = sample_jobs()
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    document = {b["JobType"]: b for b in bodies}
+    asked = threading.Event()
+
+    def slow(query):
+        asked.set()
+        time.sleep(0.3)
+        return json_reply({"RequestId": "R", **document[query["JobType"]]})
+
+    terminal, side = pty.openpty()
+    with hostile(slow) as url:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "audit", "run", str(manifest), "--endpoint", url, "--out", str(tmp_path / "out"),
+             "--qps", "1", "--concurrency", "1", "--state", str(tmp_path / "s.db"), "--progress"],
+            stdin=side, stdout=side, stderr=side, env=clean_env(**EMULATOR_ENV), cwd=ROOT, start_new_session=True,
+        )  # fmt: skip
+        os.close(side)
+        assert asked.wait(timeout=30)
+        os.close(terminal)  # the terminal window closes: every later write fails with EIO
+        process.send_signal(signal.SIGHUP)
+        code = process.wait(timeout=30)
+    assert code == 3
+    written = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert written["incomplete"] and written["planned"] == len(bodies)
+
+
+# 10. No log line of any library carries a secret: urllib3 logs a credentials URI's query at -vv.
+def test_debug_logs_never_show_a_credentials_uris_token(start_emulator, tmp_path):
+    from tests.conftest import sample_jobs
+    from tests.run.helpers import clean_env, cli, run_args, write_manifest
+
+    token = "uri-token-7f3a9c1e5b"
+    emulator = start_emulator(qps=0)
+    manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
+    uri = f"{emulator.url}/_emulator/credentials?token={token}"
+    done = cli(
+        *run_args(manifest, tmp_path / "out", emulator.url),
+        "-vv",
+        env=clean_env(ALIBABA_CLOUD_CREDENTIALS_URI=uri),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/_emulator/credentials?(query withheld)" in done.stderr  # the line is there, its token not
+    assert token not in done.stdout + done.stderr
+
+
+# 11. A key pasted into credentials_env (where a variable's name belongs) is refused, never echoed.
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_key_where_a_variable_name_belongs_is_refused_unechoed(tmp_path, vod_audit, command):
+    key_id, secret = "LTAI5tQxLzJ8n3mFaKe12345", "Abcdefghijklmnopqrstuvwxyz0123"
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nproviders:\n  eu:\n    region: eu-central-1\n    credentials_env:\n"
+        f"      access_key_id: {key_id}\n      access_key_secret: {secret}\n"
+        "jobs:\n  - {id: j1, type: transcode, provider: eu}\n"
+    )
+    extra = ["--out", str(tmp_path / "out"), "--state", str(tmp_path / "s.db")] if command == "run" else []
+    done = vod_audit(command, str(manifest), *extra)
+    assert done.returncode == 1
+    assert "m.yaml:6:22: access_key_id: this looks like a key" in done.stdout + done.stderr
+    assert key_id not in done.stdout + done.stderr and secret not in done.stdout + done.stderr
