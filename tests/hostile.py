@@ -25,6 +25,7 @@ class Reply:
     content_type: str = "application/json;charset=utf-8"
     drip: float | None = None  # seconds between single bytes of the body
     encoding: str | None = None  # a Content-Encoding the body is already in (a gzip bomb)
+    claimed: int | None = None  # a Content-Length larger than the body: the answer is cut short
 
 
 def json_reply(document: Any, **kwargs: Any) -> Reply:
@@ -45,12 +46,13 @@ def hostile(answer: Callable[[dict[str, str]], Reply]) -> Iterator[str]:
             payload = reply.body
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(reply.claimed or len(payload)))
             if reply.encoding:
                 self.send_header("Content-Encoding", reply.encoding)
             self.end_headers()
             if reply.drip is None:
                 self.wfile.write(payload)
+                self.close_connection = reply.claimed is not None
                 return
             ends = time.monotonic() + LONGEST
             for index in range(len(payload)):

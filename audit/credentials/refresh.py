@@ -5,17 +5,21 @@ The workers go on signing with the current set; a call told its token expired as
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from audit.credentials.records import CredentialError
 from audit.credentials.sources import Source, Static
 from audit.vod.keys import Credentials
 
 MAX_MARGIN = 15 * 60  # seconds before expiry: the official library's stale time for STS credentials
 GIVE_UP_AFTER = 5  # consecutive failed renewals once the current set has expired
 WAIT_FOR_RENEWAL = 30.0  # seconds a worker waits for the set it reported expired to be replaced
+# The longest single wait of the renewal thread: an Expiration in the year 9999 is looked at again
+# hourly (threading's wait cannot take centuries), never slept on in one go.
+LONGEST_WAIT = 3600.0
 log = logging.getLogger("audit.credentials.refresh")
 
 
@@ -106,21 +110,34 @@ class Keys:
 
     def _due(self) -> float:
         """Seconds until the current set should be renewed."""
-        expiration = self._current.expiration
+        return self._due_for(self._current, self._obtained)
+
+    def _due_for(self, keys: Credentials, obtained: datetime | None = None) -> float:
+        expiration = keys.expiration
         assert expiration is not None
-        return (renew_at(self._obtained, expiration) - self._now()).total_seconds()
+        now = self._now()
+        return (renew_at(obtained or now, expiration) - now).total_seconds()
 
     def _run(self) -> None:
         failures = 0
+        hurried = 0  # renewals in a row whose fresh set was already due (a clock far off, a bad answer)
+        fetched = -math.inf  # time.monotonic() of the last fetch
         while not self._closed.is_set():
             pause = backoff(failures) if failures else self._due()
-            if pause > 0 and self._wake.wait(pause):
+            if pause > 0:
+                woken = self._wake.wait(min(pause, LONGEST_WAIT))
                 self._wake.clear()
-            if self._closed.is_set():
+                if not woken and pause > LONGEST_WAIT:
+                    continue
+            # Rate-bounded whatever the answers say or whoever woke us: sets that arrive already due
+            # are fetched again after 0.5 s, 1 s, 2 s ... 30 s, never in a tight loop.
+            gap = backoff(hurried) if hurried else 0.0
+            if self._closed.wait(max(0.0, fetched + gap - time.monotonic())):
                 return
+            fetched = time.monotonic()
             try:
                 fresh = self.source.fetch()
-            except CredentialError as exc:
+            except Exception as exc:  # whatever broke, a failed renewal: backed off, then given up
                 failures += 1
                 expiration = self._current.expiration
                 log.warning("credentials: renewal %d failed: %s", failures, exc)
@@ -129,6 +146,7 @@ class Keys:
                     return
                 continue
             failures = 0
+            hurried = hurried + 1 if fresh.expiration is not None and self._due_for(fresh) <= 0 else 0
             with self._changed:
                 self._current = fresh
                 self._obtained = self._now()

@@ -95,9 +95,10 @@ def calls_per_lane(
     return shares
 
 
-def side_by_side(streams: list[Iterator[T]]) -> Iterator[T]:
+def side_by_side(streams: list[Iterator[T]], stop: threading.Event | None = None) -> Iterator[T]:
     """The items of every stream as they come, each stream drained by a thread of its own; the first
-    exception of any stream is raised once all have ended."""
+    exception of any stream sets `stop` (the other lanes stop scheduling: one provider's refused
+    credentials end the run at once, not after hours of the others) and is raised once all have ended."""
     if len(streams) == 1:
         yield from streams[0]
         return
@@ -130,6 +131,8 @@ def side_by_side(streams: list[Iterator[T]]) -> Iterator[T]:
                 yield value
             elif kind == 1:
                 failure = failure or value
+                if stop is not None:
+                    stop.set()
             else:
                 running -= 1
     finally:

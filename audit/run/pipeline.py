@@ -260,7 +260,7 @@ def _fetch(
         lanes[alias].stream(listed, finisher(lanes[alias]), calls[alias], stop)
         for alias, listed in refs.items()
     ]
-    return side_by_side(streams)
+    return side_by_side(streams, stop)
 
 
 def run_record(

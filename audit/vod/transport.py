@@ -29,6 +29,10 @@ class BodyTooLarge(Exception):
     """The answer decodes to more than MAX_BODY bytes."""
 
 
+class NoAnswer(OSError):
+    """A request outside the job calls got no usable answer: cut short, or too large."""
+
+
 class Guard:
     """One call's deadline, and the socket the watchdog shuts once it passes."""
 
@@ -150,6 +154,10 @@ def _decoder(encoding: str) -> Any:
     raise ValueError(f"unsupported Content-Encoding {encoding!r}")
 
 
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+
+
 def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
     """The decoded body of a streamed response; BodyTooLarge past `limit`, TimeoutError past `deadline`."""
     decoder = _decoder(response.headers.get("Content-Encoding", ""))
@@ -158,7 +166,7 @@ def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
     def take(data: bytes) -> None:
         body.extend(data)
         if len(body) > limit:
-            raise BodyTooLarge(f"the answer decodes to more than {limit >> 20} MiB")
+            raise BodyTooLarge(f"the answer decodes to more than {_size(limit)}")
 
     while chunk := response.raw.read1(_CHUNK, decode_content=False):
         if time.monotonic() > deadline:
@@ -184,8 +192,10 @@ def exchange(
     limit: int = 64 << 10,
 ) -> tuple[int, bytes]:
     """One bounded request outside the job calls (STS, a credentials URI, instance metadata):
-    (status, body), over in `timeout` seconds; OSError-like failures raise `requests` exceptions."""
+    (status, body), over in `timeout` seconds. Whatever prevents an answer (refused, reset, cut short,
+    too large, too slow) raises an OSError or a `requests` exception, never anything else."""
     from requests import PreparedRequest
+    from urllib3.exceptions import HTTPError
 
     request = PreparedRequest()
     request.prepare(method=method, url=url, headers=headers, data=data)
@@ -197,5 +207,7 @@ def exchange(
                 return response.status_code, read_body(response, guard.deadline, limit)
             finally:
                 response.close()
+    except (HTTPError, BodyTooLarge) as exc:  # a body cut short (IncompleteRead), or one too large
+        raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
     finally:
         adapter.close()

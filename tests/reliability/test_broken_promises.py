@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from audit.report import FORMAT_NAMES, write_reports
+from tests.hostile import Reply, hostile, json_reply
 from tests.report.fixtures import fixed_run
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
@@ -309,3 +310,126 @@ def test_a_key_where_a_variable_name_belongs_is_refused_unechoed(tmp_path, vod_a
     assert done.returncode == 1
     assert "m.yaml:6:22: access_key_id: this looks like a key" in done.stdout + done.stderr
     assert key_id not in done.stdout + done.stderr and secret not in done.stdout + done.stderr
+
+
+# 12. One provider's refused credentials stop the run at once, not after the others are audited.
+def test_one_providers_refused_credentials_stop_every_lane(start_emulator, tmp_path):
+    import yaml
+
+    from audit.emulator.data import job_identity
+    from audit.emulator.generate import generate
+    from tests.run.helpers import EMULATOR_ENV, clean_env, cli
+
+    bodies = generate(300, seed=25)
+    emulator = start_emulator(jobs=bodies, qps=0, latency_ms=50)
+    jobs = [{"id": job_identity(b)[1], "type": job_identity(b)[0]} for b in bodies]
+    jobs[0]["provider"] = "wrong"
+    providers = {
+        "wrong": {
+            "endpoint": emulator.url,
+            "credentials_env": {"access_key_id": "BAD_ID", "access_key_secret": "BAD_SECRET"},
+        }
+    }
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"version": 1, "providers": providers, "jobs": jobs}))
+    env = clean_env(**EMULATOR_ENV, BAD_ID="emulator-ak", BAD_SECRET="not-the-secret")
+    done = cli(
+        "run", str(manifest), "--endpoint", emulator.url, "--qps", "15", "--out", str(tmp_path / "out"),
+        "--state", str(tmp_path / "s.db"), env=env,
+    )  # fmt: skip
+    assert done.returncode == 1 and "provider wrong: authentication failed" in done.stderr
+    # At 15 calls/s the default provider's 299 jobs take 20 s; it stopped within a handful of calls.
+    answered = emulator.counters.snapshot()["by_outcome"].get("ok", 0)
+    assert 0 < answered < 60, answered
+
+
+def credentials_relay(emulator_url: str, later, first=None):
+    """A credentials URI in front of the emulator's: its first answer is `first(real)` (the real one
+    by default), later ones `later(real)`; (the server, the answers it gave)."""
+    import urllib.request
+
+    served: list[dict] = []
+
+    def answer(query):
+        with urllib.request.urlopen(f"{emulator_url}/_emulator/credentials", timeout=10) as issued:
+            real = json.load(issued)
+        served.append(real)
+        return (first or json_reply)(real) if len(served) == 1 else later(real)
+
+    return hostile(answer), served
+
+
+def claiming(expiration: str):
+    return lambda real: json_reply(real | {"Expiration": expiration})
+
+
+BROKEN_RENEWALS = {
+    "cut short": lambda real: Reply(json.dumps(real).encode()[:20], claimed=400),
+    "oversized": lambda real: Reply(b'{"Code": "' + b"x" * (200 << 10) + b'"}'),
+    "dripped": lambda real: Reply(json.dumps(real).encode(), drip=0.5),
+}
+
+
+# 13. Any failure of a renewal is a failed renewal: backed off, then exit 3; never a dead thread and a hang.
+@pytest.mark.parametrize("broken", list(BROKEN_RENEWALS))
+def test_a_broken_renewal_answer_is_a_failed_renewal(start_emulator, tmp_path, broken):
+    from audit.emulator.generate import generate
+    from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+    bodies = generate(200, seed=4)
+    emulator = start_emulator(jobs=bodies, token_lifetime=2)
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    server, _ = credentials_relay(emulator.url, BROKEN_RENEWALS[broken])
+    with server as url:
+        done = cli(
+            *run_args(manifest, tmp_path / "out", emulator.url, "--qps", "10"),
+            env=clean_env(ALIBABA_CLOUD_CREDENTIALS_URI=url),
+            timeout=120,
+        )
+    assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+    assert "the credentials expired and could not be renewed" in done.stderr
+    assert results(tmp_path / "out")["incomplete"]
+
+
+# 14. An Expiration far in the future (9999-12-31) neither kills renewal nor hangs the run.
+def test_an_expiration_in_the_year_9999_is_renewed_when_the_token_really_expires(start_emulator, tmp_path):
+    from audit.emulator.generate import generate
+    from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+    bodies = generate(90, seed=2)
+    emulator = start_emulator(jobs=bodies, token_lifetime=3)
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    far = claiming("9999-12-31T23:59:59Z")  # every set claims to last forever; each really lasts 3 s
+    server, _ = credentials_relay(emulator.url, far, first=far)
+    with server as url:
+        done = cli(
+            *run_args(manifest, tmp_path / "out", emulator.url),
+            env=clean_env(ALIBABA_CLOUD_CREDENTIALS_URI=url),
+            timeout=120,
+        )
+    document = results(tmp_path / "out")
+    assert done.returncode in (0, 2), done.stderr
+    assert document["counts"]["error"] == 0 and len(document["results"]) == 90
+    assert document["credentials"]["renewals"] >= 1
+
+
+# 15. Renewal is rate-bounded whatever the answers say: sets that arrive already expired.
+def test_credentials_already_expired_on_arrival_are_not_fetched_in_a_loop(start_emulator, tmp_path):
+    from audit.emulator.generate import generate
+    from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+    bodies = generate(60, seed=3)
+    emulator = start_emulator(jobs=bodies, qps=0, latency_ms=50)
+    manifest = write_manifest(tmp_path / "m.yaml", bodies)
+    past = "2000-01-01T00:00:00Z"  # a clock skewed beyond the lifetime: every set looks expired
+    server, served = credentials_relay(emulator.url, claiming(past), first=claiming(past))
+    with server as url:
+        done = cli(
+            *run_args(manifest, tmp_path / "out", emulator.url, "--qps", "15"),
+            env=clean_env(ALIBABA_CLOUD_CREDENTIALS_URI=url),
+            timeout=120,
+        )
+    assert done.returncode in (0, 2, 3), done.stderr
+    # About 4 s of run: renewals spaced 0.5 s, 1 s, 2 s ... apart, never hundreds.
+    assert len(served) <= 10, len(served)
+    assert len(results(tmp_path / "out")["credentials"]["access_key_ids"]) <= 10
