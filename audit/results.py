@@ -18,6 +18,7 @@ from audit.runparts import (
     ProviderLine,
     TrendPoint,
     WaiverRecord,
+    checked_fields,
     fail_on,
     part_json,
     part_of,
@@ -269,14 +270,16 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
         for f in item["findings"]
     )
     response = item.get("response")
-    names = {f.name for f in fields(JobResult)} - {"outcome", "findings", "notes", "body_json"}
     return JobResult(
         outcome=Outcome(item["outcome"]),
         findings=findings,
         notes=tuple(str(n) for n in item.get("notes", [])),
         body_json=compact_json(response) if response is not None else None,
-        **{name: item[name] for name in names if name in item},
+        **checked_fields(JobResult, item, _READ_APART),
     )
+
+
+_READ_APART = frozenset({"outcome", "findings", "notes", "body_json"})
 
 
 def _waived(value: Any) -> Waived | None:

@@ -99,19 +99,25 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def part_of(kind: type[Part], data: Any) -> Part:
-    """A part back from its JSON form; ValueError naming the field when `data` is not one."""
+def checked_fields(kind: type[Any], data: Any, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields of dataclass `kind` that `data` (a JSON object) holds, each checked against its
+    annotation (lists become tuples); ValueError naming the first that is not of its type."""
     if not isinstance(data, Mapping):
         raise ValueError(f"{kind.__name__}: not an object")
     values: dict[str, Any] = {}
     for item in fields(kind):
-        if item.name not in data:
-            continue  # the dataclass default, or a TypeError naming what is missing
+        if item.name in skip or item.name not in data:
+            continue  # read by the caller, or the dataclass default (a TypeError names what is missing)
         value = data[item.name]
         if not _CHECKS[str(item.type)](value):
             raise ValueError(f"{item.name} of {kind.__name__} is not {item.type}")
         values[item.name] = tuple(value) if isinstance(value, list) else value
-    return kind(**values)
+    return values
+
+
+def part_of(kind: type[Part], data: Any) -> Part:
+    """A part back from its JSON form; ValueError naming the field when `data` is not one."""
+    return kind(**checked_fields(kind, data))
 
 
 def part_json(part: WaiverRecord | ProviderLine | CredentialsUsed | TrendPoint) -> dict[str, Any]:

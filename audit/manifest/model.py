@@ -47,6 +47,9 @@ class Waiver:
 
     @property
     def lapses(self) -> datetime:
+        """The end of its last day, UTC: the calendar's last day lapses at the last representable moment."""
+        if self.expires == date.max:
+            return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(self.expires + timedelta(days=1), time(), tzinfo=UTC)
 
     def covers(self, job_type: str, job_id: str, kind: str, field: str) -> bool:

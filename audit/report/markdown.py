@@ -7,6 +7,7 @@ from pathlib import Path
 
 from audit.report.atomic import write_atomic
 from audit.results import JobResult, RunRecord, ordered, waiver_lines
+from audit.terminal import printable
 
 TOP_FINDINGS = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -62,7 +63,13 @@ def render(run: RunRecord) -> str:
 
 def _job_line(result: JobResult) -> str:
     said = result.counted[0].message if result.counted else result.outcome.value
-    return f"- **{result.outcome.value}** {escape(result.job_type)} `{result.job_id.replace('`', '')}`: {escape(said)}"
+    return f"- **{result.outcome.value}** {escape(result.job_type)} {code(result.job_id)}: {escape(said)}"
+
+
+def code(text: str) -> str:
+    """A code span that stays one: no line break can end it (escapes are not read inside one, so what
+    would break it is shown escaped or dropped)."""
+    return f"`{printable(' '.join(text.split())).replace('`', '')}`"
 
 
 class MarkdownReport:

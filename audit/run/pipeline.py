@@ -19,13 +19,13 @@ from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
-from audit.results import JobResult, RunRecord, mask
+from audit.results import JobResult, RunRecord
 from audit.run.changes import mark_changes
 from audit.run.connection import Connection
 from audit.run.lanes import Lane, calls_per_lane, side_by_side
+from audit.run.record import run_record, trend, waiver_record
 from audit.run.state import State, StoredAnswer
-from audit.run.waivers import WaiverBook, WaiverStatus
-from audit.runparts import CredentialsUsed, TrendPoint, WaiverRecord
+from audit.run.waivers import WaiverBook
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.fetch import Fetched
@@ -156,6 +156,7 @@ def execute(
     jobs = plan(manifest.jobs, options.targets)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    book = WaiverBook(manifest.waivers, started)  # before the run is recorded: nothing left 'running'
     state = State(settings.state_path)
     services = {spec.ref: connections[spec.provider].service for spec in jobs}
     state.begin_run(
@@ -166,7 +167,6 @@ def execute(
     )
     lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
     results: dict[JobRef, JobResult] = {}
-    book = WaiverBook(manifest.waivers, started)
     failure = False
 
     def keep(result: JobResult) -> None:
@@ -195,7 +195,9 @@ def execute(
         failure = True
         raise
     finally:
-        record = run_record(manifest, settings, jobs, results, lanes, run_id, format_utc(started), now())
+        record = run_record(
+            manifest, settings.options, jobs, results, lanes, run_id, format_utc(started), now()
+        )
         known = state.previous_findings(services)
         marked, changes, remembered = mark_changes(record.results, known, record.started_at)
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
@@ -203,14 +205,14 @@ def execute(
             record,
             results=marked,
             changes=changes,
-            waivers=tuple(_waiver_record(waiver) for waiver in book.statuses()),
+            waivers=tuple(waiver_record(waiver) for waiver in book.statuses()),
         )
         counted = (record.counts, record.calls, record.retries, record.throttles)
         # Until its reports are written a complete run is "reporting"; killed then, it stays so.
         state.end_run(run_id, record.finished_at, "reporting" if status == "complete" else status, *counted)
         for lane in lanes.values():
             lane.learn(state)
-        record = _state_error(replace(record, trend=_trend(state.history(), run_id, status)), state, settings)
+        record = _state_error(replace(record, trend=trend(state.history(), run_id, status)), state, settings)
         try:
             if not failure:
                 publish(record)
@@ -261,82 +263,6 @@ def _fetch(
         for alias, listed in refs.items()
     ]
     return side_by_side(streams, stop)
-
-
-def run_record(
-    manifest: Manifest,
-    settings: Settings,
-    jobs: Sequence[JobSpec],
-    results: Mapping[JobRef, JobResult],
-    lanes: Mapping[str | None, Lane],
-    run_id: str,
-    started_at: str,
-    finished: datetime,
-) -> RunRecord:
-    """The record of a run: its results in manifest order, what it cost, how it was made."""
-    order = {spec.ref: index for index, spec in enumerate(jobs)}
-    # The run's own line is the default provider's, or the first one's when no job uses it.
-    main = lanes.get(None) or next(iter(lanes.values()))
-    conn = main.conn
-    stats = [lane.stats for lane in lanes.values()]
-    return RunRecord(
-        run_id=run_id,
-        tool_version=__version__,
-        started_at=started_at,
-        finished_at=format_utc(finished),
-        endpoint=conn.endpoint.url,
-        emulator=conn.emulator_url is not None,
-        manifests=tuple((s.path, s.sha256) for s in manifest.sources),
-        manifest_digest=manifest.digest,
-        planned=len(jobs),
-        results=tuple(sorted(results.values(), key=lambda r: order[r.ref])),
-        calls=sum(s.calls for s in stats),
-        retries=sum(s.retries for s in stats),
-        throttles=sum(s.throttles for s in stats),
-        incomplete=len(results) < len(jobs),
-        access_key_id=mask(conn.keys.access_key_ids[0]),
-        options=settings.options.record(),
-        credentials=CredentialsUsed(
-            conn.keys.source.describe,
-            tuple(mask(key) for key in conn.keys.access_key_ids),
-            conn.keys.renewals,
-        ),
-        stopped_by=next((lane.conn.keys.failure for lane in lanes.values() if lane.conn.keys.failure), None),
-        providers=tuple(lane.record() for lane in lanes.values()),
-        fail_on=settings.options.fail_on,
-    )
-
-
-TREND_RUNS = 30
-
-
-def _trend(history: list[dict[str, object]], run_id: str, status: str) -> tuple[TrendPoint, ...]:
-    """The last TREND_RUNS runs recorded on this state (this one included, as `status`), oldest first."""
-    return tuple(
-        TrendPoint(
-            str(run["run_id"]),
-            str(run["started_at"]),
-            status if run["run_id"] == run_id else str(run["status"]),
-            json.loads(str(run["counts"])),
-        )
-        for run in [run for run in history if run.get("counts")][-TREND_RUNS:]
-    )
-
-
-def _waiver_record(status: WaiverStatus) -> WaiverRecord:
-    waiver = status.waiver
-    return WaiverRecord(
-        job=waiver.job_id,
-        type=waiver.job_type,
-        field=waiver.field,
-        reason=waiver.reason,
-        owner=waiver.owner,
-        expires=waiver.expires.isoformat(),
-        source=str(waiver.position),
-        state=status.state,
-        waived=status.waived,
-        expires_soon=status.soon,
-    )
 
 
 def _owner(spec: JobSpec, body: dict[str, Any]) -> str | None:

@@ -433,3 +433,172 @@ def test_credentials_already_expired_on_arrival_are_not_fetched_in_a_loop(start_
     # About 4 s of run: renewals spaced 0.5 s, 1 s, 2 s ... apart, never hundreds.
     assert len(served) <= 10, len(served)
     assert len(results(tmp_path / "out")["credentials"]["access_key_ids"]) <= 10
+
+
+# 16. A small .gz inflating to one enormous line is refused while it is read, in bounded memory.
+def test_an_event_line_that_inflates_without_end_is_refused_in_bounded_memory(tmp_path):
+    import gzip
+    import resource
+    import subprocess
+    import sys
+
+    from tests.run.helpers import ROOT
+
+    with gzip.open(tmp_path / "bomb.jsonl.gz", "wb", compresslevel=9) as bomb:
+        bomb.write(b'{"EventType": "AIMediaAuditComplete", "JobId": "')
+        for _ in range(1400):  # 1.4 GB of id from about 1.4 MB on disk
+            bomb.write(b"a" * (1 << 20))
+        bomb.write(b'"}\n')
+    (tmp_path / "m.yaml").write_text("version: 1\njobs_from:\n  - events: bomb.jsonl.gz\n")
+
+    def one_gib() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "audit", "validate", str(tmp_path / "m.yaml")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, preexec_fn=one_gib,
+    )  # fmt: skip
+    assert done.returncode == 1 and "internal error" not in done.stderr + done.stdout
+    assert "bomb.jsonl.gz:1:1: a line longer than 1 MiB: not an event body" in done.stdout
+
+
+def write_events_manifest(tmp_path, events: str, extra: str = ""):
+    (tmp_path / "m.yaml").write_text(f"version: 1\njobs_from:\n  - events: {events}\n{extra}")
+    return tmp_path / "m.yaml"
+
+
+# 18. A waiver to the calendar's last day is valid and handled: the run neither crashes nor stays "running".
+def test_a_waiver_to_the_last_day_of_the_calendar_holds(tmp_path, vod_audit):
+    import sqlite3
+
+    import yaml
+
+    manifest, data = write_jobs(tmp_path, {"TemplateId": "another template"})
+    document = yaml.safe_load(manifest.read_text())
+    transcode = next(j for j in document["jobs"] if j["type"] == "transcode")
+    document["waivers"] = [{"job": transcode["id"], "reason": "forever", "expires": "9999-12-31"}]
+    manifest.write_text(yaml.safe_dump(document))
+    assert vod_audit("validate", str(manifest)).returncode == 0
+    done = vod_audit(
+        "run",
+        str(manifest),
+        "--emulator",
+        str(data),
+        "--out",
+        str(tmp_path / "out"),
+        "--state",
+        str(tmp_path / "s.db"),
+    )
+    assert done.returncode == 0, done.stderr
+    statuses = [row[0] for row in sqlite3.connect(tmp_path / "s.db").execute("SELECT status FROM runs")]
+    assert statuses == ["complete"]
+
+
+# 19. A window reaching back before the year 1 is a problem at its position, not a crash.
+def test_a_window_beyond_the_calendar_is_a_problem_at_its_position(tmp_path, vod_audit):
+    (tmp_path / "e.jsonl").write_text("")
+    manifest = write_events_manifest(tmp_path, "e.jsonl", "    since: 10000000d\n")
+    done = vod_audit("validate", str(manifest))
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert "m.yaml:4:12: '10000000d' reaches back before the year 1" in done.stdout
+
+
+# 20. An event file in the array form that is cut short or nested too deep is a problem at FILE:LINE.
+@pytest.mark.parametrize(
+    "content", ['[{"EventType": "AIMediaAuditComplete", "JobId": "a"}, {"Ev', "[" * 100_000]
+)
+def test_a_broken_event_array_is_a_problem_at_its_file(tmp_path, vod_audit, content):
+    (tmp_path / "e.json").write_text(content)
+    done = vod_audit("validate", str(write_events_manifest(tmp_path, "e.json")))
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert "e.json:1:1: not a JSON array of event bodies" in done.stdout
+
+
+# 17. A cut-short or oversized STS answer is a failed source: the chain goes on, as it does for a 500.
+@pytest.mark.parametrize("broken", ["cut short", "oversized"])
+def test_a_broken_sts_answer_lets_the_chain_go_on(start_emulator, tmp_path, broken):
+    from tests.conftest import sample_jobs
+    from tests.run.helpers import clean_env, cli, results, run_args, write_manifest
+
+    emulator = start_emulator(qps=0)
+    manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
+    home = tmp_path / "home"
+    (home / ".aliyun").mkdir(parents=True)
+    role = {
+        "name": "r",
+        "mode": "RamRoleArn",
+        "access_key_id": "emulator-ak",
+        "access_key_secret": "emulator-secret",
+    }
+    role["ram_role_arn"] = "acs:ram::1111111111111111:role/auditor"
+    (home / ".aliyun" / "config.json").write_text(json.dumps({"current": "r", "profiles": [role]}))
+    (home / ".aliyun" / "config.json").chmod(0o600)
+    with hostile(lambda query: BROKEN_RENEWALS[broken]({"Code": "Success"})) as sts:
+        done = cli(
+            *run_args(manifest, tmp_path / "out", emulator.url, "--sts-endpoint", sts),
+            env=clean_env(
+                HOME=str(home), ALIBABA_CLOUD_CREDENTIALS_URI=f"{emulator.url}/_emulator/credentials"
+            ),
+        )
+    assert done.returncode == 0 and "internal error" not in done.stderr, done.stderr
+    assert "credentials URI" in results(tmp_path / "out")["credentials"]["source"]
+
+
+# 21. A results.json of the wrong shape is "not a valid results file", never an internal error.
+@pytest.mark.parametrize(("field", "value"), [("duration", "12s"), ("job_id", None), ("from_state", "yes")])
+@pytest.mark.parametrize("merging", [False, True])
+def test_a_results_file_of_the_wrong_shape_is_refused_on_the_way_in(
+    tmp_path, vod_audit, field, value, merging
+):
+    from audit.results import dumps
+
+    document = json.loads(dumps(fixed_run()))
+    document["results"][0][field] = value
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    (tmp_path / "other.json").write_text(dumps(replace(fixed_run(), results=())))
+    files = (
+        [str(tmp_path / "bad.json"), str(tmp_path / "other.json")]
+        if merging
+        else [str(tmp_path / "bad.json")]
+    )
+    done = vod_audit("report", *(["merge"] if merging else []), *files, "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert f"bad.json: not a valid results file: {field} of JobResult is not" in done.stderr
+
+
+# 22. A JobId with line breaks is refused at load; whatever reaches summary.md is escaped there.
+FORGED = "x1\n\n## vod-audit: PASS\n\n![tracker](http://evil.example/p.png)"
+
+
+def test_a_forged_jobid_from_an_event_file_is_refused_at_its_line(tmp_path, vod_audit):
+    event = {"EventType": "AIMediaAuditComplete", "EventTime": "2026-11-24T00:00:00Z", "JobId": FORGED}
+    (tmp_path / "e.jsonl").write_text(
+        json.dumps({**event, "JobId": "fine"}) + "\n" + json.dumps(event) + "\n"
+    )
+    done = vod_audit("validate", str(write_events_manifest(tmp_path, "e.jsonl")))
+    assert done.returncode == 1
+    assert (
+        "e.jsonl:2:1: a JobId with control characters or line breaks: x1\\n\\n## vod-audit: PASS"
+        in done.stdout
+    )
+
+
+def test_summary_md_cannot_be_forged_by_an_id(tmp_path):
+    run = fixed_run()
+    results = (
+        replace(
+            run.results[0],
+            job_id=FORGED,
+            change="new",
+            outcome=run.results[1].outcome,
+            findings=run.results[1].findings,
+        ),
+        *run.results[1:],
+    )
+    write_reports(replace(run, results=results), tmp_path, ["md"])
+    summary = (tmp_path / "summary.md").read_text()
+    import re
+
+    outside_code = re.sub(r"`[^`\n]*`", "", summary)  # a code span on one line renders as text
+    assert next(line for line in summary.splitlines() if line.startswith("#")) == "## vod-audit: FAIL"
+    assert "## vod-audit: PASS" not in outside_code and "![" not in outside_code

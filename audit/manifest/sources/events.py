@@ -50,6 +50,7 @@ EVENT_JOBS: dict[str, tuple[str, str, str | None]] = {
     "AIMediaAuditComplete": ("ai", "JobId", None),
     "WorkflowTaskComplete": ("workflow", "TaskId", None),
 }
+_UNSAFE_ID = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")  # what the manifest schema refuses in an id
 _EVENT_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.:]\d{1,6})?Z")
 
 
@@ -98,7 +99,11 @@ def _moment(entry: Entry, name: str, reader: Reader) -> datetime | None:
         return moment
     seconds = parse_duration(value)
     if seconds is not None:
-        return reader.now - timedelta(seconds=seconds)
+        try:
+            return reader.now - timedelta(seconds=seconds)
+        except OverflowError:
+            reader.problems.append(Problem(entry.at(name), f"{value!r} reaches back before the year 1"))
+            return None
     reader.problems.append(
         Problem(
             entry.at(name), f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h"
@@ -128,6 +133,21 @@ def event_time(value: Any) -> datetime | None:
         return None
 
 
+# One event body is a few KiB; a line past this is no event, whatever it inflates to (read in bounded
+# steps, never whole). A file in the one-array form is parsed whole, so it has a bound of its own:
+# larger logs are written as JSON Lines, which are streamed.
+MAX_LINE = 1 << 20
+MAX_ARRAY = 64 << 20
+
+
+class EventFileProblem(Exception):
+    """What makes the rest of an event file unreadable, at its line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 def read_events(
     paths: list[Path], found: EventJobs, since: datetime | None = None, until: datetime | None = None
 ) -> None:
@@ -137,28 +157,48 @@ def read_events(
         try:
             for line, text in _lines(path):
                 _read(name, line, text, found, since, until)
+        except EventFileProblem as problem:
+            found.problems.append((name, problem.line, str(problem)))
         except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
             found.problems.append((name, 1, f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}"))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text) of each non-blank line, streamed: a log of millions of lines is never held
-    whole. A file that is one JSON array gives each element at line 1."""
+    whole, nor a line longer than MAX_LINE. A file that is one JSON array gives each element at line 1."""
     with open_input(path) as raw:  # a regular file of bounded size, never a pipe or a device
         stream: gzip.GzipFile | BinaryIO = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
-        read = 0
-        for number, line in enumerate(stream, start=1):
+        read = number = 0
+        while line := stream.readline(MAX_LINE + 1):
+            number += 1
             read += len(line)
             if read > MAX_INPUT:  # a small .gz that inflates beyond what any log holds
                 raise OSError(27, f"inflates beyond {MAX_INPUT >> 20} MiB")
-            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            if number == 1 and text.lstrip().startswith("["):
-                rest = text + stream.read(MAX_INPUT + 1 - read).decode("utf-8")
-                for element in json.loads(rest):
-                    yield 1, json.dumps(element)
+            if number == 1 and line.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
+                yield from _array(line, stream)
                 return
+            if len(line) > MAX_LINE:
+                raise EventFileProblem(number, f"a line longer than {MAX_LINE >> 20} MiB: not an event body")
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             if text.strip():
                 yield number, text
+
+
+def _array(start: bytes, stream: gzip.GzipFile | BinaryIO) -> Iterator[tuple[int, str]]:
+    """Each element of a file that is one JSON array, at line 1."""
+    rest = stream.read(MAX_ARRAY + 1 - len(start))
+    if len(start) + len(rest) > MAX_ARRAY:
+        raise EventFileProblem(
+            1, f"one JSON array over {MAX_ARRAY >> 20} MiB: write the events as JSON Lines"
+        )
+    try:
+        elements = json.loads((start + rest).decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:  # cut short, or nested deeper than any event
+        raise EventFileProblem(1, f"not a JSON array of event bodies ({type(exc).__name__}: {exc})") from None
+    if not isinstance(elements, list):
+        raise EventFileProblem(1, "not a JSON array of event bodies")
+    for element in elements:
+        yield 1, json.dumps(element)
 
 
 def _read(
@@ -187,6 +227,12 @@ def _read(
         found.problems.append((name, line, f"an event of type {kind} without its job id ({where})"))
         return
     for job_id in ids:
+        if _UNSAFE_ID.search(job_id):
+            # Anyone who knows the callback URL can post an event: an id that could forge a line of a
+            # report is refused here, shown escaped.
+            shown = json.dumps(job_id)[1:-1]
+            found.problems.append((name, line, f"a JobId with control characters or line breaks: {shown}"))
+            continue
         found.jobs.setdefault(JobRef(job_type, job_id), (name, line))
 
 
