@@ -9,7 +9,14 @@ from typing import Any, NoReturn
 import click
 
 from audit import __version__
-from audit.cli_flags import DefaultGroup, connection_options, emulator_options, format_option, out_option
+from audit.cli_flags import (
+    DefaultGroup,
+    connection_options,
+    emulator_options,
+    format_option,
+    out_option,
+    sign_options,
+)
 from audit.errors import ExitStatus
 from audit.jobtypes import NAMES as JOB_TYPES
 from audit.options import DEFAULTS
@@ -86,6 +93,7 @@ def cli() -> None:
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help=f"Report folder (default {DEFAULTS.out}).")
 @format_option
+@sign_options
 @connection_options
 @click.option(
     "--state",
@@ -105,13 +113,15 @@ def cli() -> None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress on stderr (default: when it is a terminal)."
 )
-def run(manifests: tuple[str, ...], verbose: int, **flags: Any) -> None:
+def run(
+    manifests: tuple[str, ...], verbose: int, sign: str | None, sign_key: str | None, **flags: Any
+) -> None:
     """Query every job of the manifests, validate, compare, write reports (exit 0/1/2/3)."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import run
 
-        return run.execute(manifests, flags, echo=echo, err=err)
+        return run.execute(manifests, flags, signing=(sign, sign_key), echo=echo, err=err)
 
     guard(command, verbose)
 
@@ -155,13 +165,16 @@ def report() -> None:
 @click.argument("results", type=click.Path(dir_okay=False))
 @out_option
 @format_option
-def report_render(results: str, out: str, format: tuple[str, ...]) -> None:
+@sign_options
+def report_render(
+    results: str, out: str, format: tuple[str, ...], sign: str | None, sign_key: str | None
+) -> None:
     """Re-render every report from one saved results.json."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import report
 
-        return report.render(results, out, format, echo=echo, err=err)
+        return report.render(results, out, format, signing=(sign, sign_key), echo=echo, err=err)
 
     guard(command)
 
@@ -170,14 +183,17 @@ def report_render(results: str, out: str, format: tuple[str, ...]) -> None:
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @out_option
 @format_option
-def report_merge(results: tuple[str, ...], out: str, format: tuple[str, ...]) -> None:
+@sign_options
+def report_merge(
+    results: tuple[str, ...], out: str, format: tuple[str, ...], sign: str | None, sign_key: str | None
+) -> None:
     """Combine several runs' results.json (one per region, say) into one report set, each result
     keeping its provider."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import report
 
-        return report.merge_runs(results, out, format, echo=echo, err=err)
+        return report.merge_runs(results, out, format, signing=(sign, sign_key), echo=echo, err=err)
 
     guard(command)
 
@@ -200,14 +216,23 @@ def history(state: str, output: str, last: int | None) -> None:
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(file_okay=False))
-def verify(folder: str) -> None:
+@click.argument("folders", nargs=-1, required=True, metavar="DIR...", type=click.Path(file_okay=False))
+@click.option(
+    "--allowed-signers",
+    metavar="FILE",
+    help="OpenSSH allowed_signers file: also check SHA256SUMS.sig (ssh-keygen -Y verify).",
+)
+@click.option("--identity", metavar="ID", help="The signer the signature must be by (default: any allowed).")
+@click.option("--chain", is_flag=True, help="Several folders, oldest first: each must follow the one before.")
+def verify(folders: tuple[str, ...], allowed_signers: str | None, identity: str | None, chain: bool) -> None:
     """Check a report folder against its SHA256SUMS (exit 0 all match, 2 a file differs, 1 none)."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import verify
 
-        return verify.execute(folder, echo=echo, err=err)
+        return verify.execute(
+            folders, allowed_signers=allowed_signers, identity=identity, chain=chain, echo=echo, err=err
+        )
 
     guard(command)
 

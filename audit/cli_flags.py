@@ -66,6 +66,27 @@ out_option = click.option(
 )
 
 
+def sign_options(command: Command) -> Command:
+    """`--sign KEY` or `--sign-key PUB`: the set's SHA256SUMS signed (SHA256SUMS.sig, SSHSIG)."""
+    options = [
+        click.option(
+            "--sign",
+            "sign",
+            metavar="KEY",
+            help="Sign the set with this SSH private key file (passphrase: VOD_AUDIT_SIGN_PASSPHRASE).",
+        ),
+        click.option(
+            "--sign-key",
+            "sign_key",
+            metavar="PUB",
+            help="Sign with the ssh-agent key of this public key file.",
+        ),
+    ]
+    for decorate in reversed(options):
+        command = decorate(command)
+    return command
+
+
 def emulator_options(command: Command) -> Command:
     """The flags of `vod-audit emulator`, each default from EmulatorConfig."""
     options = [

@@ -115,6 +115,8 @@ class RunRecord:
     stopped_by: str | None = None  # why a run ended early other than by a signal (credentials lost)
     providers: tuple[ProviderLine, ...] = ()
     fail_on: FailOn = "any"  # the gate that turns findings into exit 2
+    sources: Mapping[str, int] = field(default_factory=dict)  # planned jobs by the list that named them
+    previous_sums: str | None = None  # SHA-256 of the SHA256SUMS of the last complete run on this state
 
     @property
     def counts(self) -> dict[str, int]:
@@ -172,6 +174,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["trend"] = [part_json(t) for t in run.trend]
     document["credentials"] = part_json(run.credentials)
     document["providers"] = [part_json(p) for p in run.providers]
+    document["sources"] = dict(run.sources)
     document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict
     return {"format": FORMAT, **document}
@@ -249,6 +252,8 @@ def from_document(document: Any, source: str) -> RunRecord:
             providers=tuple(part_of(ProviderLine, p) for p in document.get("providers") or ()),
             # Written by every version as `fail_on` at the top; earlier files kept it in options only.
             fail_on=fail_on(document.get("fail_on", options.get("fail_on", "any"))),
+            sources={str(kind): int(count) for kind, count in (document.get("sources") or {}).items()},
+            previous_sums=_optional_text(document.get("previous_sums"), "previous_sums"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -280,6 +285,12 @@ def _result_from(item: Mapping[str, Any]) -> JobResult:
 
 
 _READ_APART = frozenset({"outcome", "findings", "notes", "body_json"})
+
+
+def _optional_text(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} is not a string")
+    return value
 
 
 def _waived(value: Any) -> Waived | None:

@@ -47,6 +47,7 @@ class ProviderLine:
     retries: int | None = None
     throttles: int | None = None
     run_id: str | None = None  # the run it came from, in a merged record
+    account: str | None = None  # the account UID, when the credentials or the answers state it
 
 
 @dataclass(frozen=True)

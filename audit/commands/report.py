@@ -5,32 +5,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus
+from audit.evidence.sshsig import Signer
 from audit.jsonfile import read_json
 from audit.merge import merge
-from audit.report import FORMAT_NAMES, prepare_folder, write_reports
+from audit.report import prepare_folder
 from audit.results import RunRecord, from_document
 from audit.terminal import Echo
 
 
-def render(results: str, out: str, formats: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
+def render(
+    results: str, out: str, formats: Sequence[str], *, signing: Signing = (None, None), echo: Echo, err: Echo
+) -> ExitStatus:
     """One run's reports, written again from its results.json."""
-    _write(merge([from_document(read_json(results), results)], [results]), out, formats, echo)
+    signer = signer_of(signing)  # a key that cannot sign is said before anything is read
+    _write(from_document(read_json(results), results), out, formats, signer, echo)
     return ExitStatus.OK
 
 
 def merge_runs(
-    results: Sequence[str], out: str, formats: Sequence[str], *, echo: Echo, err: Echo
+    results: Sequence[str],
+    out: str,
+    formats: Sequence[str],
+    *,
+    signing: Signing = (None, None),
+    echo: Echo,
+    err: Echo,
 ) -> ExitStatus:
     """Several runs (one per region, say) as one report set, each result keeping its provider."""
+    signer = signer_of(signing)
     run = merge([from_document(read_json(name), name) for name in results], list(results))
-    _write(run, out, formats, echo)
+    _write(run, out, formats, signer, echo)
     echo(f"merged {len(results)} runs: {len(run.results)} jobs, verdict {run.verdict}")
     return ExitStatus.OK
 
 
-def _write(run: RunRecord, out: str, formats: Sequence[str], echo: Echo) -> None:
+def _write(run: RunRecord, out: str, formats: Sequence[str], signer: Signer | None, echo: Echo) -> None:
     folder = Path(out)
     prepare_folder(folder)
-    for path in write_reports(run, folder, formats or FORMAT_NAMES):
+    written, _ = write_set(run, folder, formats, signer)
+    for path in written:
         echo(f"wrote {path}")

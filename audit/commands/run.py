@@ -14,11 +14,12 @@ from types import FrameType
 from typing import Any
 
 from audit.commands.embedded import embedded
+from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus, UserError
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
-from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder, write_reports
+from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder
 from audit.results import RunRecord, waiver_lines
 from audit.run.connection import open_connections
 from audit.run.pipeline import Settings
@@ -77,8 +78,16 @@ def refuse_overlap(state: Path, out: Path, manifests: tuple[str, ...]) -> None:
         raise UserError(f"--state {state} is one of the manifests; choose another path")
 
 
-def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
+def execute(
+    manifests: tuple[str, ...],
+    flags: Mapping[str, Any],
+    *,
+    signing: Signing = (None, None),
+    echo: Echo,
+    err: Echo,
+) -> ExitStatus:
     started = time.monotonic()
+    signer = signer_of(signing)  # before any call: a key that cannot sign is said at once
     manifest = load_or_explain(manifests, err)
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
     out = Path(options.out)
@@ -101,9 +110,11 @@ def execute(manifests: tuple[str, ...], flags: Mapping[str, Any], *, echo: Echo,
         )
         written: list[Path] = []
 
-        def publish(record: RunRecord) -> None:
+        def publish(record: RunRecord) -> str:
             try:
-                written.extend(write_reports(record, out, options.format))
+                paths, sums = write_set(record, out, options.format, signer)
+                written.extend(paths)
+                return sums
             except ReportsNotWritten:
                 summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
                 raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -182,9 +181,8 @@ class Builder:
                     name: Setting(value, document, (*path, "expect", name)) for name, value in own.items()
                 }
                 expect.update(self._expectations(job_type, entries))
-            spec = self._spec(job_type, job_id, expect, position, raw, document, path)
-            alias = self._provider(raw_job, job_type)
-            specs.append(replace(spec, provider=alias) if alias else spec)
+            spec = self._spec(job_type, job_id, expect, position, raw_job)
+            specs.append(spec)
         return specs
 
     def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
@@ -240,10 +238,9 @@ class Builder:
         job_id: str,
         expect: dict[str, Any],
         position: Position,
-        raw: Mapping[str, Any],
-        document: Document,
-        path: Path_,
+        raw_job: RawJob,
     ) -> JobSpec:
+        raw, document, path = raw_job.raw, raw_job.document, raw_job.path
         bounds = {name: expect.pop(name) for name in DURATION_KEYS if name in expect}
         lower, upper = bounds.get("min_duration"), bounds.get("max_duration")
         if isinstance(lower, float) and isinstance(upper, float) and lower > upper:
@@ -259,6 +256,8 @@ class Builder:
             upper if isinstance(upper, float) else None,
             lower if isinstance(lower, float) else None,
             description if isinstance(description, str) else None,
+            self._provider(raw_job, job_type),
+            raw_job.origin,
         )
 
     def _expectations(self, job_type: str, entries: Mapping[str, Setting]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ class JobSpec:
     min_duration: float | None = None
     description: str | None = None
     provider: str | None = None  # the provider alias it is audited with; None: the default provider
+    origin: str = "jobs"  # the kind of list that named it: jobs (the manifest's own), csv, events
 
     @property
     def ref(self) -> JobRef:

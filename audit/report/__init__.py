@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from audit.errors import UserError
+from audit.evidence.sshsig import SIGNATURE
 from audit.files import file_sha256
 from audit.report.atomic import write_atomic
 
@@ -45,6 +46,7 @@ REPORT_FILES = (
     "junit.xml",
     "summary.md",
     "results.sarif",
+    "evidence.json",
 )
 
 
@@ -66,7 +68,7 @@ def prepare_folder(out: Path) -> None:
     """Creates the report folder, or says clearly why it cannot be used (before any API call)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
-    for name in (*REPORT_FILES, SUMS):
+    for name in (*REPORT_FILES, SUMS, SIGNATURE):
         target = out / name
         if target.is_symlink() or (target.exists() and not target.is_file()):
             raise UserError(f"--out {out}: {name} there is not a regular file; move it away")
@@ -79,7 +81,7 @@ def prepare_folder(out: Path) -> None:
         for stale in out.glob(".*.tmp"):
             if any(stale.name.startswith(f".{name}.") for name in (*REPORT_FILES, SUMS)):
                 stale.unlink()
-        for staging in out.glob(f"{_STAGING}*"):
+        for staging in [*out.glob(f"{_STAGING}*"), *out.glob(".vod-audit-sign-*")]:
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
@@ -101,6 +103,9 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         for name in FORMAT_NAMES:
             if name in chosen:
                 staged.extend(plugin(name).write(run, staging))
+        from audit.report.evidence import EvidenceReport
+
+        staged.extend(EvidenceReport().write(run, staging))  # every set says how complete it is
         sums = "".join(f"{file_sha256(path)}  {path.name}\n" for path in staged)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -110,6 +115,7 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         ) from None
     try:
         (out / SUMS).unlink(missing_ok=True)
+        (out / SIGNATURE).unlink(missing_ok=True)  # an earlier set's: it signs sums no longer there
         written = []
         for path in staged:
             os.replace(path, out / path.name)

@@ -75,6 +75,7 @@ class Lane:
             calls=stats.calls,
             retries=stats.retries,
             throttles=stats.throttles,
+            account=self.account or (next(iter(self.owners)) if len(self.owners) == 1 else None),
         )
 
 

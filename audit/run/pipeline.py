@@ -145,11 +145,12 @@ def execute(
     stop: threading.Event,
     on_result: Callable[[JobResult], None] = lambda result: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    publish: Callable[[RunRecord], None] = lambda record: None,
+    publish: Callable[[RunRecord], str | None] = lambda record: None,
 ) -> RunRecord:
     """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete.
 
-    `publish` writes the record's reports. A complete run becomes the baseline of the next one's
+    `publish` writes the record's reports and returns their SHA256SUMS digest (the next run's
+    evidence names it: a chain night over night). A complete run becomes the baseline of the next one's
     changes only once it returns: a run whose reports were never written (a full disk, a kill during
     the write) would otherwise hide its new findings from every later night as "ongoing"."""
     options, connections = settings.options, settings.connections
@@ -196,7 +197,15 @@ def execute(
         raise
     finally:
         record = run_record(
-            manifest, settings.options, jobs, results, lanes, run_id, format_utc(started), now()
+            manifest,
+            settings.options,
+            jobs,
+            results,
+            lanes,
+            run_id,
+            format_utc(started),
+            now(),
+            state.last_sums(),
         )
         known = state.previous_findings(services)
         marked, changes, remembered = mark_changes(record.results, known, record.started_at)
@@ -214,12 +223,13 @@ def execute(
             lane.learn(state)
         record = _state_error(replace(record, trend=trend(state.history(), run_id, status)), state, settings)
         try:
-            if not failure:
-                publish(record)
+            sums = None if failure else publish(record)
         except BaseException:
             state.end_run(run_id, record.finished_at, "unreported", *counted)
             raise
         else:
+            if sums is not None:
+                state.reported(run_id, sums)
             if status == "complete":  # an interrupted or failed run is never what the next one compares to
                 state.end_run(run_id, record.finished_at, status, *counted)
                 state.remember(run_id, remembered, changes, known, services)

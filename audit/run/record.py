@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -26,6 +27,7 @@ def run_record(
     run_id: str,
     started_at: str,
     finished: datetime,
+    previous_sums: str | None = None,
 ) -> RunRecord:
     """The record of a run: its results in manifest order, what it cost, how it was made."""
     order = {spec.ref: index for index, spec in enumerate(jobs)}
@@ -58,6 +60,8 @@ def run_record(
         stopped_by=next((lane.conn.keys.failure for lane in lanes.values() if lane.conn.keys.failure), None),
         providers=tuple(lane.record() for lane in lanes.values()),
         fail_on=options.fail_on,
+        sources=dict(Counter(spec.origin for spec in jobs)),
+        previous_sums=previous_sums,
     )
 
 

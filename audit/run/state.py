@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,              -- running | complete | incomplete | failed
     counts TEXT,
     calls INTEGER, retries INTEGER, throttles INTEGER,
-    changes TEXT                       -- jobs new, ongoing, resolved, as JSON
+    changes TEXT,                      -- jobs new, ongoing, resolved, as JSON
+    sums TEXT                          -- SHA-256 of its report set's SHA256SUMS, once written
 );
 -- Night over night: per service and job, the findings of the last complete run that audited it,
 -- each with when its unbroken streak began. Jobs never audited with findings have no row.
@@ -72,7 +73,7 @@ CREATE TABLE IF NOT EXISTS run_jobs (
 # Columns added after a table's first layout: a file of the older layout gets them in place, nothing
 # is dropped.
 _ADDED_COLUMNS = {
-    "runs": {"changes": "TEXT"},
+    "runs": {"changes": "TEXT", "sums": "TEXT"},
     # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
     "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
 }
@@ -271,6 +272,17 @@ class State:
                 "UPDATE runs SET finished_at=?, status=?, counts=?, calls=?, retries=?, throttles=? WHERE run_id=?",
                 (finished_at, status, json.dumps(counts), calls, retries, throttles, run_id),
             )
+
+    def reported(self, run_id: str, sums: str) -> None:
+        """The run's report set is written, under a SHA256SUMS of this digest."""
+        self._write("UPDATE runs SET sums=? WHERE run_id=?", (sums, run_id))
+
+    def last_sums(self) -> str | None:
+        """The SHA256SUMS digest of the last run whose report set was written: the night before."""
+        row = self._db.execute(
+            "SELECT sums FROM runs WHERE sums IS NOT NULL ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def history(self) -> list[dict[str, object]]:
         """Every run recorded in this state, oldest first, as dicts of the `runs` columns."""

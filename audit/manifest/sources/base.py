@@ -22,9 +22,14 @@ class RawJob:
     raw: Mapping[str, Any]
     document: Document
     path: Path_
-    from_events: bool = False  # named by an event notification: a listed job of the same key wins
+    origin: str = "jobs"  # the kind of list that named it: jobs (the manifest's own), csv, events
     provider: str | None = None  # the alias its job list (jobs_from) gives, where the job names none
     provider_at: Position | None = None  # where that alias is written
+
+    @property
+    def from_events(self) -> bool:
+        """Named by an event notification: a listed job of the same key wins."""
+        return self.origin == "events"
 
 
 @dataclass(frozen=True, slots=True)

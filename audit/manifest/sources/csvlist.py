@@ -32,7 +32,7 @@ class CsvSource:
         reader.problems.extend(schema_problems(document))
         for index, job in enumerate(document.value["jobs"]):
             reader.jobs.append(
-                RawJob(job, document, ("jobs", index), False, entry.provider, entry.provider_at)
+                RawJob(job, document, ("jobs", index), self.key, entry.provider, entry.provider_at)
             )
 
 

@@ -83,7 +83,9 @@ class EventSource:
             listing.value["jobs"].append({"id": job_id, "type": job_type})
             listing.values[("jobs", index)] = pack(line, 1)
             job = listing.value["jobs"][index]
-            reader.jobs.append(RawJob(job, listing, ("jobs", index), True, entry.provider, entry.provider_at))
+            reader.jobs.append(
+                RawJob(job, listing, ("jobs", index), self.key, entry.provider, entry.provider_at)
+            )
         for path in paths:
             with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
                 reader.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))

@@ -1,0 +1,170 @@
+"""Signed report sets: SHA256SUMS.sig checked by stock OpenSSH and by `vod-audit verify`, evidence.json
+counts, and a chain of nights that notices a missing one (issue #29)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import sample_jobs
+from tests.run.helpers import clean_env, cli, write_data, write_manifest
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
+PASSPHRASE = "correct horse battery staple 7"
+
+
+def keypair(folder: Path, kind: str, passphrase: str = "") -> Path:
+    key = folder / f"id_{kind}"
+    bits = ["-b", "3072"] if kind == "rsa" else []
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", kind, *bits, "-N", passphrase, "-C", f"{kind}@test", "-f", str(key)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return key
+
+
+def allowed_signers(folder: Path, identity: str, *keys: Path) -> Path:
+    path = folder / "allowed_signers"
+    path.write_text(
+        "".join(f'{identity} namespaces="vod-audit" {k.with_suffix(".pub").read_text()}' for k in keys)
+    )
+    return path
+
+
+def run_signed(tmp_path: Path, out: Path, *flags: str, env: dict[str, str] | None = None):
+    manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
+    data = write_data(tmp_path / "data.json", sample_jobs())
+    args = (
+        "run",
+        str(manifest),
+        "--emulator",
+        str(data),
+        "--out",
+        str(out),
+        "--state",
+        str(tmp_path / "s.db"),
+    )
+    return cli(*args, "--no-progress", *flags, env=env or clean_env())
+
+
+def ssh_verify(
+    out: Path, signers: Path, identity: str, namespace: str = "vod-audit"
+) -> subprocess.CompletedProcess[str]:
+    with (out / "SHA256SUMS").open("rb") as sums:
+        return subprocess.run(
+            ["ssh-keygen", "-Y", "verify", "-f", str(signers), "-I", identity, "-n", namespace, "-s", str(out / "SHA256SUMS.sig")],
+            stdin=sums, capture_output=True, text=True,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "rsa"])
+def test_a_signed_set_verifies_with_stock_openssh_and_with_verify(tmp_path, kind):
+    key = keypair(tmp_path, kind)
+    out = tmp_path / "out"
+    done = run_signed(tmp_path, out, "--sign", str(key))
+    assert done.returncode == 0, done.stderr
+    signers = allowed_signers(tmp_path, "auditor@example", key)
+    assert ssh_verify(out, signers, "auditor@example").returncode == 0  # no vod-audit needed
+    checked = cli("verify", str(out), "--allowed-signers", str(signers))
+    assert checked.returncode == 0 and "SHA256SUMS.sig: OK (signed by auditor@example)" in checked.stdout
+    named = cli("verify", str(out), "--allowed-signers", str(signers), "--identity", "auditor@example")
+    assert named.returncode == 0
+
+
+def test_every_way_a_signature_can_fail_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    key, stranger = keypair(tmp_path, "ed25519"), keypair(tmp_path / "elsewhere", "ecdsa")
+    out = tmp_path / "out"
+    assert run_signed(tmp_path, out, "--sign", str(key)).returncode == 0
+    signers = allowed_signers(tmp_path, "auditor@example", key)
+
+    def verify(folder: Path = out, allowed: Path = signers, *extra: str):
+        return cli("verify", str(folder), "--allowed-signers", str(allowed), *extra)
+
+    # A key not in allowed_signers; another identity; the wrong namespace (stock OpenSSH too).
+    strangers = tmp_path / "strangers"
+    strangers.write_text(f'auditor@example namespaces="vod-audit" {stranger.with_suffix(".pub").read_text()}')
+    assert verify(out, strangers).returncode == 2
+    assert verify(out, signers, "--identity", "someone@else").returncode == 2
+    assert ssh_verify(out, signers, "auditor@example", namespace="other").returncode != 0
+    # One changed byte in any file.
+    for name in ("SHA256SUMS", "results.json", "evidence.json"):
+        copy = tmp_path / f"copy-{name}"
+        shutil.copytree(out, copy)
+        data = bytearray((copy / name).read_bytes())
+        data[len(data) // 2] ^= 1
+        (copy / name).write_bytes(bytes(data))
+        done = verify(copy)
+        assert done.returncode == 2 and "FAILED" in done.stdout, name
+    # The signature missing while signers are given.
+    bare = tmp_path / "bare"
+    shutil.copytree(out, bare)
+    (bare / "SHA256SUMS.sig").unlink()
+    done = verify(bare)
+    assert done.returncode == 2 and "SHA256SUMS.sig: FAILED (missing: the set is not signed)" in done.stdout
+
+
+def test_a_passphrase_comes_from_the_environment_and_no_secret_reaches_output(tmp_path):
+    key = keypair(tmp_path, "ed25519", PASSPHRASE)
+    out = tmp_path / "out"
+    refused = run_signed(tmp_path, out, "--sign", str(key))
+    assert refused.returncode == 1 and "VOD_AUDIT_SIGN_PASSPHRASE" in refused.stderr
+    env = clean_env(VOD_AUDIT_SIGN_PASSPHRASE=PASSPHRASE)
+    done = run_signed(tmp_path, out, "--sign", str(key), "-vv", env=env)
+    assert done.returncode == 0, done.stderr
+    assert ssh_verify(out, allowed_signers(tmp_path, "a@b", key), "a@b").returncode == 0
+    material = key.read_text().splitlines()[1:-1]  # the private key's base64 body
+    written = b"".join(p.read_bytes() for p in out.iterdir()) + (tmp_path / "s.db").read_bytes()
+    for secret in [PASSPHRASE, *material]:
+        assert secret not in done.stdout + done.stderr and secret.encode() not in written
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # nothing left behind
+
+
+def test_signing_through_ssh_agent_never_shows_its_socket(tmp_path):
+    key = keypair(tmp_path, "ed25519")
+    agent = subprocess.run(
+        ["ssh-agent", "-s", "-a", str(tmp_path / "agent.sock")], capture_output=True, text=True, check=True
+    )
+    pid = next(
+        line.split("=")[1].split(";")[0] for line in agent.stdout.split() if line.startswith("SSH_AGENT_PID=")
+    )
+    try:
+        env = clean_env(SSH_AUTH_SOCK=str(tmp_path / "agent.sock"))
+        subprocess.run(["ssh-add", "-q", str(key)], env=env, check=True, capture_output=True)
+        out = tmp_path / "out"
+        done = run_signed(tmp_path, out, "--sign-key", str(key.with_suffix(".pub")), env=env)
+        assert done.returncode == 0, done.stderr
+        assert ssh_verify(out, allowed_signers(tmp_path, "a@b", key), "a@b").returncode == 0
+        assert "agent.sock" not in done.stdout + done.stderr
+        assert b"agent.sock" not in b"".join(p.read_bytes() for p in out.iterdir())
+    finally:
+        os.kill(int(pid), 15)
+
+
+def test_evidence_counts_equal_the_runs_and_a_chain_of_nights_notices_a_missing_one(tmp_path):
+    nights = [tmp_path / f"night{n}" for n in (1, 2, 3)]
+    for night in nights:
+        assert run_signed(tmp_path, night).returncode == 0
+    evidence = json.loads((nights[2] / "evidence.json").read_text())
+    results = json.loads((nights[2] / "results.json").read_text())
+    assert (
+        evidence["jobs"]["expected"]
+        == results["planned"]
+        == len(results["results"])
+        == evidence["jobs"]["audited"]
+    )
+    assert evidence["sources"] == {"jobs": len(sample_jobs())}
+    assert evidence["run_id"] == results["run_id"] and evidence["tool"]["version"] == results["tool_version"]
+    chained = cli("verify", "--chain", *map(str, nights))
+    assert chained.returncode == 0, chained.stdout
+    assert f"{nights[1]}: follows {nights[0]}" in chained.stdout
+    gap = cli("verify", "--chain", str(nights[0]), str(nights[2]))
+    assert gap.returncode == 2 and "a night is missing or replaced" in gap.stdout
