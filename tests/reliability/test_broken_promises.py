@@ -24,11 +24,15 @@ def test_negative_zero_and_enormous_durations_all_render(tmp_path):
         replace(r, duration=next(durations, r.duration)) if r.duration is not None else r for r in run.results
     )
     written = write_reports(replace(run, results=results), tmp_path, FORMAT_NAMES)
-    assert len(written) == 9
+    assert len(written) == 10  # nine reports and evidence.json, sealed
     page = (tmp_path / "report.html").read_text()
     assert "-5s" in page and "277777777h46m" in page
     durations_csv = (tmp_path / "durations.csv").read_text()
     assert "-5.0" in durations_csv
+    # Every duration of the night negative (one answer reused from state night after night).
+    negative = tuple(replace(r, duration=-5.0) if r.duration is not None else r for r in run.results)
+    (tmp_path / "all-negative").mkdir()
+    assert len(write_reports(replace(run, results=negative), tmp_path / "all-negative", ["html"])) == 3
 
 
 # 2. A report folder holds exactly one run's files, and verify fails on anything SHA256SUMS does not list.
