@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -13,6 +13,13 @@ from audit.report import FORMAT_NAMES
 
 EMULATOR = EmulatorConfig()
 Command = Callable[..., None]
+
+
+def _stacked(options: Sequence[Callable[[Command], Command]], command: Command) -> Command:
+    """`command` decorated with `options`, the first listed shown first in --help."""
+    for decorate in reversed(options):
+        command = decorate(command)
+    return command
 
 
 def connection_options(command: Command) -> Command:
@@ -47,9 +54,7 @@ def connection_options(command: Command) -> Command:
         ),
         click.option("-v", "--verbose", count=True, help="-v for info, -vv for debug logs on stderr."),
     ]
-    for decorate in reversed(options):
-        command = decorate(command)
-    return command
+    return _stacked(options, command)
 
 
 format_option = click.option(
@@ -82,9 +87,7 @@ def sign_options(command: Command) -> Command:
             help="Sign with the ssh-agent key of this public key file.",
         ),
     ]
-    for decorate in reversed(options):
-        command = decorate(command)
-    return command
+    return _stacked(options, command)
 
 
 def emulator_options(command: Command) -> Command:
@@ -184,9 +187,7 @@ def emulator_options(command: Command) -> Command:
             help="Every call for this job fails (500).",
         ),
     ]
-    for decorate in reversed(options):
-        command = decorate(command)
-    return command
+    return _stacked(options, command)
 
 
 class DefaultGroup(click.Group):

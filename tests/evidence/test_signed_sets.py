@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import sample_jobs
-from tests.run.helpers import clean_env, cli, write_data, write_manifest
+from tests.run.helpers import clean_env, cli, emulated_args, write_data, write_manifest
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow
@@ -42,17 +42,8 @@ def allowed_signers(folder: Path, identity: str, *keys: Path) -> Path:
 def run_signed(tmp_path: Path, out: Path, *flags: str, env: dict[str, str] | None = None):
     manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
     data = write_data(tmp_path / "data.json", sample_jobs())
-    args = (
-        "run",
-        str(manifest),
-        "--emulator",
-        str(data),
-        "--out",
-        str(out),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
-    return cli(*args, "--no-progress", *flags, env=env or clean_env())
+    args = emulated_args(manifest, data, out, tmp_path / "s.db", "--no-progress", *flags)
+    return cli(*args, env=env or clean_env())
 
 
 def ssh_verify(

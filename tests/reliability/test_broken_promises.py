@@ -11,6 +11,7 @@ import pytest
 from audit.report import FORMAT_NAMES, write_reports
 from tests.hostile import Reply, hostile, json_reply
 from tests.report.fixtures import fixed_run
+from tests.run.helpers import emulated_args
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
 pytestmark = pytest.mark.slow
@@ -169,16 +170,7 @@ def test_a_waiver_without_a_field_never_makes_a_missing_answer_ok(tmp_path, vod_
         manifest = tmp_path / "m.yaml"
         manifest.write_text(yaml.safe_dump({"version": 1, "jobs": jobs, "waivers": waivers}))
         out = tmp_path / "out"
-        done = vod_audit(
-            "run",
-            str(manifest),
-            "--emulator",
-            str(data),
-            "--out",
-            str(out),
-            "--state",
-            str(tmp_path / "s.db"),
-        )
+        done = vod_audit(*emulated_args(manifest, data, out, tmp_path / "s.db"))
         return done.returncode, json.loads((out / "results.json").read_text())["results"][0]
 
     code, result = run([waiver])
@@ -224,16 +216,7 @@ def test_a_state_that_is_not_ours_to_read_is_refused_unchanged(tmp_path, vod_aud
     if command == "history":
         done = vod_audit("history", "--state", str(state))
     else:
-        done = vod_audit(
-            "run",
-            str(manifest),
-            "--emulator",
-            str(data),
-            "--out",
-            str(tmp_path / "out"),
-            "--state",
-            str(state),
-        )
+        done = vod_audit(*emulated_args(manifest, data, tmp_path / "out", state))
     said = "written by a newer vod-audit" if kind == "newer" else "not a vod-audit state"
     assert done.returncode == 1 and said in done.stderr and len(done.stderr.splitlines()) == 1
     assert hashlib.sha256(state.read_bytes()).hexdigest() == before
@@ -483,16 +466,7 @@ def test_a_waiver_to_the_last_day_of_the_calendar_holds(tmp_path, vod_audit):
     document["waivers"] = [{"job": transcode["id"], "reason": "forever", "expires": "9999-12-31"}]
     manifest.write_text(yaml.safe_dump(document))
     assert vod_audit("validate", str(manifest)).returncode == 0
-    done = vod_audit(
-        "run",
-        str(manifest),
-        "--emulator",
-        str(data),
-        "--out",
-        str(tmp_path / "out"),
-        "--state",
-        str(tmp_path / "s.db"),
-    )
+    done = vod_audit(*emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db"))
     assert done.returncode == 0, done.stderr
     statuses = [row[0] for row in sqlite3.connect(tmp_path / "s.db").execute("SELECT status FROM runs")]
     assert statuses == ["complete"]

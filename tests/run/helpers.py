@@ -100,3 +100,8 @@ def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...
         "--no-progress",
         *extra,
     )
+
+
+def emulated_args(manifest: Path, data: Path, out: Path, state: Path, *extra: str) -> tuple[str, ...]:
+    """`vod-audit run` of `manifest` against the embedded emulator serving `data`."""
+    return ("run", str(manifest), "--emulator", str(data), "--out", str(out), "--state", str(state), *extra)
