@@ -40,7 +40,7 @@ def test_negative_zero_and_enormous_durations_all_render(tmp_path):
 def test_a_run_of_fewer_formats_leaves_no_earlier_report_beside_it(tmp_path, vod_audit):
     write_reports(fixed_run(), tmp_path, FORMAT_NAMES)
     write_reports(replace(fixed_run(), run_id="second"), tmp_path, ["json"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["SHA256SUMS", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SHA256SUMS", "evidence.json", "results.json"]
     assert vod_audit("verify", str(tmp_path)).returncode == 0
     (tmp_path / "summary.md").write_text("## vod-audit: PASS\n")  # put there after the run
     done = vod_audit("verify", str(tmp_path))

@@ -44,6 +44,7 @@ def test_demo_yields_its_planted_outcomes(tmp_path):
         "invalid": 1,
         "drift": 6,
         "pending": 1,
+        "waived": 0,
         "ok": 28,
     }
     assert document["emulator"] is True and document["exit_code"] == 2
@@ -53,6 +54,7 @@ def test_demo_yields_its_planted_outcomes(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "SHA256SUMS",
         "durations.csv",
+        "evidence.json",
         "junit.xml",
         "mismatches.csv",
         "report.html",
@@ -123,7 +125,15 @@ def test_exit_3_when_every_call_for_some_jobs_fails(start_emulator, tmp_path):
     done = cli(*run_args(manifest, tmp_path / "out", emulator.url, "--retries", "2"))
     assert done.returncode == 3, done.stdout + done.stderr
     document = results(tmp_path / "out")
-    assert document["counts"] == {"error": 1, "not_found": 0, "invalid": 0, "drift": 0, "pending": 0, "ok": 3}
+    assert document["counts"] == {
+        "error": 1,
+        "not_found": 0,
+        "invalid": 0,
+        "drift": 0,
+        "pending": 0,
+        "waived": 0,
+        "ok": 3,
+    }
     failed = next(r for r in document["results"] if r["outcome"] == "error")
     assert failed["job_id"] == failing and failed["attempts"] == 3
     assert "InternalError" in failed["findings"][0]["message"]
