@@ -148,11 +148,44 @@ class RunRecord:
 
     @property
     def verdict(self) -> str:
-        return {
-            ExitStatus.OK: "PASS",
-            ExitStatus.FINDINGS: "FAIL",
-            ExitStatus.INCOMPLETE: "INCOMPLETE" if self.incomplete else "ERRORS",
-        }[self.exit_code]
+        """The state of the jobs, whatever the gate decided: FAIL (jobs with findings), INCOMPLETE
+        (the run stopped early), ERRORS (jobs without an answer), PASS. A `--fail-on new` night with
+        only ongoing findings is FAIL with its gate passed, never PASS."""
+        outcomes = {result.outcome for result in self.results}
+        if outcomes & BAD_OUTCOMES:
+            return "FAIL"
+        if self.incomplete:
+            return "INCOMPLETE"
+        return "ERRORS" if Outcome.ERROR in outcomes else "PASS"
+
+    @property
+    def gate(self) -> str:
+        """The decision of the gate and its exit code: `gate --fail-on new: passed, exit 0`."""
+        decided = "passed" if self.exit_code == ExitStatus.OK else "failed"
+        return f"gate --fail-on {self.fail_on}: {decided}, exit {self.exit_code:d}"
+
+    @property
+    def statement(self) -> str:
+        """Both facts, as every output says them: `FAIL: 8 jobs with findings (0 new); gate --fail-on
+        new: passed, exit 0`."""
+        counts = self.counts
+        failing = sum(counts[o.value] for o in BAD_OUTCOMES)
+        new = sum(1 for r in self.results if r.outcome in BAD_OUTCOMES and r.change in (None, "new"))
+        waived = counts[Outcome.WAIVED.value]
+        if failing:
+            state = f"{_jobs(failing)} with findings ({new} new)"
+        elif self.incomplete:
+            state = f"{len(self.results)} of {self.planned} jobs audited, the run stopped early"
+        elif counts[Outcome.ERROR.value]:
+            state = f"{_jobs(counts[Outcome.ERROR.value])} without an answer"
+        else:
+            state = f"{_jobs(len(self.results) - waived)} ok or pending"
+        accepted = f", {_jobs(waived)} waived (accepted, not passing)" if waived else ""
+        return f"{self.verdict}: {state}{accepted}; {self.gate}"
+
+
+def _jobs(count: int) -> str:
+    return f"{count} job{'s' if count != 1 else ''}"
 
 
 def mask(access_key_id: str | None) -> str | None:
@@ -176,7 +209,13 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["providers"] = [part_json(p) for p in run.providers]
     document["sources"] = dict(run.sources)
     document["exit_code"] = int(run.exit_code)
-    document["verdict"] = run.verdict
+    document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
+    document["gate"] = {
+        "fail_on": run.fail_on,
+        "passed": run.exit_code == ExitStatus.OK,
+        "exit_code": int(run.exit_code),
+    }
+    document["statement"] = run.statement
     return {"format": FORMAT, **document}
 
 

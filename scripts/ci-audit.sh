@@ -35,7 +35,8 @@ verdict=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["
 counts=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["counts"], separators=(",", ":")))' "$out/results.json" 2>/dev/null || echo "{}")
 new=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changes"].get("new", 0))' "$out/results.json" 2>/dev/null || echo 0)
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
-  { echo "verdict=$verdict"; echo "exit-code=$code"; echo "counts=$counts"; echo "new=$new"; echo "report-dir=$out"; } >>"$GITHUB_OUTPUT"
+  gate=$([ "$code" = 0 ] && echo passed || echo failed)
+  { echo "verdict=$verdict"; echo "gate=$gate"; echo "exit-code=$code"; echo "counts=$counts"; echo "new=$new"; echo "report-dir=$out"; } >>"$GITHUB_OUTPUT"
 fi
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$out/summary.md" ]; then
   cat "$out/summary.md" >>"$GITHUB_STEP_SUMMARY"

@@ -82,6 +82,7 @@ def test_the_github_action_audits_gates_and_sets_its_outputs(tmp_path):
     document = json.loads((tmp_path / "vod-audit-reports" / "results.json").read_text())
     assert code == 2  # the demo's planted findings fail the gate, and so the step
     assert outputs["verdict"] == document["verdict"] == "FAIL" and outputs["exit-code"] == "2"
+    assert outputs["gate"] == "failed"
     assert json.loads(outputs["counts"]) == document["counts"] and outputs["new"] == str(
         document["changes"]["new"]
     )

@@ -37,7 +37,7 @@ def merge_runs(
     signer = signer_of(signing)
     run = merge([from_document(read_json(name), name) for name in results], list(results))
     _write(run, out, formats, signer, echo)
-    echo(f"merged {len(results)} runs: {len(run.results)} jobs, verdict {run.verdict}")
+    echo(f"merged {len(results)} runs: {len(run.results)} jobs; {run.statement}")
     return ExitStatus.OK
 
 

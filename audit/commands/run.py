@@ -169,4 +169,4 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         echo(f"  {line}")
     for path in written:
         echo(f"  wrote {path}")
-    echo(f"verdict: {record.verdict} (exit {record.exit_code:d})")
+    echo(f"verdict: {record.statement}")

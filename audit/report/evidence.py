@@ -39,7 +39,8 @@ def evidence(run: RunRecord) -> dict[str, Any]:
             {"provider": p.provider, "access_key_id": p.access_key_id, "account": p.account}
             for p in run.providers
         ],
-        "verdict": run.verdict,
+        "verdict": run.verdict,  # the state of the jobs
+        "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
         "exit_code": int(run.exit_code),
         "previous": {"sha256sums": run.previous_sums},
     }

@@ -24,6 +24,8 @@ def render(run: RunRecord) -> str:
     lines = [
         f"## vod-audit: {run.verdict}",
         "",
+        f"**{escape(run.statement)}**",
+        "",
         f"{len(run.results)} of {run.planned} jobs audited against {where}; "
         f"{run.calls} calls, {run.retries} retries, {run.throttles} throttled.",
         "",

@@ -104,7 +104,12 @@ def document(run: RunRecord) -> dict[str, Any]:
                     }
                 ],
                 "results": results,
-                "properties": {"run_id": run.run_id, "endpoint": run.endpoint, "verdict": run.verdict},
+                "properties": {
+                    "run_id": run.run_id,
+                    "endpoint": run.endpoint,
+                    "verdict": run.verdict,
+                    "gate": run.gate,
+                },
             }
         ],
     }

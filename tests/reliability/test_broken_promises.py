@@ -108,7 +108,7 @@ def test_runs_gated_differently_are_not_merged_into_a_milder_verdict(tmp_path, v
         fail_on="new",
         results=tuple(replace(r, change="ongoing", job_id=f"b-{r.job_id}") for r in fixed_run().results),
     )
-    assert strict.verdict == "FAIL" and lenient.verdict != "FAIL"  # its ongoing findings pass its gate
+    assert strict.exit_code == 2 and lenient.exit_code != 2  # its ongoing findings pass its gate
     (tmp_path / "a.json").write_text(dumps(strict))
     (tmp_path / "b.json").write_text(dumps(lenient))
     done = vod_audit(

@@ -40,6 +40,8 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "providers": [{**asdict(p), "access_key_ids": list(p.access_key_ids)} for p in run.providers],
         "exit_code": int(run.exit_code),
         "verdict": run.verdict,
+        "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
+        "statement": run.statement,
     }
     results = []
     for result in run.results:

@@ -71,7 +71,7 @@ def test_exit_0_for_a_clean_manifest(start_emulator, tmp_path):
     done = cli(*run_args(manifest, tmp_path / "out", emulator.url))
     assert done.returncode == 0, done.stdout + done.stderr
     assert results(tmp_path / "out")["counts"]["ok"] == 4
-    assert "verdict: PASS (exit 0)" in done.stdout
+    assert "gate --fail-on any: passed, exit 0" in done.stdout
 
 
 def test_exit_1_for_a_bad_manifest(tmp_path):

@@ -1,0 +1,64 @@
+"""Issue #26, item 1: the state of the jobs and the decision of the gate are two facts, and every
+output says both; a night of open findings that the gate lets through never reads PASS."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import sample_jobs
+from tests.run.helpers import emulated_args, write_data
+
+# Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
+pytestmark = pytest.mark.slow
+
+
+def test_ongoing_findings_under_the_new_gate_say_fail_and_gate_passed_everywhere(tmp_path, vod_audit):
+    from audit.emulator.data import job_identity
+
+    bodies = sample_jobs()
+    jobs = [{"id": job_identity(b)[1], "type": job_identity(b)[0]} for b in bodies]
+    jobs[0]["expect"] = {"TemplateId": "another template"}  # one open finding, night after night
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"version": 1, "jobs": jobs}))
+    data = write_data(tmp_path / "data.json", bodies)
+    out, state = tmp_path / "out", tmp_path / "s.db"
+    assert vod_audit(*emulated_args(manifest, data, out, state)).returncode == 2  # night one: new
+    done = vod_audit(*emulated_args(manifest, data, out, state, "--fail-on", "new", "--no-progress"))
+    assert done.returncode == 0  # the gate lets an ongoing finding through...
+    said = "FAIL: 1 job with findings (0 new); gate --fail-on new: passed, exit 0"  # ...yet FAIL
+    assert f"verdict: {said}" in done.stdout
+    document = json.loads((out / "results.json").read_text())
+    assert document["verdict"] == "FAIL" and document["statement"] == said
+    assert document["gate"] == {"fail_on": "new", "passed": True, "exit_code": 0}
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("## vod-audit: FAIL\n")
+    assert "gate --fail-on new: passed, exit 0" in summary
+    page = (out / "report.html").read_text()
+    badge = re.search(r'id="verdict">(\w+)<', page)
+    assert badge and badge[1] == "FAIL" and "gate --fail-on new: passed, exit 0" in page
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert evidence["verdict"] == "FAIL" and evidence["gate"]["passed"] is True
+    sarif = json.loads((out / "results.sarif").read_text())
+    assert sarif["runs"][0]["properties"]["gate"] == "gate --fail-on new: passed, exit 0"
+
+
+def test_waived_jobs_are_said_apart_from_passing_ones(tmp_path, vod_audit):
+    from audit.emulator.data import job_identity
+
+    bodies = sample_jobs()
+    jobs = [{"id": job_identity(b)[1], "type": job_identity(b)[0]} for b in bodies]
+    jobs[0]["expect"] = {"TemplateId": "another template"}
+    waivers = [{"job": jobs[0]["id"], "reason": "accepted", "expires": "2099-12-31"}]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(yaml.safe_dump({"version": 1, "jobs": jobs, "waivers": waivers}))
+    data = write_data(tmp_path / "data.json", bodies)
+    done = vod_audit(*emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db", "--no-progress"))
+    assert done.returncode == 0
+    assert (
+        f"verdict: PASS: {len(jobs) - 1} jobs ok or pending, 1 job waived (accepted, not passing); gate --fail-on any: passed, exit 0"
+        in done.stdout
+    )
