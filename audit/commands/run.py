@@ -16,6 +16,7 @@ from typing import Any
 from audit.commands.embedded import embedded
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus, UserError
+from audit.findings import Outcome
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
@@ -143,9 +144,11 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         if record.emulator
         else record.endpoint
     )
-    audited = len(record.results)
+    # Audited means answered: a job whose every call failed was not audited, it is an error.
+    unanswered = record.counts[Outcome.ERROR.value]
     echo(
-        f"vod-audit: audited {audited} of {record.planned} jobs against {where}"
+        f"vod-audit: audited {len(record.results) - unanswered} of {record.planned} jobs against {where}"
+        + (f" ({unanswered} without an answer)" if unanswered else "")
         + (" - INCOMPLETE, interrupted" if record.incomplete else "")
     )
     counts = "  ".join(f"{name} {count}" for name, count in record.counts.items())

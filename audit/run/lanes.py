@@ -15,7 +15,7 @@ from audit.results import mask
 from audit.run.connection import Connection
 from audit.run.state import State
 from audit.runparts import ProviderLine
-from audit.vod.fetch import AuthenticationFailed, CallStats, Fetched, Fetcher
+from audit.vod.fetch import CallStats, Fetched, Fetcher, NothingCanSucceed
 
 T = TypeVar("T")
 
@@ -48,10 +48,10 @@ class Lane:
         self.fetcher = self.conn.fetcher(client)
         try:
             yield from self.fetcher.fetch_each(refs, finish, concurrency=calls, stop=stop)
-        except AuthenticationFailed as refused:
+        except NothingCanSucceed as failed:
             if self.conn.provider is None:
                 raise
-            raise AuthenticationFailed(f"provider {self.conn.provider}: {refused}") from None
+            raise type(failed)(f"provider {self.conn.provider}: {failed}") from None
         finally:
             client.close()
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+import ssl
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import parse_answer
@@ -141,7 +145,7 @@ class VodClient:
             except (requests.RequestException, HTTPError, OSError) as exc:
                 if guard.expired or isinstance(exc, requests.Timeout | TimeoutError):
                     return ApiError("timeout", "Timeout", f"no complete answer within {total:g}s")
-                return ApiError("connection", "ConnectionError", _short(exc))
+                return ApiError("connection", *_cannot_connect(exc, urlsplit(self.endpoint.url).netloc))
         result = _interpret(response.status_code, content, job)
         if isinstance(result, ApiError):
             result = replace(result, message=redact(result.message, keys.secrets))
@@ -151,9 +155,31 @@ class VodClient:
         return result
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text[:300]}"
+def _cannot_connect(exc: BaseException, where: str) -> tuple[str, str]:
+    """(code, sentence) of a failed connection, from the exception's root cause, never a repr:
+    `cannot connect to 127.0.0.1:9: connection refused`."""
+    causes: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(causes) < 10:
+        causes.append(seen)
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError keeps the cause there
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "ConnectionRefused", f"cannot connect to {where}: connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "NameNotResolved", f"cannot connect to {where}: the name does not resolve"
+        if isinstance(cause, ssl.SSLError):
+            return "TLSFailed", f"cannot connect to {where}: TLS failed ({cause.reason or cause})"
+        if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "HostUnreachable", f"cannot connect to {where}: no route to the host"
+    for cause in causes:
+        if isinstance(cause, ConnectionResetError):
+            return "ConnectionError", f"the connection to {where} was reset"
+    return (
+        "ConnectionError",
+        f"the connection to {where} failed without an answer ({type(causes[-1]).__name__})",
+    )
 
 
 def _summary(result: CallResult) -> str:

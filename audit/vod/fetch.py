@@ -25,8 +25,21 @@ class Caller(Protocol):
     def get_job_detail(self, job: JobRef) -> CallResult: ...
 
 
-class AuthenticationFailed(UserError):
+class NothingCanSucceed(UserError):
+    """The run's first calls show that no call can succeed: the run stops at once with one line."""
+
+
+class AuthenticationFailed(NothingCanSucceed):
     """The run's first calls were refused for their credentials: nothing can be audited."""
+
+
+class Unreachable(NothingCanSucceed):
+    """The endpoint could not be reached by any of the run's first calls."""
+
+
+# Calls in a row that reach nothing (refused, no such name, no route, TLS), before any call reached
+# the endpoint, that stop a run: enough that a few unlucky first calls never stop a healthy one.
+UNREACHABLE_AFTER = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,10 @@ class Fetcher:
         self._clock = clock
         self._sleep = sleep
         self._counters = _Counters()
+        self._reach = threading.Lock()
+        self._reached = False  # some call got through to the endpoint (any answer, any API error)
+        self._unreached = 0  # calls in a row that reached nothing, while none has
+        self.unreachable: ApiError | None = None  # set once the endpoint is taken for unreachable
 
     @property
     def stats(self) -> CallStats:
@@ -109,9 +126,12 @@ class Fetcher:
         attempt = 0
         renewed = False
         while True:
+            if self.unreachable is not None:  # nothing can succeed: no more calls, no retries
+                return Fetched(job, self.unreachable, attempt + 1, datetime.now(UTC))
             self._limiter.acquire()
             result = self._caller.get_job_detail(job)
             self._counters.add(calls=1, retries=1 if attempt else 0)
+            self._note_reach(result)
             if isinstance(result, Answer):
                 self._limiter.on_success()
             elif result.throttled:
@@ -128,6 +148,16 @@ class Fetcher:
                 return Fetched(job, result, attempt + 1, datetime.now(UTC))
             self._sleep(pause)
             attempt += 1
+
+    def _note_reach(self, result: CallResult) -> None:
+        """Counts calls that reached nothing while no call has reached the endpoint."""
+        with self._reach:
+            if isinstance(result, Answer) or not result.cannot_connect:
+                self._reached, self._unreached = True, 0
+            elif not self._reached:
+                self._unreached += 1
+                if self._unreached >= UNREACHABLE_AFTER:
+                    self.unreachable = self.unreachable or result
 
     def fetch_many(
         self, jobs: Iterable[JobRef], *, concurrency: int = 8, stop: threading.Event | None = None
@@ -153,7 +183,14 @@ class Fetcher:
         # Workers pull jobs and push results through one queue: per-job futures and `wait()` over
         # every call in flight cost more CPU than the call itself once the API answers quickly.
         concurrency = max(1, concurrency)
-        pool: _Pool[T] = _Pool(self.fetch_one, finish, iter(jobs), stop or threading.Event(), concurrency)
+        pool: _Pool[T] = _Pool(
+            self.fetch_one,
+            finish,
+            iter(jobs),
+            stop or threading.Event(),
+            concurrency,
+            lambda: self.unreachable,
+        )
         workers = [threading.Thread(target=pool.work, name=f"fetch-{n}") for n in range(concurrency)]
         for worker in workers:
             worker.start()
@@ -177,6 +214,11 @@ class Fetcher:
             pool.slots.release(len(workers))  # wakes any worker waiting for a slot, to see the halt
             for worker in workers:
                 worker.join()
+        if self.unreachable is not None:
+            raise Unreachable(
+                f"{self.unreachable.message}; nothing was audited: no call reached the endpoint "
+                f"({UNREACHABLE_AFTER} in a row failed to connect)"
+            )
         if pool.refused is not None:
             raise AuthenticationFailed(
                 f"authentication failed, so nothing was audited: {pool.refused.describe()}; "
@@ -198,7 +240,9 @@ class _Pool(Generic[T]):
         jobs: Iterator[JobRef],
         stop: threading.Event,
         slots: int,
+        unreachable: Callable[[], ApiError | None] = lambda: None,
     ) -> None:
+        self._unreachable = unreachable
         self._fetch_one = fetch_one
         self._finish = finish
         self._jobs = jobs
@@ -249,7 +293,11 @@ class _Pool(Generic[T]):
             self.done.put(None)
 
     def _refusal(self, result: CallResult) -> bool:
-        """True for a credential refusal before any success: the run's failure, not a job's result."""
+        """True for a credential refusal before any success, or an unreachable endpoint: the run's
+        failure, not a job's result."""
+        if self._unreachable() is not None:
+            self.halt.set()
+            return True
         with self._take:
             if isinstance(result, Answer):
                 self._succeeded = True

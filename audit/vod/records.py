@@ -10,6 +10,8 @@ ErrorKind = Literal["api", "timeout", "connection", "body"]
 THROTTLING = frozenset(
     {"Throttling", "Throttling.User", "Throttling.Api", "Throttling.Tenant", "ServiceBusy"}
 )
+# Connection failures that reach nothing (client.py names them from the exception's cause).
+UNREACHABLE = frozenset({"ConnectionRefused", "NameNotResolved", "HostUnreachable", "TLSFailed"})
 SERVER = frozenset({"InternalError", "ServiceUnAvailable", "ServiceUnavailable", "ServiceTimeout"})
 # The credentials or their permissions are wrong: retrying cannot help, and no job can be audited.
 AUTHENTICATION = frozenset(
@@ -84,6 +86,12 @@ class ApiError:
         if self.kind != "api":
             return True
         return self.throttled or self.code in SERVER or (self.status is not None and self.status >= 500)
+
+    @property
+    def cannot_connect(self) -> bool:
+        """No connection could be made at all (refused, no such name, no route, TLS refused): unlike a
+        reset or a body cut short, nothing was reached."""
+        return self.kind == "connection" and self.code in UNREACHABLE
 
     def describe(self) -> str:
         status = f"HTTP {self.status} " if self.status else ""

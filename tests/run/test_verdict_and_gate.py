@@ -62,3 +62,36 @@ def test_waived_jobs_are_said_apart_from_passing_ones(tmp_path, vod_audit):
         f"verdict: PASS: {len(jobs) - 1} jobs ok or pending, 1 job waived (accepted, not passing); gate --fail-on any: passed, exit 0"
         in done.stdout
     )
+
+
+# Issue #26, item 2: an endpoint nothing reaches stops the run at once with one sentence.
+def test_an_unreachable_endpoint_stops_the_run_with_one_sentence(tmp_path, vod_audit, monkeypatch):
+    import socket
+
+    from tests.run.helpers import write_manifest
+
+    for name, value in (
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "emulator-ak"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "emulator-secret"),
+    ):
+        monkeypatch.setenv(name, value)
+    manifest = write_manifest(tmp_path / "m.yaml", sample_jobs() * 1)
+    with socket.socket() as closed:  # bound, never listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        where = f"127.0.0.1:{closed.getsockname()[1]}"
+        done = vod_audit(
+            "run",
+            str(manifest),
+            "--endpoint",
+            f"http://{where}",
+            "--out",
+            str(tmp_path / "out"),
+            "--state",
+            str(tmp_path / "s.db"),
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"vod-audit: cannot connect to {where}: connection refused; nothing was audited: no call reached "
+        "the endpoint (8 in a row failed to connect)\n"
+    )
+    assert not (tmp_path / "out" / "results.json").exists()
