@@ -360,6 +360,15 @@ def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str
     return lines
 
 
+def needing_action(run: RunRecord) -> list[JobResult]:
+    """The jobs someone must act on (findings that count, or no answer): new first, then ongoing,
+    each worst first, then by type and id."""
+    failing = [r for r in run.results if r.outcome in BAD_OUTCOMES or r.outcome is Outcome.ERROR]
+    return sorted(
+        failing, key=lambda r: (r.change not in (None, "new"), r.outcome.rank, r.job_type, r.job_id)
+    )
+
+
 def ordered(results: Iterable[JobResult]) -> list[JobResult]:
     """Worst outcome first, then by type and id: the order of every report."""
     return sorted(results, key=lambda r: (r.outcome.rank, r.job_type, r.job_id))

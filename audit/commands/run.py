@@ -21,7 +21,7 @@ from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder
-from audit.results import RunRecord, waiver_lines
+from audit.results import RunRecord, needing_action, waiver_lines
 from audit.run.connection import open_connections
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
@@ -170,6 +170,29 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
             )
     for line in waiver_lines(record):
         echo(f"  {line}")
-    for path in written:
-        echo(f"  wrote {path}")
+    listed = needing_action(record)
+    if listed:
+        # Like a plan's diff: the jobs to act on by name, new first, before any file name.
+        echo(f"  needs action ({len(listed)}):")
+        for result in listed[:SHOWN]:
+            said = result.counted[0].message if result.counted else result.outcome.value
+            change = "new" if result.change in (None, "new") else result.change
+            echo(
+                f"    {change:<8} {result.outcome.value:<9} {result.job_type} {result.job_id}  {_short(said)}"
+            )
+        if len(listed) > SHOWN:
+            echo(f"    and {len(listed) - SHOWN} more")
+    report = next((path for path in written if path.name == "report.html"), written[0] if written else None)
+    if report is not None:
+        others = len(written) - 1
+        echo(
+            f"  report: {report} (and {others} more file{'s' if others != 1 else ''} in {report.parent}, sealed)"
+        )
     echo(f"verdict: {record.statement}")
+
+
+SHOWN = 10  # jobs named on the console; the reports name every one
+
+
+def _short(text: str, width: int = 110) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

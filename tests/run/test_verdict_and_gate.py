@@ -95,3 +95,34 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_sentence(tmp_path, vod_a
         "the endpoint (8 in a row failed to connect)\n"
     )
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+# Issue #26, item 8: the console names the jobs that need action, new first, at most ten.
+def test_the_console_names_the_jobs_to_act_on_new_first(tmp_path, vod_audit):
+    from audit.emulator.generate import generate
+    from tests.run.helpers import write_manifest
+
+    bodies = generate(60, seed=8)
+    data = write_data(tmp_path / "data.json", bodies)
+    out, state = tmp_path / "out", tmp_path / "s.db"
+
+    def night(expect: dict) -> tuple[list[str], dict]:
+        manifest = write_manifest(tmp_path / "m.yaml", bodies, expect)
+        done = vod_audit(*emulated_args(manifest, data, out, state, "--no-progress"))
+        lines = done.stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("  needs action ("))
+        return lines[start:], json.loads((out / "results.json").read_text())
+
+    night({"transcode": {"TemplateId": "another template"}})
+    lines, document = night(
+        {"transcode": {"TemplateId": "another template"}, "snapshot": {"Status": "Fail"}}
+    )
+    failing = [r for r in document["results"] if r["outcome"] in ("drift", "invalid", "not_found", "error")]
+    assert len(failing) > 10 and lines[0] == f"  needs action ({len(failing)}):"
+    named = [line for line in lines[1:] if line.startswith("    ") and not line.startswith("    and ")]
+    assert len(named) == 10 and lines[11] == f"    and {len(failing) - 10} more"
+    changes = [line.split()[0] for line in named]
+    assert changes == sorted(changes, key=lambda c: c != "new") and changes[0] == "new"  # new first
+    ids = {r["job_id"] for r in failing}
+    assert all(line.split()[3] in ids for line in named)
+    assert lines[12].startswith(f"  report: {out / 'report.html'}")
