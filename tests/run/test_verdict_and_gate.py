@@ -114,9 +114,7 @@ def test_the_console_names_the_jobs_to_act_on_new_first(tmp_path, vod_audit):
         return lines[start:], json.loads((out / "results.json").read_text())
 
     night({"transcode": {"TemplateId": "another template"}})
-    lines, document = night(
-        {"transcode": {"TemplateId": "another template"}, "snapshot": {"Status": "Fail"}}
-    )
+    lines, document = night({"transcode": {"TemplateId": "another template"}, "snapshot": {"Status": "Fail"}})
     failing = [r for r in document["results"] if r["outcome"] in ("drift", "invalid", "not_found", "error")]
     assert len(failing) > 10 and lines[0] == f"  needs action ({len(failing)}):"
     named = [line for line in lines[1:] if line.startswith("    ") and not line.startswith("    and ")]
