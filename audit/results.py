@@ -165,6 +165,15 @@ class RunRecord:
         return f"gate --fail-on {self.fail_on}: {decided}, exit {self.exit_code:d}"
 
     @property
+    def gate_document(self) -> dict[str, Any]:
+        """The gate as results.json and evidence.json write it."""
+        return {
+            "fail_on": self.fail_on,
+            "passed": self.exit_code == ExitStatus.OK,
+            "exit_code": int(self.exit_code),
+        }
+
+    @property
     def statement(self) -> str:
         """Both facts, as every output says them: `FAIL: 8 jobs with findings (0 new); gate --fail-on
         new: passed, exit 0`."""
@@ -210,11 +219,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["sources"] = dict(run.sources)
     document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
-    document["gate"] = {
-        "fail_on": run.fail_on,
-        "passed": run.exit_code == ExitStatus.OK,
-        "exit_code": int(run.exit_code),
-    }
+    document["gate"] = run.gate_document
     document["statement"] = run.statement
     return {"format": FORMAT, **document}
 

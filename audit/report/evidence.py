@@ -40,7 +40,7 @@ def evidence(run: RunRecord) -> dict[str, Any]:
             for p in run.providers
         ],
         "verdict": run.verdict,  # the state of the jobs
-        "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
+        "gate": run.gate_document,
         "exit_code": int(run.exit_code),
         "previous": {"sha256sums": run.previous_sums},
     }
