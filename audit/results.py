@@ -56,6 +56,7 @@ class JobResult:
     response_text: str | None = None
     change: str | None = None  # new | ongoing | resolved | clean, against the previous complete run
     provider: str | None = None  # the provider alias it was audited with; None: the default provider
+    expectation: str | None = None  # what the manifest asked of it, in words (None: from an older file)
 
     @property
     def ref(self) -> JobRef:

@@ -30,6 +30,39 @@ class JobSpec:
     def ref(self) -> JobRef:
         return JobRef(self.job_type, self.job_id)
 
+    @property
+    def expectation(self) -> str:
+        """What the job must look like, in words: `Status: "TranscodeSuccess"; max_duration: 30m`."""
+        return describe_expectation(self.expect, self.max_duration, self.min_duration)
+
+
+_DESCRIBED: dict[Any, str] = {}
+
+
+def describe_expectation(
+    expect: tuple[tuple[str, Matcher], ...], max_duration: float | None, min_duration: float | None
+) -> str:
+    """The words of an expectation, remembered: 100,000 jobs share a handful of them."""
+    key: Any = (expect, max_duration, min_duration)
+    try:
+        return _DESCRIBED[key]
+    except KeyError:
+        pass
+    except TypeError:  # a matcher holding a list or mapping cannot key a dict: say it afresh
+        key = None
+    from audit.timeutil import format_duration
+
+    words = [f"{name}: {matcher.describe()}" for name, matcher in expect]
+    words += [
+        f"{name}: {format_duration(limit)}"
+        for name, limit in (("max_duration", max_duration), ("min_duration", min_duration))
+        if limit is not None
+    ]
+    text = "; ".join(words) or "nothing beyond an answer"
+    if key is not None and len(_DESCRIBED) < 4096:
+        _DESCRIBED[key] = text
+    return text
+
 
 @dataclass(frozen=True, slots=True)
 class Waiver:

@@ -9,6 +9,7 @@ from typing import Any
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
+from audit.report.page import finding_rows, job_rows, manifest_names, needs_action, trend
 from audit.report.tables import duration_summary, durations_frame, histogram, provider_counts
 from audit.results import RunRecord, ordered, waiver_lines
 from audit.timeutil import format_duration, format_utc
@@ -95,26 +96,6 @@ def _changes(run: RunRecord) -> list[dict[str, Any]]:
     return sections
 
 
-def _trend(run: RunRecord) -> list[dict[str, Any]]:
-    """Bars of the last runs by outcome, as SVG rectangles: each run a column, outcomes stacked."""
-    height, width = 100.0, 18
-    totals = [sum(point.counts.values()) for point in run.trend]
-    peak = max(totals, default=0) or 1
-    bars = []
-    for index, point in enumerate(run.trend):
-        top = height
-        segments = []
-        for outcome, count in point.counts.items():
-            size = round(height * count / peak, 2)
-            if size:
-                top -= size
-                segments.append({"outcome": outcome, "y": round(top, 2), "height": size, "count": count})
-        bars.append(
-            {"x": index * (width + 4), "width": width, "segments": segments, "label": point.started_at}
-        )
-    return bars
-
-
 def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -128,34 +109,25 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     environment.filters["duration"] = lambda seconds: "" if seconds is None else format_duration(seconds)
     durations = durations_frame(run)
     summary = duration_summary(durations)
-    rows = [
-        [
-            r.outcome.value,
-            r.job_type,
-            r.job_id,
-            f.kind,
-            f.field,
-            f.expected,
-            f.actual,
-            f.message + (f" (waived: {f.waived.reason})" if f.waived else ""),
-            "waived" if f.waived else f.severity,
-            r.provider_name,
-        ]
-        for r in ordered(run.results)
-        for f in r.findings
-    ]
+    jobs, evidence = job_rows(run)
+    action, needing = needs_action(run)
     timed = [(r.duration, r) for r in run.results if r.duration is not None]
     slowest = [r for _, r in sorted(timed, key=lambda pair: (-pair[0], pair[1].job_id))[:SLOWEST]]
     return environment.get_template("report.html.j2").render(
         run=run,
         counts=run.counts,
-        rows_json=embedded_json(rows),
+        jobs_json=embedded_json(jobs),
+        evidence_json=embedded_json(evidence),
+        findings_json=embedded_json(finding_rows(run)),
         finding_count=sum(len(r.counted) for r in run.results),
         jobs_with_findings=sum(1 for r in run.results if r.counted),
         warnings=run.warnings,
         waived=run.waived,
         changes=_changes(run),
-        trend=_trend(run),
+        needs_action=action,
+        needing=needing,
+        trend=trend(run),
+        manifest_names=manifest_names(run),
         waiver_notes=waiver_lines(run),
         job_types=NAMES,
         providers=provider_counts(run),

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from audit.report.atomic import write_atomic
-from audit.results import JobResult, RunRecord, ordered, waiver_lines
+from audit.results import JobResult, RunRecord, needing_action, waiver_lines
+from audit.runparts import WaiverRecord
 from audit.terminal import printable
 
 TOP_FINDINGS = 10
@@ -46,26 +47,42 @@ def render(run: RunRecord) -> str:
         f"Since the last run: {changes.get('new', 0)} new, {changes.get('resolved', 0)} resolved, "
         f"{changes.get('ongoing', 0)} ongoing.",
     ]
-    fresh = [r for r in ordered(run.results) if r.change == "new"][:TOP_FINDINGS]
-    if fresh:
-        lines += ["", "### New since the last run", ""]
-        lines += [_job_line(r) for r in fresh]
+    # One list, each job once: new first, then ongoing (a first night's findings are all new).
+    failing = needing_action(run)
+    if failing:
+        lines += ["", "### Needs action", ""]
+        lines += [_job_line(r) for r in failing[:TOP_FINDINGS]]
+        if len(failing) > TOP_FINDINGS:
+            lines.append(f"- and {len(failing) - TOP_FINDINGS} more (see report.html)")
     notes = waiver_lines(run, escape)
-    if notes:
+    if notes or run.waivers:
         lines += ["", "### Waivers", "", *(f"- {note}" for note in notes)]
-    flagged = [r for r in ordered(run.results) if r.counted][:TOP_FINDINGS]
-    if flagged:
-        lines += ["", "### Findings", ""]
-        lines += [_job_line(r) for r in flagged]
-        more = sum(1 for r in run.results if r.counted) - len(flagged)
-        if more > 0:
-            lines.append(f"- and {more} more jobs with findings (see report.html)")
+    if run.waivers:
+        lines += [
+            "",
+            "| job | scope | reason | owner | expires | state | waived this run |",
+            "|---|---|---|---|---|---|---:|",
+            *(_waiver_row(w) for w in run.waivers),
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _job_line(result: JobResult) -> str:
     said = result.counted[0].message if result.counted else result.outcome.value
-    return f"- **{result.outcome.value}** {escape(result.job_type)} {code(result.job_id)}: {escape(said)}"
+    change = f" ({result.change})" if result.change in ("new", "ongoing") else ""
+    return f"- **{result.outcome.value}**{change} {escape(result.job_type)} {code(result.job_id)}: {escape(said)}"
+
+
+def _waiver_row(waiver: WaiverRecord) -> str:
+    scope = f"{waiver.type or 'any type'} · {waiver.field or 'every field'}"
+    cells = [
+        code(waiver.job),
+        escape(scope),
+        escape(waiver.reason),
+        escape(waiver.owner or ""),
+        waiver.expires,
+    ]
+    return "| " + " | ".join([*cells, waiver.state, str(waiver.waived)]) + " |"
 
 
 def code(text: str) -> str:

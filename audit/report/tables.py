@@ -31,18 +31,25 @@ RESULT_COLUMNS = [
     "description",
     "provider",
 ]
+# Each column one fact: `outcome` and `change` are the job's, `severity` the rule's (error or
+# warning), `counted` whether the finding weighs on the outcome (not a warning, not waived), and the
+# waiver's reason, owner and expiry each a column of its own.
 FINDING_COLUMNS = [
     "job_type",
     "job_id",
     "outcome",
+    "change",
     "severity",
+    "counted",
     "kind",
     "field",
     "expected",
     "actual",
     "message",
     "waived",
-    "change",
+    "waiver_reason",
+    "waiver_owner",
+    "waiver_expires",
     "first_seen",
     "provider",
 ]
@@ -100,14 +107,18 @@ def findings_frame(run: RunRecord) -> Any:
             "job_type": r.job_type,
             "job_id": r.job_id,
             "outcome": r.outcome.value,
+            "change": r.change,
             "severity": f.severity,
+            "counted": f.counts,
             "kind": f.kind,
             "field": f.field,
             "expected": f.expected,
             "actual": f.actual,
             "message": f.message,
-            "waived": f.waived.reason if f.waived else None,
-            "change": r.change,
+            "waived": f.waived is not None,
+            "waiver_reason": f.waived.reason if f.waived else None,
+            "waiver_owner": f.waived.owner if f.waived else None,
+            "waiver_expires": f.waived.expires if f.waived else None,
             "first_seen": f.first_seen,
             "provider": r.provider_name,
         }

@@ -84,6 +84,7 @@ def _result(
         attempts=attempts,
         response_text=response_text,
         provider=spec.provider,
+        expectation=spec.expectation,
         **kind.facet_values(kind.detail(body)),
     )
 

@@ -55,8 +55,8 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
     return {"format": 1, **head, "results": results}
 
 
-def _waiver(job, field, expires, source, state, waived, soon):
-    return WaiverRecord(job, None, field, "accepted", None, expires, source, state, waived, soon)
+def _waiver(job, field, expires, source, state, waived, soon, owner=None):
+    return WaiverRecord(job, None, field, "accepted", owner, expires, source, state, waived, soon)
 
 
 def fixed_run() -> RunRecord:
@@ -76,6 +76,7 @@ def fixed_run() -> RunRecord:
             body_json=body("TranscodeJobDetail", "transcode", JobId="t-ok", Status="TranscodeSuccess"),
             request_id="R-1",
             attempts=1,
+            expectation='Status: "TranscodeSuccess"; max_duration: 10m',
         ),
         JobResult(
             "transcode",
@@ -232,7 +233,7 @@ def fixed_run() -> RunRecord:
         ),
         waivers=(
             _waiver("t-waived", "TemplateId", "2026-12-31", "m.yaml:20:5", "live", 1, False),
-            _waiver("t-slow", None, "2026-11-01", "m.yaml:25:5", "expired", 0, False),
+            _waiver("t-slow", None, "2026-11-01", "m.yaml:25:5", "expired", 0, False, "media-team"),
             _waiver("s-ok", "Trigger", "2026-12-01", "m.yaml:30:5", "stale", 0, True),
         ),
     )

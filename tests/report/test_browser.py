@@ -41,10 +41,9 @@ def browser():
         launched.close()
 
 
-def open_report(browser, tmp_path):
-    run = fixed_run()
-    write_reports(run, tmp_path, ["html", "json"])
-    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 1600})
+def open_report(browser, tmp_path, width=1366, run=None):
+    write_reports(run or fixed_run(), tmp_path, ["html", "json"])
+    context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
     attempted: list[str] = []
     context.route(
         "**/*",
@@ -55,8 +54,11 @@ def open_report(browser, tmp_path):
     )
     page = context.new_page()
     dialogs: list[str] = []
+    errors: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto((tmp_path / "report.html").as_uri())
+    assert errors == []
     return page, attempted, dialogs, json.loads((tmp_path / "results.json").read_text())
 
 
@@ -71,49 +73,149 @@ def test_counts_filter_and_no_network(browser, tmp_path):
     assert page.locator("#verdict").inner_text() == document["verdict"]
     rows = page.locator("#findings tbody tr")
     assert rows.count() == sum(len(r["findings"]) for r in document["results"]) == 7
-    page.fill("#filter-text", "23m10s")
+    page.fill("#findings-text", "23m10s")
     assert rows.count() == 1 and "t-slow" in rows.first.inner_text()
-    page.fill("#filter-text", "")
-    page.select_option("#filter-outcome", "drift")
+    page.fill("#findings-text", "")
+    page.select_option("#findings-outcome", "drift")
     assert rows.count() == 2
-    page.select_option("#filter-outcome", "")
-    page.select_option("#filter-kind", "schema")
+    page.select_option("#findings-outcome", "")
+    page.select_option("#findings-kind", "schema")
     assert rows.count() == 2
-    page.select_option("#filter-severity", "error")
+    page.select_option("#findings-severity", "error")
     assert rows.count() == 1 and "/AIJobDetail/CompleteTime" in rows.first.inner_text()
-    page.select_option("#filter-severity", "warning")
+    page.select_option("#findings-severity", "warning")
     assert rows.count() == 1 and "/SnapshotJobDetail/NormalConfig" in rows.first.inner_text()
     assert rows.first.locator(".pill.warning").inner_text() == "warning"
-    page.select_option("#filter-kind", "")
-    page.select_option("#filter-severity", "waived")
+    page.select_option("#findings-kind", "")
+    page.select_option("#findings-severity", "waived")
     assert rows.count() == 1 and "legacy template until the migration" in rows.first.inner_text()
     assert int(page.locator("#waived-card .n").inner_text()) == document["waived"] == 1
     assert page.locator("#changes ul.changes-new li").count() == 2
     assert "failing since 2026-11-22T01:00:00Z" in page.locator("#changes ul.changes-ongoing").inner_text()
     assert page.locator("#changes h3").first.inner_text().startswith("New")  # new first
     assert page.locator("#trend rect").count() == 6  # three runs, six outcome segments
-    notes = page.locator("#waivers li").all_inner_texts()
+    notes = page.locator("#waiver-notes li").all_inner_texts()
     assert any("expired, waives nothing" in n for n in notes) and any(
         "expires within 14 days" in n for n in notes
     )
-    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-    assert (tmp_path / "report.png").stat().st_size > 10_000
     assert [url for url in attempted if not url.startswith("file://")] == []
     assert dialogs == []
 
 
+def test_every_job_is_on_the_page_and_findable(browser, tmp_path):
+    page, _, _, document = open_report(browser, tmp_path)
+    rows = page.locator("#jobs tbody tr")
+    assert rows.count() == len(document["results"]) == 9
+    assert page.locator("#jobs-shown").inner_text() == "9 of 9 jobs shown"
+    page.select_option("#jobs-outcome", "pending")
+    assert rows.count() == 1 and "s-run" in rows.first.inner_text()
+    page.select_option("#jobs-outcome", "ok")
+    assert sorted(r.locator(".id").inner_text() for r in rows.all()) == ["s-ok", "t-ok"]
+    page.select_option("#jobs-outcome", "")
+    page.select_option("#jobs-change", "new")
+    assert rows.count() == 2
+    page.select_option("#jobs-change", "")
+    page.fill("#jobs-text", "starting with a dash")  # a manifest description finds its job
+    assert rows.count() == 1 and "HYPERLINK" in rows.first.inner_text()
+
+
+def test_a_jobs_evidence_expands(browser, tmp_path):
+    page, _, _, _ = open_report(browser, tmp_path)
+    page.fill("#jobs-text", "t-ok")
+    page.locator("#jobs tbody tr button.expand").first.click()
+    detail = page.locator("#jobs tbody tr.detail")
+    assert detail.count() == 1
+    said = detail.inner_text()
+    assert 'Status: "TranscodeSuccess"; max_duration: 10m' in said  # its expectation
+    assert "R-1" in said and "2026-11-24T01:00:00Z" in said and "API" in said
+    assert '"JobId": "t-ok"' in said  # the answer as received, pretty-printed
+    page.fill("#jobs-text", "t-slow")
+    page.locator("#jobs tbody tr button.expand").first.click()
+    said = page.locator("#jobs tbody tr.detail").inner_text()
+    assert "state (a final answer of an earlier run" in said and "took 23m10s" in said
+
+
+def test_needs_action_opens_the_page_new_first_with_owner_and_nights(browser, tmp_path):
+    page, _, _, _ = open_report(browser, tmp_path)
+    section = page.locator("#needs-action")
+    assert page.locator("section").first.get_attribute("id") in ("counts", "needs-action")
+    rows = section.locator("tbody tr")
+    assert rows.count() == 5  # drift 2, invalid, not_found, error
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(2)] == ["new", "new"]
+    slow = section.locator("tr", has_text="t-slow")
+    assert "2026-11-22 (3 nights)" in slow.inner_text() and "media-team" in slow.inner_text()
+    described = section.locator("tr", has_text="HYPERLINK")
+    assert "-a description starting with a dash" in described.inner_text()
+
+
+def test_waiver_register_and_counts_that_agree(browser, tmp_path):
+    page, _, _, document = open_report(browser, tmp_path)
+    register = page.locator("#waiver-register tbody tr")
+    assert register.count() == len(document["waivers"]) == 3
+    live = page.locator("#waiver-register tr[data-state='live']")
+    assert "TemplateId" in live.inner_text() and "2026-12-31" in live.inner_text()
+    assert live.locator("td").nth(6).inner_text() == "1"  # what it waived this run
+    total = page.locator("#finding-total").inner_text()
+    assert total == "5 findings in 5 jobs, besides 1 warning and 1 waived: 7 rows"
+    assert page.locator("#findings-shown").inner_text() == "7 of 7 rows shown"
+    page.select_option("#findings-change", "new")
+    assert page.locator("#findings tbody tr").count() == 2
+    assert page.locator("#findings thead th").all_inner_texts()[10].startswith("first seen")
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_readable_at_desktop_and_phone_widths(browser, tmp_path, width):
+    page, _, _, _ = open_report(browser, tmp_path, width)
+    page.locator("#jobs tbody tr button.expand").first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('.id')].filter(e => e.offsetParent !== null)
+              .filter(e => e.getClientRects().length !== 1 ||
+                           e.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(e).fontSize))
+              .map(e => e.textContent)"""
+    )
+    assert broken == []
+    assert page.locator(".id").count() > 20
+    full = page.locator("#jobs .id", has_text="HYPERLINK").first
+    assert full.get_attribute("title") == full.inner_text()  # the whole id, when cut short
+    assert page.locator("#trend .x-label").count() == 6 and page.locator("#trend .y-label").count() >= 2
+    assert page.locator("#trend text.count").all_text_contents() == ["7", "3", "6"]
+    assert page.locator(".legend li").all_inner_texts() == ["error", "drift", "ok"]
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_print_hides_controls_keeps_ids_whole_and_renders_a_pdf(browser, tmp_path):
+    page, _, _, _ = open_report(browser, tmp_path)
+    page.emulate_media(media="print")
+    arrow = page.evaluate(
+        "getComputedStyle(document.querySelector('#findings th.sortable'), '::after').content"
+    )
+    assert arrow in ("none", "normal")
+    assert page.locator(".controls").first.is_hidden()
+    assert page.evaluate("getComputedStyle(document.querySelector('figure.trend')).breakInside") == "avoid"
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+
+
 def test_hostile_content_shows_as_text_and_never_runs(browser, tmp_path):
     page, _, dialogs, _ = open_report(browser, tmp_path)
-    page.fill("#filter-text", "__xss")
+    page.fill("#findings-text", "__xss")
     row = page.locator("#findings tbody tr").first
     assert "<script>window.__xss=1</script>" in row.inner_text()
+    page.fill("#jobs-text", "HYPERLINK")
+    page.locator("#jobs tbody tr button.expand").first.click()
+    assert "window.__xss=1" in page.locator("#jobs tr.detail").inner_text()
     assert page.evaluate("window.__xss") is None
-    assert page.locator("#findings img").count() == 0
+    assert page.locator("img").count() == 0
     assert dialogs == []
 
 
 def test_sorting_by_a_column(browser, tmp_path):
     page, _, _, _ = open_report(browser, tmp_path)
-    page.click("#findings th[data-column='2']")
-    first = [page.locator("#findings tbody tr").nth(i).locator("td").nth(2).inner_text() for i in range(5)]
+    page.click("#findings th[data-key='job']")
+    first = [page.locator("#findings tbody tr").nth(i).locator(".id").inner_text() for i in range(5)]
     assert first == sorted(first)
+    page.click("#jobs th[data-key='type']")
+    types = [page.locator("#jobs tbody tr").nth(i).locator("td").nth(3).inner_text() for i in range(9)]
+    assert types == sorted(types)

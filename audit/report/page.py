@@ -1,0 +1,220 @@
+"""report.html's data: a row per job and per finding, the jobs needing action, the waiver register, the trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from audit.findings import Finding
+from audit.results import JobResult, RunRecord, needing_action, ordered
+from audit.timeutil import format_duration
+
+NEEDS_ACTION_SHOWN = 50  # the jobs table below holds the rest, filterable by change
+# Past this many jobs the page embeds the answers of jobs with findings, warnings or errors only:
+# 100,000 answers would make a 60 MB page; every answer stays in results.json.
+ANSWERS_EMBEDDED = 20_000
+
+
+def job_rows(run: RunRecord) -> tuple[list[list[Any]], list[list[Any]]]:
+    """One row per job, worst first (what the jobs table shows), and each job's evidence, index-aligned:
+    [expectation, RequestId, fetched at, from (API/state), manifest position, attempts, answer]."""
+    results = ordered(run.results)
+    every_answer = len(results) <= ANSWERS_EMBEDDED
+    rows, evidence = [], []
+    for result in results:
+        rows.append(
+            [
+                result.outcome.value,
+                result.change or "",
+                result.job_type,
+                result.job_id,
+                result.status or "",
+                "" if result.duration is None else format_duration(result.duration),
+                len(result.counted),
+                _what_is_wrong(result),
+                result.description or "",
+                result.provider_name,
+            ]
+        )
+        answer = result.response_text or result.body_json
+        if not every_answer and not result.findings:
+            answer = None if answer is None else ""  # "" = not embedded here; None = there was none
+        evidence.append(
+            [
+                result.expectation or "",
+                result.request_id or "",
+                result.fetched_at or "",
+                "state" if result.from_state else ("API" if result.fetched_at else ""),
+                result.source or "",
+                result.attempts,
+                answer,
+            ]
+        )
+    return rows, evidence
+
+
+def finding_rows(run: RunRecord) -> list[list[Any]]:
+    """One row per finding, pointing at its job's row: [job, kind, field, expected, actual, message,
+    severity (error, warning or waived), first seen, the waiver that covers it]."""
+    rows = []
+    for index, result in enumerate(ordered(run.results)):
+        for finding in result.findings:
+            rows.append(
+                [
+                    index,
+                    finding.kind,
+                    finding.field,
+                    finding.expected,
+                    finding.actual,
+                    finding.message,
+                    "waived" if finding.waived else finding.severity,
+                    finding.first_seen or "",
+                    _waiver_text(finding),
+                ]
+            )
+    return rows
+
+
+def _waiver_text(finding: Finding) -> str:
+    if finding.waived is None:
+        return ""
+    owner = f", owner {finding.waived.owner}" if finding.waived.owner else ""
+    return f"{finding.waived.reason}{owner}, until {finding.waived.expires}"
+
+
+def _what_is_wrong(result: JobResult) -> str:
+    if result.counted:
+        more = len(result.counted) - 1
+        return result.counted[0].message + (f" (and {more} more)" if more else "")
+    if result.waived:
+        return f"waived: {result.waived[0].message}"
+    return ""
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """A job needing action, as the page opens with it."""
+
+    change: str
+    outcome: str
+    job_type: str
+    job_id: str
+    said: str
+    description: str
+    since: str  # the date its findings were first seen, or ""
+    nights: int  # calendar nights it has been failing, this one included (0: not known)
+    owner: str
+
+
+def needs_action(run: RunRecord) -> tuple[list[ActionLine], int]:
+    """The first NEEDS_ACTION_SHOWN jobs needing action (new first) and how many there are."""
+    failing = needing_action(run)
+    owners = _owners(run)
+    today = _day(run.started_at)
+    lines = []
+    for result in failing[:NEEDS_ACTION_SHOWN]:
+        since = min((f.first_seen for f in result.counted if f.first_seen), default="")
+        start = _day(since)
+        nights = (today - start).days + 1 if today and start else 0
+        lines.append(
+            ActionLine(
+                change="" if result.change in (None, "clean") else result.change,
+                outcome=result.outcome.value,
+                job_type=result.job_type,
+                job_id=result.job_id,
+                said=_what_is_wrong(result),
+                description=result.description or "",
+                since=since[:10],
+                nights=nights,
+                owner=", ".join(owners.get(result.job_id, ())),
+            )
+        )
+    return lines, len(failing)
+
+
+def _owners(run: RunRecord) -> dict[str, list[str]]:
+    """Job id → the owners its waivers name (live or not: an expired waiver's owner still answers for it)."""
+    found: dict[str, list[str]] = {}
+    for waiver in run.waivers:
+        if waiver.owner and waiver.owner not in found.setdefault(waiver.job, []):
+            found[waiver.job].append(waiver.owner)
+    return found
+
+
+def _day(stamp: str) -> date | None:
+    try:
+        return date.fromisoformat(stamp[:10])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class TrendBar:
+    x: float
+    label: str  # MM-DD
+    time: str  # HH:MM
+    total: int
+    segments: tuple[tuple[str, float, float, int], ...]  # (outcome, y, height, count), bottom up
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The last runs' outcomes as stacked bars with a y axis, dates below and counts above."""
+
+    width: int
+    height: int
+    bar: int  # width of a bar
+    plot_top: int
+    plot_bottom: int
+    left: int
+    peak: int
+    ticks: tuple[tuple[float, int], ...]  # (y, value)
+    bars: tuple[TrendBar, ...]
+    outcomes: tuple[str, ...]  # those that occur, for the legend
+
+
+TREND_BAR, TREND_GAP, TREND_LEFT, TREND_TOP, TREND_PLOT = 28, 12, 40, 18, 120
+
+
+def trend(run: RunRecord) -> Trend | None:
+    if not run.trend:
+        return None
+    totals = [sum(point.counts.values()) for point in run.trend]
+    peak = max(totals) or 1
+    bottom = TREND_TOP + TREND_PLOT
+    bars = []
+    seen: set[str] = set()
+    for index, (point, total) in enumerate(zip(run.trend, totals, strict=True)):
+        top = float(bottom)
+        segments = []
+        for outcome, count in point.counts.items():
+            size = round(TREND_PLOT * count / peak, 2)
+            if size:
+                top -= size
+                segments.append((outcome, round(top, 2), size, count))
+                seen.add(outcome)
+        x = TREND_LEFT + TREND_GAP + index * (TREND_BAR + TREND_GAP)
+        bars.append(TrendBar(x, point.started_at[5:10], point.started_at[11:16], total, tuple(segments)))
+    ticks = tuple((bottom - TREND_PLOT * value / peak, value) for value in sorted({0, peak // 2, peak}))
+    width = TREND_LEFT + TREND_GAP + len(bars) * (TREND_BAR + TREND_GAP)
+    return Trend(
+        width,
+        bottom + 34,
+        TREND_BAR,
+        TREND_TOP,
+        bottom,
+        TREND_LEFT,
+        peak,
+        ticks,
+        tuple(bars),
+        tuple(o for o in run.counts if o in seen),
+    )
+
+
+def manifest_names(run: RunRecord) -> str:
+    """The audit's name for headers and titles: its manifest files, by name."""
+    names = list(dict.fromkeys(path.replace("\\", "/").rsplit("/", 1)[-1] for path, _ in run.manifests))
+    if len(names) > 3:
+        return ", ".join(names[:3]) + f" and {len(names) - 3} more"
+    return ", ".join(names) or "no manifest"
