@@ -199,18 +199,26 @@ def report_merge(
 
 
 @cli.command()
-@click.option("--state", default=".vod-audit/state.db", show_default=True, type=click.Path(dir_okay=False))
+@click.argument("manifests", nargs=-1, metavar="[MANIFEST...]", type=click.Path(dir_okay=False))
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    help="SQLite state (default: the one a run of MANIFEST uses, beside it; else .vod-audit/state.db).",
+)
+@click.option("--audit", metavar="NAME", help="Only this audit's runs (default with MANIFEST: its audit).")
 @click.option(
     "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
 @click.option("--last", type=click.IntRange(0), help="Only the last N runs.")
-def history(state: str, output: str, last: int | None) -> None:
-    """Every run of a state: start, end, status, manifest digest, counts, changes, calls."""
+def history(
+    manifests: tuple[str, ...], state: str | None, audit: str | None, output: str, last: int | None
+) -> None:
+    """The runs of an audit: start, end, status, manifest digest, counts, changes, calls."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import history
 
-        return history.execute(state, output, last, echo=echo, err=err)
+        return history.execute(manifests, state, audit, output, last, echo=echo, err=err)
 
     guard(command)
 

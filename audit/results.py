@@ -118,6 +118,7 @@ class RunRecord:
     fail_on: FailOn = "any"  # the gate that turns findings into exit 2
     sources: Mapping[str, int] = field(default_factory=dict)  # planned jobs by the list that named them
     previous_sums: str | None = None  # SHA-256 of the SHA256SUMS of the last complete run on this state
+    audit: str = ""  # the audit's name (manifest `name:` or file names): its changes and trend are its own
 
     @property
     def counts(self) -> dict[str, int]:
@@ -299,6 +300,7 @@ def from_document(document: Any, source: str) -> RunRecord:
             fail_on=fail_on(document.get("fail_on", options.get("fail_on", "any"))),
             sources={str(kind): int(count) for kind, count in (document.get("sources") or {}).items()},
             previous_sums=_optional_text(document.get("previous_sums"), "previous_sums"),
+            audit=_optional_text(document.get("audit"), "audit") or "",
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

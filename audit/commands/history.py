@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from audit.commands.manifests import load_or_explain
 from audit.errors import ExitStatus, UserError
+from audit.options import DEFAULT_STATE, resolve, state_path
 from audit.run.state import State
 from audit.terminal import Echo
 
 COLUMNS = (
+    "audit",
     "run_id",
     "started_at",
     "finished_at",
@@ -26,15 +29,39 @@ COLUMNS = (
 )
 
 
-def execute(state: str, output: str, last: int | None, *, echo: Echo, err: Echo) -> ExitStatus:
-    path = Path(state)
+def execute(
+    manifests: tuple[str, ...],
+    state: str | None,
+    audit: str | None,
+    output: str,
+    last: int | None,
+    *,
+    echo: Echo,
+    err: Echo,
+) -> ExitStatus:
+    """The runs of the audit of `manifests` in the state a run of them uses; without manifests, of
+    every audit (or `audit`) in `state` (default ./.vod-audit/state.db)."""
+    if manifests:
+        manifest = load_or_explain(manifests, err)
+        options = resolve({"state": state}, manifest.provider, Path(manifests[0]).parent)
+        path, audit = state_path(options, manifests), audit or manifest.audit
+    else:
+        path = Path(state or DEFAULT_STATE)
     if not path.is_file():
-        raise UserError(f"--state {path}: no such state file (a run writes it; see `vod-audit run --state`)")
+        hint = (
+            "no run of these manifests has written it yet"
+            if manifests
+            else "a run keeps its state beside its manifest: give the manifest (`vod-audit history "
+            "MANIFEST`) or --state"
+        )
+        raise UserError(f"{path}: no such state file; {hint}")
     opened = State(path, read_only=True)
     try:
-        runs = [_run(row) for row in opened.history()]
+        runs = [_run(row) for row in opened.history(audit)]
     finally:
         opened.close()
+    if manifests and not runs:
+        raise UserError(f"{path}: no run of the audit {audit!r} yet")
     if last is not None:
         runs = runs[-last:] if last else []
     echo(_render(runs, output).rstrip("\n"))
@@ -58,7 +85,17 @@ def _render(runs: list[dict[str, Any]], output: str) -> str:
         writer.writeheader()
         writer.writerows(flat)
         return buffer.getvalue()
-    shown = ("started_at", "finished_at", "status", "counts", "changes", "calls", "retries", "throttles")
+    several = len({run["audit"] for run in runs}) > 1
+    shown = ("audit",) * several + (
+        "started_at",
+        "finished_at",
+        "status",
+        "counts",
+        "changes",
+        "calls",
+        "retries",
+        "throttles",
+    )
     rows = [list(shown)] + [
         [str(run[name] if run[name] is not None else "") for name in shown] for run in flat
     ]

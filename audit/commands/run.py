@@ -14,11 +14,10 @@ from types import FrameType
 from typing import Any
 
 from audit.commands.embedded import embedded
+from audit.commands.manifests import load_or_explain
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus, UserError
 from audit.findings import Outcome
-from audit.manifest.load import ManifestInvalid, load_manifests
-from audit.manifest.model import Manifest
 from audit.options import resolve, state_path
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder
 from audit.results import RunRecord, needing_action, waiver_lines
@@ -27,19 +26,6 @@ from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
 from audit.run.progress import Progress
 from audit.terminal import Echo
-
-
-def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
-    """The manifest, or every problem printed and a UserError: nothing is audited from a bad one."""
-    try:
-        return load_manifests(manifests)
-    except ManifestInvalid as invalid:
-        for problem in invalid.problems:
-            err(str(problem))
-        count = len(invalid.problems)
-        raise UserError(
-            f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was audited"
-        ) from None
 
 
 @contextmanager

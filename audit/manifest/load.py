@@ -47,4 +47,5 @@ def load_manifests(
         tuple(waivers),
         (reader.events_read, reader.events_skipped),
         providers,
+        reader.names[0][0] if reader.names else None,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from audit.jobtypes import JobRef
@@ -117,6 +118,13 @@ class Manifest:
         0,
     )  # event notifications read, and skipped (other types, outside the window)
     providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # alias: its settings
+    name: str | None = None  # the manifests' `name:`
+
+    @property
+    def audit(self) -> str:
+        """The audit's name, which keeps its changes and trend apart from other manifests' in one
+        state: `name:`, else the manifest files' names (`demo` for examples/demo.yaml)."""
+        return self.name or audit_name(self.roots)
 
     @property
     def digest(self) -> str:
@@ -127,3 +135,9 @@ class Manifest:
         for source in self.sources:
             combined.update(f"{source.path}\0{source.sha256}\n".encode())
         return combined.hexdigest()
+
+
+def audit_name(roots: Iterable[str]) -> str:
+    """An audit's default name: its top-level manifests' file names without extension, sorted, joined."""
+    stems = sorted({PurePath(root.replace("\\", "/")).stem or "manifest" for root in roots})
+    return "+".join(stems) or "manifest"

@@ -41,6 +41,7 @@ class Reader:
         self.providers: dict[str, Setting] = {}  # alias: its settings block
         self.jobs: list[RawJob] = []
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
+        self.names: list[tuple[str, Position]] = []  # `name:` of each top-level manifest that gives one
         self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
 
     def read_text(self, path: Path, where: Position) -> str | None:
@@ -117,6 +118,22 @@ class Reader:
             source.read(entry, self)
 
     def _collect(self, document: Document, value: Mapping[str, Any], base: Path, *, is_root: bool) -> None:
+        name = value.get("name")
+        if isinstance(name, str):
+            if not is_root:
+                self.problems.append(
+                    Problem(document.at(("name",), key=True), "name: is only allowed in a top-level manifest")
+                )
+            elif self.names and self.names[0][0] != name:
+                self.problems.append(
+                    Problem(
+                        document.at(("name",)),
+                        f"name {name!r} differs from {self.names[0][0]!r} given at {self.names[0][1]}: "
+                        "manifests audited together are one audit",
+                    )
+                )
+            else:
+                self.names.append((name, document.at(("name",))))
         for block, table, what in (
             ("provider", self.provider, "provider setting"),
             ("providers", self.providers, "provider alias"),

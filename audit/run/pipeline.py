@@ -166,6 +166,7 @@ def execute(
         format_utc(started),
         manifest.digest,
         ", ".join(sorted({c.service for c in connections.values()})),
+        manifest.audit,
     )
     lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
     results: dict[JobRef, JobResult] = {}
@@ -222,7 +223,9 @@ def execute(
         state.end_run(run_id, record.finished_at, "reporting" if status == "complete" else status, *counted)
         for lane in lanes.values():
             lane.learn(state)
-        record = _state_error(replace(record, trend=trend(state.history(), run_id, status)), state, settings)
+        record = _state_error(
+            replace(record, trend=trend(state.history(manifest.audit), run_id, status)), state, settings
+        )
         try:
             sums = None if failure else publish(record)
         except BaseException:

@@ -62,6 +62,7 @@ def run_record(
         fail_on=options.fail_on,
         sources=dict(Counter(spec.origin for spec in jobs)),
         previous_sums=previous_sums,
+        audit=manifest.audit,
     )
 
 

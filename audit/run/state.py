@@ -17,11 +17,13 @@ from audit.jobtypes import JobRef
 
 # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
 # keyed by service and job, whatever AccessKey asked, with the account they belong to)
-LAYOUT = 3
+LAYOUT = 4
 # PRAGMA application_id of every state file this tool writes ("vdat"): files of other programs are
 # refused, never migrated. Files written before it was set have 0 and only tables of ours.
 APPLICATION_ID = int.from_bytes(b"vdat", "big")
-_OUR_TABLES = frozenset({"responses", "responses_2", "accounts", "runs", "job_findings", "run_jobs"})
+_OUR_TABLES = frozenset(
+    {"responses", "responses_2", "accounts", "runs", "job_findings", "job_findings_3", "run_jobs"}
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
@@ -53,16 +55,20 @@ CREATE TABLE IF NOT EXISTS runs (
     counts TEXT,
     calls INTEGER, retries INTEGER, throttles INTEGER,
     changes TEXT,                      -- jobs new, ongoing, resolved, as JSON
-    sums TEXT                          -- SHA-256 of its report set's SHA256SUMS, once written
+    sums TEXT,                         -- SHA-256 of its report set's SHA256SUMS, once written
+    audit TEXT NOT NULL DEFAULT ''     -- the audit (manifest `name:` or file names) it was a run of
 );
--- Night over night: per service and job, the findings of the last complete run that audited it,
--- each with when its unbroken streak began. Jobs never audited with findings have no row.
+-- Night over night: per audit, service and job, the findings of the audit's last complete run that
+-- audited it, each with when its unbroken streak began. Jobs never audited with findings have no row.
+-- Audits are kept apart (two manifests sharing a state never compare with each other); answers in
+-- `responses` are shared.
 CREATE TABLE IF NOT EXISTS job_findings (
+    audit TEXT NOT NULL DEFAULT '',
     endpoint TEXT NOT NULL,
     job_type TEXT NOT NULL,
     job_id TEXT NOT NULL,
     findings TEXT NOT NULL,            -- JSON {"kind:field": first_seen}
-    PRIMARY KEY (endpoint, job_type, job_id)
+    PRIMARY KEY (audit, endpoint, job_type, job_id)
 );
 -- Each run's outcome and finding fingerprints per audited job, compressed: one row a run.
 CREATE TABLE IF NOT EXISTS run_jobs (
@@ -73,7 +79,7 @@ CREATE TABLE IF NOT EXISTS run_jobs (
 # Columns added after a table's first layout: a file of the older layout gets them in place, nothing
 # is dropped.
 _ADDED_COLUMNS = {
-    "runs": {"changes": "TEXT", "sums": "TEXT"},
+    "runs": {"changes": "TEXT", "sums": "TEXT", "audit": "TEXT NOT NULL DEFAULT ''"},
     # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
     "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
 }
@@ -87,6 +93,15 @@ INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, 
     SELECT endpoint, job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical
     FROM responses_2 ORDER BY fetched_at;
 DROP TABLE responses_2;
+"""
+# Layout 3 kept findings per service and job, whatever the manifest: they become the unnamed audit's
+# (''), which the first audit run on the upgraded file takes over (see State.begin_run).
+_FROM_LAYOUT_3 = """
+ALTER TABLE job_findings RENAME TO job_findings_3;
+{schema}
+INSERT INTO job_findings (audit, endpoint, job_type, job_id, findings)
+    SELECT '', endpoint, job_type, job_id, findings FROM job_findings_3;
+DROP TABLE job_findings_3;
 """
 
 
@@ -117,6 +132,7 @@ class State:
         # it collected, and says so; later writes are not tried.
         self.failure: str | None = None
         self.unstored = 0
+        self.audit = ""  # the audit of the run begun (begin_run): its history and findings only
         self._lock = threading.Lock()
         try:
             if read_only:
@@ -169,9 +185,12 @@ class State:
             for column, kind in columns.items():
                 if present and column not in present:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        findings = {row[1] for row in self._db.execute("PRAGMA table_info(job_findings)")}
+        if findings and "audit" not in findings:
+            self._db.executescript(f"BEGIN; {_FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
         if layout == 2:
             self._db.executescript(f"BEGIN; {_FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
-        else:
+        elif layout != 3:
             # Stored responses are only a cache of the API: a file of another layout has them
             # dropped (the next run asks again) rather than misread.
             self._db.execute("DROP TABLE IF EXISTS responses")
@@ -251,11 +270,20 @@ class State:
     def learn_account(self, identity: str, account: str) -> None:
         self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
 
-    def begin_run(self, run_id: str, started_at: str, manifest_digest: str, services: str) -> None:
+    def begin_run(
+        self, run_id: str, started_at: str, manifest_digest: str, services: str, audit: str
+    ) -> None:
+        """Records the run as running. The first audit run on a file upgraded from layout 3 takes over
+        the history written before audits were kept apart (most states served one manifest)."""
+        if not self._db.execute("SELECT 1 FROM runs WHERE audit=? LIMIT 1", (audit,)).fetchone():
+            self._write("UPDATE runs SET audit=? WHERE audit=''", (audit,))
+            self._write("UPDATE job_findings SET audit=? WHERE audit=''", (audit,))
         self._write(
-            "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status) VALUES (?, ?, ?, ?, 'running')",
-            (run_id, started_at, manifest_digest, services),
+            "INSERT INTO runs (run_id, started_at, manifest_digest, endpoint, status, audit) "
+            "VALUES (?, ?, ?, ?, 'running', ?)",
+            (run_id, started_at, manifest_digest, services, audit),
         )
+        self.audit = audit
 
     def end_run(
         self,
@@ -278,16 +306,21 @@ class State:
         self._write("UPDATE runs SET sums=? WHERE run_id=?", (sums, run_id))
 
     def last_sums(self) -> str | None:
-        """The SHA256SUMS digest of the last run whose report set was written: the night before."""
+        """The SHA256SUMS digest of this audit's last run whose report set was written: the night before."""
         row = self._db.execute(
-            "SELECT sums FROM runs WHERE sums IS NOT NULL ORDER BY rowid DESC LIMIT 1"
+            "SELECT sums FROM runs WHERE sums IS NOT NULL AND audit=? ORDER BY rowid DESC LIMIT 1",
+            (self.audit,),
         ).fetchone()
         return str(row[0]) if row else None
 
-    def history(self) -> list[dict[str, object]]:
-        """Every run recorded in this state, oldest first, as dicts of the `runs` columns."""
+    def history(self, audit: str | None = None) -> list[dict[str, object]]:
+        """The runs of one audit (None: of every audit) recorded in this state, oldest first, as dicts
+        of the `runs` columns."""
         # In the order the runs began: rowid, since two runs may start within one second.
-        cursor = self._db.execute("SELECT * FROM runs ORDER BY rowid")
+        if audit is None:
+            cursor = self._db.execute("SELECT * FROM runs ORDER BY rowid")
+        else:
+            cursor = self._db.execute("SELECT * FROM runs WHERE audit=? ORDER BY rowid", (audit,))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
@@ -297,7 +330,8 @@ class State:
         found: dict[JobRef, dict[str, str]] = {}
         for service in set(services.values()):
             rows = self._db.execute(
-                "SELECT job_type, job_id, findings FROM job_findings WHERE endpoint=?", (service,)
+                "SELECT job_type, job_id, findings FROM job_findings WHERE audit=? AND endpoint=?",
+                (self.audit, service),
             )
             for job_type, job_id, findings in rows:
                 ref = JobRef(job_type, job_id)
@@ -323,16 +357,17 @@ class State:
                 self._db.execute("BEGIN")
                 had = set(known)  # only jobs that had findings have a row to remove
                 self._db.executemany(
-                    "DELETE FROM job_findings WHERE endpoint=? AND job_type=? AND job_id=?",
+                    "DELETE FROM job_findings WHERE audit=? AND endpoint=? AND job_type=? AND job_id=?",
                     (
-                        (services[JobRef(t, i)], t, i)
+                        (self.audit, services[JobRef(t, i)], t, i)
                         for t, i, _, f in listed
                         if not f and JobRef(t, i) in had
                     ),
                 )
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO job_findings VALUES (?, ?, ?, ?)",
-                    ((services[JobRef(t, i)], t, i, json.dumps(f)) for t, i, _, f in listed if f),
+                    "INSERT OR REPLACE INTO job_findings (audit, endpoint, job_type, job_id, findings) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    ((self.audit, services[JobRef(t, i)], t, i, json.dumps(f)) for t, i, _, f in listed if f),
                 )
                 self._db.execute(
                     "INSERT OR REPLACE INTO run_jobs VALUES (?, ?)",

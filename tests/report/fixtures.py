@@ -218,6 +218,7 @@ def fixed_run() -> RunRecord:
         emulator=True,
         manifests=(("m.yaml", "ab" * 32),),
         manifest_digest="cd" * 32,
+        audit="m",
         planned=9,
         results=results,
         calls=12,

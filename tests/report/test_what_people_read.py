@@ -33,7 +33,9 @@ def test_summary_md_has_the_waiver_register_with_owner_and_expiry():
     summary = render(fixed_run())
     register = summary.split("| job | scope | reason | owner | expires | state | waived this run |")[1]
     assert "| `t-waived` | any type · TemplateId | accepted |  | 2026-12-31 | live | 1 |" in register
-    assert "| `t-slow` | any type · every field | accepted | media-team | 2026-11-01 | expired | 0 |" in register
+    assert (
+        "| `t-slow` | any type · every field | accepted | media-team | 2026-11-01 | expired | 0 |" in register
+    )
 
 
 def _failing_night(count: int):
@@ -42,7 +44,9 @@ def _failing_night(count: int):
             "transcode",
             f"t-{index:03d}",
             Outcome.DRIFT,
-            findings=(Finding("mismatch", "Status", '"TranscodeSuccess"', '"TranscodeFail"', f"drift {index}"),),
+            findings=(
+                Finding("mismatch", "Status", '"TranscodeSuccess"', '"TranscodeFail"', f"drift {index}"),
+            ),
             change="new",
         )
         for index in range(count)

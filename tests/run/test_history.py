@@ -111,7 +111,7 @@ def test_changes_first_seen_and_the_new_gate_over_three_runs(tmp_path):
     assert [run["status"] for run in runs] == ["complete", "complete", "incomplete", "complete"]
     assert runs[-1]["changes"] == {"new": 1, "ongoing": 0, "resolved": 1} and runs[0]["calls"] == 2
     last = cli("history", "--state", str(tmp_path / "s.db"), "--last", "1", "--format", "csv")
-    assert len(last.stdout.splitlines()) == 2 and last.stdout.startswith("run_id,started_at")
+    assert len(last.stdout.splitlines()) == 2 and last.stdout.startswith("audit,run_id,started_at")
     table = cli("history", "--state", str(tmp_path / "s.db"))
     assert table.returncode == 0 and table.stdout.count("complete") == 4  # incomplete too ends with it
 

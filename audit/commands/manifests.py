@@ -1,0 +1,21 @@
+"""Loading the manifests a command was given: every problem printed, one sentence, or the manifest."""
+
+from __future__ import annotations
+
+from audit.errors import UserError
+from audit.manifest.load import ManifestInvalid, load_manifests
+from audit.manifest.model import Manifest
+from audit.terminal import Echo
+
+
+def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
+    """The manifest, or every problem printed and a UserError: nothing is audited from a bad one."""
+    try:
+        return load_manifests(manifests)
+    except ManifestInvalid as invalid:
+        for problem in invalid.problems:
+            err(str(problem))
+        count = len(invalid.problems)
+        raise UserError(
+            f"{count} problem{'s' if count != 1 else ''} in the manifest; nothing was audited"
+        ) from None
