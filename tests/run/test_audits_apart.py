@@ -31,7 +31,9 @@ def test_two_manifests_of_one_folder_never_compare_with_each_other(tmp_path, vod
     nightly, spot = _manifests(tmp_path)
     data = write_data(tmp_path / "data.json", sample_jobs())
     for manifest, out in ((nightly, "a"), (nightly, "b"), (spot, "c")):
-        vod_audit("run", str(manifest), "--emulator", str(data), "--out", str(tmp_path / out), "--no-progress")
+        vod_audit(
+            "run", str(manifest), "--emulator", str(data), "--out", str(tmp_path / out), "--no-progress"
+        )
     second = json.loads((tmp_path / "b" / "results.json").read_text())
     assert second["changes"] == {"new": 0, "ongoing": 1, "resolved": 0}
     spot_first = json.loads((tmp_path / "c" / "results.json").read_text())
@@ -57,9 +59,13 @@ def test_a_manifest_name_names_the_audit(tmp_path, vod_audit):
     (tmp_path / "renamed.yaml").write_text(yaml.safe_dump({"name": "nightly", **document}))
     data = write_data(tmp_path / "data.json", sample_jobs())
     for manifest, out in ((nightly, "a"), (tmp_path / "renamed.yaml", "b")):
-        vod_audit("run", str(manifest), "--emulator", str(data), "--out", str(tmp_path / out), "--no-progress")
+        vod_audit(
+            "run", str(manifest), "--emulator", str(data), "--out", str(tmp_path / out), "--no-progress"
+        )
     renamed = json.loads((tmp_path / "b" / "results.json").read_text())
-    assert renamed["audit"] == "nightly" and renamed["changes"]["ongoing"] == 1  # the same audit, renamed file
+    assert (
+        renamed["audit"] == "nightly" and renamed["changes"]["ongoing"] == 1
+    )  # the same audit, renamed file
 
 
 def test_history_without_a_state_says_where_to_look(tmp_path, vod_audit, monkeypatch):
