@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,29 +31,47 @@ def read_ids(source: str) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def pin(job_type: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[str]] | None:
-    """The expectation that holds for this body today and what could not be pinned (why), or None
-    when it has no detail object."""
+@dataclass(frozen=True)
+class Pinned:
+    """What import pins for one job: the expectation, what could not be pinned (why), and the status
+    it has now when that is not the success the expectation asks for."""
+
+    expect: dict[str, Any]
+    refused: list[str]
+    failing: str | None = None  # e.g. TranscodeFail: the job does not meet its expectation today
+
+
+def pin(job_type: str, body: dict[str, Any]) -> Pinned | None:
+    """The expectation a team wants of this job (its identity as it is today, and the success status
+    of its type, never a failure), or None when the body has no detail object."""
     kind = jobtypes.job_type(job_type)
     detail = kind.detail(body)
     if detail is None:
         return None
-    terminal = kind.is_terminal(detail.get("Status"))
+    status = detail.get("Status")
+    succeeded = isinstance(status, str) and status in kind.success
     expect: dict[str, Any] = {}
     refused: list[str] = []
     for name in kind.pinned:
+        if name == "Status":
+            # The success of its type: a failed job pinned as it is would pass as ok night after night.
+            wanted = sorted(kind.success)
+            expect[name] = status if succeeded else wanted[0] if len(wanted) == 1 else {"one_of": wanted}
+            if name in detail and not succeeded:
+                refused += literal_problems(job_type, name, status)  # a status the reference does not list
+            continue
         if name not in detail:
             continue
         problems = literal_problems(job_type, name, detail[name])
         if problems:
             refused += problems  # a value a manifest could not state: said, never silently dropped
-        elif terminal or name != "Status":
-            # Identity of the work, not values that change per job; Status once it can no longer change.
-            expect[name] = detail[name]
+        else:
+            expect[name] = detail[name]  # identity of the work, not values that change per job
     seconds = seconds_between(detail.get("CreateTime"), detail.get(kind.end_field))
-    if terminal and seconds is not None:
+    if succeeded and seconds is not None:
         expect["max_duration"] = duration_ceiling(seconds)
-    return expect, refused
+    failing = str(status) if kind.is_terminal(status) and not succeeded else None
+    return Pinned(expect, refused, failing)
 
 
 def import_jobs(
@@ -69,6 +88,7 @@ def import_jobs(
     pinned: dict[JobRef, dict[str, Any]] = {}
     missing: list[JobRef] = []
     unpinned: list[JobRef] = []  # pinned, but without a value a manifest could not state
+    failing: list[tuple[JobRef, str]] = []  # finished, but not as its type succeeds
     for fetched in fetcher.fetch_many(order, concurrency=concurrency, stop=threading.Event()):
         job, result = fetched.job, fetched.result
         found = pin(job.job_type, result.body) if isinstance(result, Answer) else None
@@ -77,12 +97,17 @@ def import_jobs(
             err(f"vod-audit: {job.job_type} {job.job_id}: {reason}; left out")
             missing.append(job)
             continue
-        expect, refused = found
-        pinned[job] = expect
-        for problem in refused:
+        pinned[job] = found.expect
+        for problem in found.refused:
             err(f"vod-audit: {job.job_type} {job.job_id}: not pinned: {problem}")
-        if refused:
+        if found.refused:
             unpinned.append(job)
+        if found.failing:
+            err(
+                f"vod-audit: {job.job_type} {job.job_id}: {found.failing} now; pinned "
+                f"Status {_said(found.expect['Status'])}, which it does not meet"
+            )
+            failing.append((job, found.failing))
     jobs = [
         {"id": ref.job_id, "type": ref.job_type, **({"expect": pinned[ref]} if pinned[ref] else {})}
         for ref in order
@@ -93,5 +118,14 @@ def import_jobs(
     header += [
         f"# pinned in part (a value no manifest could state): {ref.job_type} {ref.job_id}" for ref in unpinned
     ]
+    header += [
+        f"# fails its expectation now ({status}, not a success): {ref.job_type} {ref.job_id}"
+        for ref, status in failing
+    ]
     body = yaml.safe_dump({"version": 1, "jobs": jobs}, sort_keys=False, allow_unicode=True, width=120)
-    return "\n".join(header) + "\n" + body, ExitStatus.FINDINGS if missing or unpinned else ExitStatus.OK
+    code = ExitStatus.FINDINGS if missing or unpinned or failing else ExitStatus.OK
+    return "\n".join(header) + "\n" + body, code
+
+
+def _said(status: Any) -> str:
+    return " or ".join(status["one_of"]) if isinstance(status, dict) else str(status)

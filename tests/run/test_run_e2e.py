@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
@@ -224,13 +225,26 @@ def test_import_prints_a_manifest_that_validates(tmp_path):
         "examples/demo-data.yaml",
         env=clean_env(),
     )
-    assert done.returncode == 2  # one job could not be pinned
+    assert done.returncode == 2  # one job could not be pinned, one failed
     assert "transcode nope: not found; left out" in done.stderr
     pinned = tmp_path / "pinned.yaml"
     pinned.write_text(done.stdout)
-    assert "max_duration: 24m" in done.stdout and "Status: TranscodeFail" in done.stdout
+    # Issue 26, item 9: a failed job is pinned to the success a team wants, and said to fail it.
+    jobs = yaml.safe_load(done.stdout)["jobs"]
+    assert [job["expect"]["Status"] for job in jobs] == ["TranscodeSuccess", "TranscodeSuccess"]
+    assert "max_duration: 24m" in done.stdout
+    failed = "transcode f41ed0000000000000000000000000a1"
+    assert (
+        f"{failed}: TranscodeFail now; pinned Status TranscodeSuccess, which it does not meet" in done.stderr
+    )
+    assert f"# fails its expectation now (TranscodeFail, not a success): {failed}" in done.stdout
     check = cli("validate", str(pinned))
     assert (check.returncode, check.stdout) == (0, "ok: 2 jobs in 1 file\n")
+    audited = cli(
+        "run", str(pinned), "--emulator", "examples/demo-data.yaml", "--out", str(tmp_path / "out"),
+        "--state", str(tmp_path / "s.db"), "--no-progress", env=clean_env(),
+    )  # fmt: skip
+    assert audited.returncode == 2 and "f41ed0000000000000000000000000a1" in audited.stdout
 
 
 def test_import_reads_ids_from_stdin():
