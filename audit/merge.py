@@ -73,7 +73,11 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
         throttles=sum(run.throttles for run in runs),
         incomplete=any(run.incomplete for run in runs),
         access_key_id=keys.pop() if len(keys) == 1 else None,
-        options={**first.options, "merged_from": [run.run_id for run in runs]},
+        # Each run's own options, under its id: the first run's alone would misstate the others.
+        options={
+            "merged_from": [run.run_id for run in runs],
+            "runs": {run.run_id: dict(run.options) for run in runs},
+        },
         fail_on=gates.pop(),
         state_error="; ".join(run.state_error for run in runs if run.state_error) or None,
         waivers=tuple(w for run in runs for w in run.waivers),

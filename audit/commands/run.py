@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -79,6 +80,7 @@ def execute(
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
     out = Path(options.out)
     state = state_path(options, manifests)
+    options = replace(options, state=str(state))  # the record says the state actually used
     refuse_overlap(state, out, manifests)
     prepare_folder(out)
     needed = {spec.provider for spec in manifest.jobs} or {None}

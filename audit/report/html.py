@@ -9,7 +9,7 @@ from typing import Any
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
-from audit.report.page import finding_rows, job_rows, manifest_names, needs_action, trend
+from audit.report.page import finding_rows, job_rows, manifest_names, needs_action, option_lines, trend
 from audit.report.tables import duration_summary, durations_frame, histogram, provider_counts
 from audit.results import RunRecord, ordered, waiver_lines
 from audit.timeutil import format_duration, format_utc
@@ -128,6 +128,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         needing=needing,
         trend=trend(run),
         manifest_names=manifest_names(run),
+        option_lines=option_lines(run),
         waiver_notes=waiver_lines(run),
         job_types=NAMES,
         providers=provider_counts(run),

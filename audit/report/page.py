@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -218,3 +219,16 @@ def manifest_names(run: RunRecord) -> str:
     if len(names) > 3:
         return ", ".join(names[:3]) + f" and {len(names) - 3} more"
     return ", ".join(names) or "no manifest"
+
+
+def option_lines(run: RunRecord) -> list[tuple[str, str]]:
+    """The run's options as `name=value` lines (values in JSON); a merged run's, one line per run."""
+    import json
+
+    def line(options: Mapping[str, Any]) -> str:
+        return " ".join(f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in options.items())
+
+    runs = run.options.get("runs")
+    if isinstance(runs, Mapping):
+        return [(f"options of {run_id}", line(options)) for run_id, options in runs.items()]
+    return [("options", line(run.options))]

@@ -20,27 +20,97 @@ def rule_id(finding: Finding) -> str:
     return f"{finding.kind}:{finding.field}" if finding.field else finding.kind
 
 
-def _uri(path: str) -> str:
-    """The manifest path as a URI reference, relative to the working directory where it can be."""
-    where = Path(path)
-    if where.is_absolute():
-        try:
-            where = where.relative_to(Path.cwd())
-        except ValueError:
-            return where.as_uri()
-    return quote(where.as_posix())
+SRCROOT = "%SRCROOT%"  # the working directory of the run: the repository root in CI
 
 
-def _location(source: str | None) -> list[dict[str, Any]]:
+class Bases:
+    """Artifact locations as relative URIs under named bases (SARIF `originalUriBaseIds`): files in the
+    working tree under %SRCROOT%, which code-scanning platforms resolve to the repository; each folder
+    outside it (event files elsewhere) under a base of its own, never an absolute file:// URI."""
+
+    def __init__(self) -> None:
+        self.outside: dict[str, str] = {}  # folder URI -> base id
+
+    def location(self, path: str) -> dict[str, str]:
+        where = Path(path)
+        if where.is_absolute():
+            try:
+                where = where.relative_to(Path.cwd())
+            except ValueError:
+                folder = where.parent.as_uri() + "/"
+                base = self.outside.setdefault(folder, f"OUTSIDE{len(self.outside) + 1}")
+                return {"uri": quote(where.name), "uriBaseId": base}
+        return {"uri": quote(where.as_posix()), "uriBaseId": SRCROOT}
+
+    def document(self) -> dict[str, Any]:
+        bases: dict[str, Any] = {
+            SRCROOT: {
+                "description": {"text": "The working directory vod-audit ran in (the repository root in CI)."}
+            }
+        }
+        for folder, base in self.outside.items():
+            bases[base] = {"uri": folder, "description": {"text": "A folder outside the working directory."}}
+        return bases
+
+
+def _location(source: str | None, bases: Bases) -> list[dict[str, Any]]:
     file, _, rest = (source or "").rpartition(":")
     file, _, line = file.rpartition(":")
     if not file or not line.isdigit() or not rest.isdigit():
         return []
     region = {"startLine": int(line), "startColumn": int(rest)}
-    return [{"physicalLocation": {"artifactLocation": {"uri": _uri(file)}, "region": region}}]
+    return [{"physicalLocation": {"artifactLocation": bases.location(file), "region": region}}]
 
 
-def _result(job: JobResult, finding: Finding, index: int) -> dict[str, Any]:
+# Per kind: a title and what to do, for the rule's descriptions and help (`{field}` filled in).
+_RULES = {
+    "mismatch": (
+        "{field} differs from the manifest",
+        "GetJobDetail answered a value of {field} the manifest's expectation does not accept. Check the "
+        "job (was it run with the wrong template or settings?) or, if the new value is right, change "
+        "the expectation; an accepted exception is a waiver with an owner and an expiry.",
+    ),
+    "duration": (
+        "{field} exceeded",
+        "The job took longer (max_duration) or less time (min_duration) than the manifest allows, "
+        "CompleteTime minus CreateTime. Look at the job's queue and template, or adjust the budget.",
+    ),
+    "schema": (
+        "Answer departs from the GetJobDetail schema at {field}",
+        "The answer does not have the shape the API reference documents at this JSON Pointer: a "
+        "violation makes the job invalid, a warning (a rule no source states) changes no outcome. "
+        "The schema rule and its source are in `vod-audit schema show`.",
+    ),
+    "not_found": (
+        "Job not found",
+        "GetJobDetail returned no detail for this JobId: it may be older than the service keeps, of "
+        "another type or region, or mistyped in the manifest.",
+    ),
+    "error": (
+        "No answer from GetJobDetail",
+        "Every attempt failed (throttling, server errors, timeouts); the message says the last error. "
+        "The job was not audited: run again, or lower --qps.",
+    ),
+}
+
+
+def _rule(finding: Finding) -> dict[str, Any]:
+    title, help_text = _RULES[finding.kind]
+    field = finding.field or "the job"
+    short = title.format(field=field)
+    text = help_text.format(field=field)
+    return {
+        "id": rule_id(finding),
+        "name": "".join(part.capitalize() for part in finding.kind.split("_")),
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": text},
+        "help": {"text": text, "markdown": f"**{short}**\n\n{text}"},
+        "defaultConfiguration": {"level": "error" if finding.severity == "error" else "warning"},
+        "properties": {"kind": finding.kind, "field": finding.field},
+    }
+
+
+def _result(job: JobResult, finding: Finding, index: int, bases: Bases) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule_id(finding),
         "ruleIndex": index,
@@ -49,7 +119,7 @@ def _result(job: JobResult, finding: Finding, index: int) -> dict[str, Any]:
             "text": f"{job.job_type} job {job.job_id}: {finding.message} "
             f"(expected {finding.expected}, actual {finding.actual})"
         },
-        "locations": _location(job.source),
+        "locations": _location(job.source, bases),
         "properties": {
             "job_type": job.job_type,
             "job_id": job.job_id,
@@ -78,18 +148,14 @@ def document(run: RunRecord) -> dict[str, Any]:
     rules: dict[str, int] = {}
     described: list[dict[str, Any]] = []
     results = []
+    bases = Bases()
     for job in ordered(run.results):
         for finding in job.findings:
             name = rule_id(finding)
             if name not in rules:
                 rules[name] = len(described)
-                described.append(
-                    {
-                        "id": name,
-                        "shortDescription": {"text": f"{finding.kind} of {finding.field or 'the job'}"},
-                    }
-                )
-            results.append(_result(job, finding, rules[name]))
+                described.append(_rule(finding))
+            results.append(_result(job, finding, rules[name], bases))
     return {
         "$schema": SCHEMA,
         "version": VERSION,
@@ -103,6 +169,7 @@ def document(run: RunRecord) -> dict[str, Any]:
                         "endTimeUtc": run.finished_at,
                     }
                 ],
+                "originalUriBaseIds": bases.document(),
                 "results": results,
                 "properties": {
                     "run_id": run.run_id,

@@ -53,10 +53,44 @@ def test_sarif_points_at_the_manifest_line_and_column(written):
     slow = next(r for r in results if r["properties"]["job_id"] == "t-slow")
     assert slow["ruleId"] == "duration:max_duration"
     assert slow["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "m.yaml"},
+        "artifactLocation": {"uri": "m.yaml", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 6, "startColumn": 5},
     }
     assert "t-slow" in slow["message"]["text"] and "23m10s" in slow["message"]["text"]
+
+
+def test_sarif_rules_have_titles_and_help(written):
+    run = json.loads((written / "results.sarif").read_text())["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["duration:max_duration"]["shortDescription"]["text"] == "max_duration exceeded"
+    assert rules["mismatch:TemplateConfig.AuditItem"]["shortDescription"]["text"] == (
+        "TemplateConfig.AuditItem differs from the manifest"
+    )
+    for rule in rules.values():
+        assert " of " not in rule["shortDescription"]["text"] or rule["id"].startswith("schema")
+        assert len(rule["help"]["text"]) > 60 and rule["help"]["markdown"].startswith("**")
+
+
+def test_sarif_locations_outside_the_working_tree_are_relative_to_a_named_base(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from audit.report.sarif import document
+    from tests.report.fixtures import fixed_run
+
+    monkeypatch.chdir(tmp_path)
+    run = fixed_run()
+    moved = tuple(
+        replace(r, source="/var/log/vod/events.jsonl:3:1") if r.job_id == "t-slow" else r for r in run.results
+    )
+    log = document(replace(run, results=moved))
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]
+        for r in log["runs"][0]["results"]
+        if r["locations"]
+    ]
+    assert {"uri": "events.jsonl", "uriBaseId": "OUTSIDE1"} in uris
+    assert not any(u["uri"].startswith("file:") for u in uris)
+    assert log["runs"][0]["originalUriBaseIds"]["OUTSIDE1"]["uri"] == "file:///var/log/vod/"
 
 
 def test_sha256sum_checks_a_fresh_report_folder(written):

@@ -83,7 +83,7 @@ def test_two_accounts_run_side_by_side_each_at_its_own_limit(start_emulator, tmp
     sarif = json.loads((out / "results.sarif").read_text())
     assert {r["properties"]["provider"] for r in sarif["runs"][0]["results"]} <= {"a", "b"}
     page = (out / "report.html").read_text()
-    assert 'id="provider-counts"' in page and 'id="filter-provider"' in page and 'data-provider="b"' in page
+    assert 'id="provider-counts"' in page and 'id="jobs-provider"' in page and 'data-provider="b"' in page
 
 
 def test_providers_with_the_same_credentials_share_one_limiter(tmp_path, monkeypatch):
@@ -170,6 +170,11 @@ def test_state_keeps_providers_apart_and_merge_combines_runs(start_emulator, tmp
     assert {r["provider"] for r in document["results"]} == hosts
     assert {line["provider"] for line in document["providers"]} == hosts
     assert document["calls"] == 10 and len(document["options"]["merged_from"]) == 2
+    # Issue 26, item 10: a merged report shows each run's options, not only the first run's.
+    ids = document["options"]["merged_from"]
+    assert set(document["options"]["runs"]) == set(ids)
+    page = (merged / "report.html").read_text()
+    assert all(f"<dt>options of {run_id}</dt>" in page for run_id in ids)
     assert (merged / "SHA256SUMS").is_file()
     twice = cli("report", "merge", str(singles[0]), str(singles[0]), "--out", str(tmp_path / "x"))
     assert twice.returncode == 1 and "is also in" in twice.stderr

@@ -40,6 +40,9 @@ def test_ongoing_findings_under_the_new_gate_say_fail_and_gate_passed_everywhere
     page = (out / "report.html").read_text()
     badge = re.search(r'id="verdict">(\w+)<', page)
     assert badge and badge[1] == "FAIL" and "gate --fail-on new: passed, exit 0" in page
+    # Issue 26, item 10: the metadata names the state actually used, never `state=None`.
+    assert f'id="state-path">{state}<' in page and "state=None" not in page
+    assert document["options"]["state"] == str(state)
     evidence = json.loads((out / "evidence.json").read_text())
     assert evidence["verdict"] == "FAIL" and evidence["gate"]["passed"] is True
     sarif = json.loads((out / "results.sarif").read_text())
