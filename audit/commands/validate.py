@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from audit.errors import ExitStatus
 from audit.manifest.load import ManifestInvalid, load_manifests
+from audit.run.waivers import SOON
 from audit.terminal import Echo
 
 
@@ -19,6 +21,12 @@ def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
         count = len(invalid.problems)
         echo(f"{count} problem{'s' if count != 1 else ''} found")
         return ExitStatus.ERROR
+    now = datetime.now(UTC)
+    for waiver in manifest.waivers:  # not problems: the manifest is valid, but a reader must hear it
+        if not waiver.live(now):
+            echo(f"{waiver.position}: warning: the waiver expired on {waiver.expires}; it waives nothing")
+        elif waiver.lapses - now <= SOON:
+            echo(f"{waiver.position}: warning: the waiver expires on {waiver.expires}, within 14 days")
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""

@@ -188,28 +188,26 @@ class Builder:
     def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
         """Every waiver; one naming no job of the manifest, or with an impossible date, is a problem."""
         listed = {spec.ref for spec in specs}
-        ids = {job_id for _, job_id in listed}
+        types_of: dict[str, set[str]] = {}
+        for ref in listed:
+            types_of.setdefault(ref.job_id, set()).add(ref.job_type)
         built = []
         for entry in self.reader.waivers:
             raw, document, path = entry.raw, entry.document, entry.path
             job_id, job_type, expires = raw.get("job"), raw.get("type"), raw.get("expires")
-            if (
-                not isinstance(job_id, str)
-                or not isinstance(expires, str)
-                or not isinstance(raw.get("reason"), str)
-            ):
-                continue  # the schema check has reported it
-            if not _DATE.fullmatch(expires):
-                continue  # the schema check has reported it
-            try:
-                last_day = date.fromisoformat(expires)
-            except ValueError:
-                self.problems.append(
-                    Problem(document.at((*path, "expires")), f"{expires!r} is not a real date")
-                )
-                continue
-            named = JobRef(job_type, job_id) in listed if isinstance(job_type, str) else job_id in ids
-            if not named:
+            before = len(self.problems)  # each of its problems is said, not only the first
+            last_day = None
+            if isinstance(expires, str) and _DATE.fullmatch(expires):  # else the schema check said it
+                try:
+                    last_day = date.fromisoformat(expires)
+                except ValueError:
+                    self.problems.append(
+                        Problem(document.at((*path, "expires")), f"{expires!r} is not a real date")
+                    )
+            types = types_of.get(job_id, set()) if isinstance(job_id, str) else set()
+            if isinstance(job_type, str):
+                types &= {job_type}
+            if isinstance(job_id, str) and not types:
                 what = f"{job_type} job {job_id}" if isinstance(job_type, str) else f"job {job_id}"
                 self.problems.append(
                     Problem(
@@ -217,8 +215,16 @@ class Builder:
                         f"the waiver names {what}, which the manifest does not list",
                     )
                 )
-                continue
             field, owner = raw.get("field"), raw.get("owner")
+            if isinstance(field, str) and types:
+                self._waiver_field(field, sorted(types), document.at((*path, "field")))
+            if (
+                len(self.problems) > before
+                or last_day is None
+                or not isinstance(job_id, str)
+                or not isinstance(raw.get("reason"), str)
+            ):
+                continue
             built.append(
                 Waiver(
                     job_id,
@@ -231,6 +237,23 @@ class Builder:
                 )
             )
         return built
+
+    def _waiver_field(self, field: str, types: list[str], where: Position) -> None:
+        """A waiver's field must be one a finding of the job can have: a field of its type (or a path
+        into one), a duration bound, a JSON Pointer (schema findings), `error` or `not_found`."""
+        if field in (*DURATION_KEYS, "error", "not_found") or field.startswith("/"):
+            return
+        known = {name for job_type in types for name in catalogue()[job_type].fields}
+        if field.split(".", 1)[0] in known:
+            return
+        what = " or ".join(types)
+        hint = suggest(field, [*sorted(known), *DURATION_KEYS, "error", "not_found"])
+        self.problems.append(
+            Problem(
+                where,
+                f"the waiver's field {field!r} is no field of {what} jobs, so it would waive nothing{hint}",
+            )
+        )
 
     def _spec(
         self,

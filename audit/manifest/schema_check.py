@@ -129,6 +129,13 @@ def _type(document: Document, path: Path_, error: Any) -> list[Problem]:
     return [Problem(document.at(path), message)]
 
 
+def _min_length(document: Document, path: Path_, error: Any) -> list[Problem]:
+    if error.validator_value != 1 or not path:
+        return _generic(document, path, error)
+    need = ": every job needs its JobId (TaskId for workflow tasks)" if path[-1] == "id" else ""
+    return [Problem(document.at(path), f"{path[-1]} is empty{need}")]
+
+
 def _generic(document: Document, path: Path_, error: Any) -> list[Problem]:
     return [Problem(document.at(path), f"{_slashed(path) or 'manifest'}: {error.message}")]
 
@@ -143,6 +150,7 @@ _HANDLERS: dict[str, Handler] = {
     "pattern": _pattern,
     "anyOf": _any_of,
     "type": _type,
+    "minLength": _min_length,
     **dict.fromkeys(_BOUNDS, _bound),
 }
 
