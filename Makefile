@@ -8,7 +8,7 @@ OUT    ?= reports
 MANIFEST ?=
 STRICT ?=
 
-.PHONY: audit test test-fast lint docs bench bench-quick clean
+.PHONY: audit test test-fast lint docs screenshots bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: $(VENV)/.test
 # The manual as a static site in site/ (`$(BIN)/mkdocs serve` to read it while writing).
 docs: $(VENV)/.test
 	$(BIN)/mkdocs build --strict -d site
+
+# The report screenshots of README.md and docs/reports.md, from the demo's report (run `make audit` first).
+screenshots: $(VENV)/.test
+	@sh scripts/ensure-chromium
+	$(BIN)/python scripts/report-screenshots $(OUT)/report.html docs/img
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench

@@ -84,4 +84,5 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
         changes=dict(changes),
         stopped_by=next((run.stopped_by for run in runs if run.stopped_by), None),
         providers=tuple(providers),
+        audit="+".join(dict.fromkeys(run.audit for run in runs if run.audit)),
     )

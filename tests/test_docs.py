@@ -105,3 +105,30 @@ def test_console_examples_print_what_the_docs_show(vod_audit, monkeypatch, where
     arguments = [m for w in words for m in (sorted(glob.glob(w)) if "*" in w else [w])]
     done = vod_audit(*arguments)
     assert done.stdout.splitlines() == expected, where
+
+
+def test_the_ci_example_grants_least_privilege_uploads_sarif_and_gates_on_new():
+    """Issue 26, item 10: the CI example a team copies is complete."""
+    workflow = next(
+        yaml.safe_load(text)
+        for where, text in blocks("yaml")
+        if where.startswith("nightly-ci.md") and "jobs:" in text
+    )
+    assert workflow["permissions"] == {"contents": "read", "id-token": "write", "security-events": "write"}
+    steps = workflow["jobs"]["audit"]["steps"]
+    audit = next(step for step in steps if step.get("name") == "audit")
+    assert "--fail-on new" in audit["run"]
+    sarif = next(
+        step for step in steps if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif")
+    )
+    assert sarif["with"]["sarif_file"] == "reports/results.sarif" and sarif["if"] == "always()"
+
+
+def test_the_report_screenshots_are_committed_and_shown():
+    """Issue 26 acceptance: the report's top at 1366 px and 360 px, in the README and the docs."""
+    for width in (1366, 360):
+        image = ROOT / "docs" / "img" / f"report-{width}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(image.read_bytes()[16:20], "big") == width  # the PNG's own width
+        assert f"docs/img/report-{width}.png" in (ROOT / "README.md").read_text()
+        assert f"img/report-{width}.png" in (ROOT / "docs" / "reports.md").read_text()

@@ -214,7 +214,10 @@ def trend(run: RunRecord) -> Trend | None:
 
 
 def manifest_names(run: RunRecord) -> str:
-    """The audit's name for headers and titles: its manifest files, by name."""
+    """The audit's name for headers and titles: its name (the manifest's `name:` or file names), else
+    (results of older versions) its manifest files, by name."""
+    if run.audit:
+        return run.audit
     names = list(dict.fromkeys(path.replace("\\", "/").rsplit("/", 1)[-1] for path, _ in run.manifests))
     if len(names) > 3:
         return ", ".join(names[:3]) + f" and {len(names) - 3} more"
