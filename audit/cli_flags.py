@@ -113,6 +113,11 @@ def emulator_options(command: Command) -> Command:
         ),
         click.option("--jobs", "count", default=0, type=click.IntRange(0), help="Add N generated jobs."),
         click.option(
+            "--jobs-csv",
+            type=click.Path(dir_okay=False),
+            help="Write every job it serves as a CSV job list (id,type) for a manifest's jobs_from.",
+        ),
+        click.option(
             "--seed", default=1, show_default=True, type=int, help="Seed of the generated jobs and of faults."
         ),
         click.option("--access-key-id", default=EMULATOR.access_key_id, show_default=True),

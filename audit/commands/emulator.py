@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -14,6 +15,7 @@ from audit.emulator.data import StoredJob, index, load_data_file
 from audit.emulator.generate import generate
 from audit.emulator.server import Emulator
 from audit.errors import ExitStatus, UserError
+from audit.report.atomic import write_atomic
 from audit.terminal import Echo
 
 
@@ -51,9 +53,26 @@ def account_keys(values: tuple[str, ...]) -> tuple[tuple[str, str, str | None], 
     return tuple(parsed)
 
 
+def write_job_list(jobs: Mapping[tuple[str, str], Any], path: Path) -> None:
+    """The served jobs as a CSV job list (`id,type`), atomically: what a manifest of them starts from."""
+    rows = "".join(
+        f"{csv_cell(job_id)},{job_type}\n" for job_type, job_id in sorted(jobs, key=lambda k: (k[0], k[1]))
+    )
+    try:
+        write_atomic(path, "id,type\n" + rows)
+    except OSError as exc:
+        raise UserError(f"--jobs-csv {path}: cannot write it: {exc.strerror or exc}") from None
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell: quoted when it holds a comma, quote or line break (ids of a data file may)."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
 def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     settings = dict(flags)
     data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
+    listing = settings.pop("jobs_csv")
     if not data and not count:
         raise UserError("give --data FILE, --jobs N, or both")
     config = EmulatorConfig(
@@ -63,6 +82,9 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
         **settings,
     )
     jobs = build_jobs(data, count, seed)
+    if listing:
+        write_job_list(jobs, Path(listing))
+        err(f"wrote {len(jobs)} jobs to {listing} (a manifest reads it with jobs_from: [{{csv: {listing}}}])")
     try:
         emulator = Emulator(jobs, config)
     except OSError as exc:

@@ -14,6 +14,7 @@ from typing import Generic, Protocol, TypeVar
 from audit.errors import UserError
 from audit.jobtypes import JobRef
 from audit.vod.ratelimit import RateLimiter
+from audit.vod.reach import UNREACHABLE_AFTER, Reach
 from audit.vod.records import Answer, ApiError, CallResult
 from audit.vod.transport import WATCHDOG
 
@@ -35,11 +36,6 @@ class AuthenticationFailed(NothingCanSucceed):
 
 class Unreachable(NothingCanSucceed):
     """The endpoint could not be reached by any of the run's first calls."""
-
-
-# Calls in a row that reach nothing (refused, no such name, no route, TLS), before any call reached
-# the endpoint, that stop a run: enough that a few unlucky first calls never stop a healthy one.
-UNREACHABLE_AFTER = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +103,12 @@ class Fetcher:
         self._clock = clock
         self._sleep = sleep
         self._counters = _Counters()
-        self._reach = threading.Lock()
-        self._reached = False  # some call got through to the endpoint (any answer, any API error)
-        self._unreached = 0  # calls in a row that reached nothing, while none has
-        self.unreachable: ApiError | None = None  # set once the endpoint is taken for unreachable
+        self.reach = Reach(clock)
+
+    @property
+    def unreachable(self) -> ApiError | None:
+        """Set once no call has reached the endpoint and enough in a row failed to connect."""
+        return self.reach.unreachable
 
     @property
     def stats(self) -> CallStats:
@@ -128,10 +126,14 @@ class Fetcher:
         while True:
             if self.unreachable is not None:  # nothing can succeed: no more calls, no retries
                 return Fetched(job, self.unreachable, attempt + 1, datetime.now(UTC))
+            self.reach.before_call(stop)  # during an outage: wait, one probe at a time
             self._limiter.acquire()
             result = self._caller.get_job_detail(job)
             self._counters.add(calls=1, retries=1 if attempt else 0)
-            self._note_reach(result)
+            if self.reach.after_call(result) and not (stop is not None and stop.is_set()):
+                if not self.reach.down:  # a first failure to connect, or a few: a short wait
+                    self._sleep(self._backoff(0))
+                continue  # the endpoint is away, not this job: asked again once it is back
             if isinstance(result, Answer):
                 self._limiter.on_success()
             elif result.throttled:
@@ -148,16 +150,6 @@ class Fetcher:
                 return Fetched(job, result, attempt + 1, datetime.now(UTC))
             self._sleep(pause)
             attempt += 1
-
-    def _note_reach(self, result: CallResult) -> None:
-        """Counts calls that reached nothing while no call has reached the endpoint."""
-        with self._reach:
-            if isinstance(result, Answer) or not result.cannot_connect:
-                self._reached, self._unreached = True, 0
-            elif not self._reached:
-                self._unreached += 1
-                if self._unreached >= UNREACHABLE_AFTER:
-                    self.unreachable = self.unreachable or result
 
     def fetch_many(
         self, jobs: Iterable[JobRef], *, concurrency: int = 8, stop: threading.Event | None = None

@@ -48,7 +48,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._rate = self.qps
         self._ceiling: float | None = None
-        self._starts: deque[float] = deque(maxlen=math.ceil(self.qps) + 1)
+        # Each start as a one-item list, so that acquire can move it to when the caller really went.
+        self._starts: deque[list[float]] = deque(maxlen=math.ceil(self.qps) + 1)
         self._served: deque[float] = deque()
         self._began: float | None = None
         self._last_cut = -math.inf
@@ -59,24 +60,38 @@ class RateLimiter:
 
     def reserve(self) -> float:
         """Claims the earliest allowed start time (possibly in the future) and returns it."""
+        return self._reserve()[0]
+
+    def _reserve(self) -> list[float]:
         with self._lock:
             now = self._clock()
             if self._began is None:
                 self._began = now
             start = now
             if self._starts:
-                start = max(start, self._starts[-1] + 1.0 / self._rate)
+                start = max(start, self._starts[-1][0] + 1.0 / self._rate)
             allowed = max(1, math.floor(self._rate + 1e-9))
             if len(self._starts) >= allowed:
-                start = max(start, self._starts[-allowed] + self._window)
-            self._starts.append(start)
-            return start
+                start = max(start, self._starts[-allowed][0] + self._window)
+            slot = [start]
+            self._starts.append(slot)
+            return slot
 
     def acquire(self) -> float:
-        """Waits until this caller may start a request; returns the seconds waited."""
-        delay = self.reserve() - self._clock()
+        """Waits until this caller may start a request; returns the seconds waited.
+
+        A caller that wakes late (a sleep overshooting under load, a thread kept from the GIL) has its
+        start moved to when it really went: a window counted from the planned time would let a later
+        request follow it within the second, and the service throttles by arrival.
+        """
+        slot = self._reserve()
+        delay = slot[0] - self._clock()
         if delay > 0:
             self._sleep(delay)
+        went = self._clock()
+        if went > slot[0]:
+            with self._lock:
+                slot[0] = went
         return max(0.0, delay)
 
     def _served_recently(self, now: float) -> int:

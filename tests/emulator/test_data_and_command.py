@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -183,6 +184,49 @@ def test_emulator_process_serves_then_stops_on_sigterm():
         assert stats["total"] == 0
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_generated_jobs_are_listed_for_a_manifest(tmp_path):
+    """Issue 26, item 10: `--jobs 300` then a manifest of those jobs: the list is written for it."""
+    listing = tmp_path / "jobs.csv"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "audit",
+            "emulator",
+            "--port",
+            "0",
+            "--jobs",
+            "40",
+            "--jobs-csv",
+            str(listing),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip().removeprefix("listening on ")
+        assert listing.read_text().startswith("id,type\n") and len(listing.read_text().splitlines()) == 41
+        manifest = tmp_path / "m.yaml"
+        manifest.write_text("version: 1\njobs_from:\n  - csv: jobs.csv\n")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")},
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": "emulator-ak",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "audit", "run", str(manifest), "--endpoint", url, "--out", str(tmp_path / "out"),
+             "--no-progress"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert done.returncode in (0, 2), done.stderr
+        document = json.loads((tmp_path / "out" / "results.json").read_text())
+        assert len(document["results"]) == 40 and document["counts"]["not_found"] == 0
     finally:
         process.kill()
         process.wait()

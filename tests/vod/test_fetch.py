@@ -163,3 +163,44 @@ def test_a_failure_in_finish_reaches_the_consumer():
 
     with pytest.raises(ValueError, match="cannot judge"):
         list(fetcher(Scripted({})).fetch_each([JobRef("ai", "a")], finish, concurrency=2))
+
+
+REFUSED = ApiError("connection", "ConnectionRefused", "cannot connect to 127.0.0.1:9: connection refused")
+
+
+class GoesAway:
+    """Answers, then refuses every connection for `outage` seconds from its `after`-th call, then answers."""
+
+    def __init__(self, after: int, outage: float):
+        self.after, self.outage = after, outage
+        self.lock = threading.Lock()
+        self.answered = self.refused = 0
+        self.back_at: float | None = None
+
+    def get_job_detail(self, job):
+        import time
+
+        with self.lock:
+            if self.answered >= self.after and self.back_at is None:
+                self.back_at = time.monotonic() + self.outage
+            if self.back_at is not None and time.monotonic() < self.back_at:
+                self.refused += 1
+                return REFUSED
+            self.answered += 1
+            return Answer({"RequestId": "R", "JobType": job.job_type})
+
+
+def test_an_outage_mid_run_is_paused_through_with_probes_not_every_jobs_retries(monkeypatch):
+    """Issue 26, item 2: after calls have succeeded, a streak of connection failures pauses the run
+    and probes the endpoint one call at a time; the jobs' retries are not burnt, none becomes an error."""
+    import audit.vod.reach as reach
+
+    monkeypatch.setattr(reach, "PAUSE_FIRST", 0.05)
+    caller = GoesAway(after=20, outage=0.8)
+    f = fetcher(caller, retries=3)
+    jobs = [JobRef("transcode", f"t{n}") for n in range(200)]
+    results = list(f.fetch_many(jobs, concurrency=8))
+    assert len(results) == 200 and all(isinstance(r.result, Answer) for r in results)
+    assert caller.refused < reach.UNREACHABLE_AFTER + 8 + 12  # the streak, calls in flight, a few probes
+    assert f.reach.pauses >= 2  # it paused, then probed again at least once
+    assert max(r.attempts for r in results) == 1  # failures while it was down were nobody's attempt

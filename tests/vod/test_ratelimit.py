@@ -68,6 +68,24 @@ def test_acquire_sleeps_until_the_reserved_start():
     assert slept == pytest.approx([0.1, 0.2])
 
 
+def test_a_caller_that_wakes_late_moves_its_window():
+    """Issue 26, item 10: against its own emulator at 15/s the tool throttled itself now and then. A
+    caller woken late (a sleep overshooting, a thread waiting for the GIL) really starts later than
+    planned; the window must count from then, or the sixteenth request follows it within a second."""
+    clock = FakeClock()
+    late = [0.08]  # the second caller oversleeps by 80 ms, once
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds + (late.pop() if late else 0.0))
+
+    limiter = RateLimiter(15, clock=clock, sleep=sleep)
+    went = []
+    for _ in range(40):
+        limiter.acquire()
+        went.append(clock())
+    assert max_in_any_window(went) <= 15  # by when each really went, as the service counts
+
+
 def test_throttling_backs_off_then_recovers():
     clock = FakeClock()
     limiter = RateLimiter(15, clock=clock, sleep=lambda s: None)
