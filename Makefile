@@ -57,9 +57,11 @@ screenshots: $(VENV)/.test
 	$(BIN)/python scripts/report-screenshots $(OUT)/report.html docs/img
 
 bench: $(VENV)/.test
+	@sh scripts/ensure-chromium
 	$(BIN)/python -m bench
 
 bench-quick: $(VENV)/.test
+	@sh scripts/ensure-chromium
 	$(BIN)/python -m bench --quick
 
 clean:
