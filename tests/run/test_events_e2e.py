@@ -32,7 +32,9 @@ def test_import_reads_the_jobs_from_events(tmp_path):
         "--emulator",
         "examples/demo-data.yaml",
     )
-    assert done.returncode == 0, done.stderr
+    # The demo's events name a failed transcode: pinned to success all the same, said, exit 2.
+    assert done.returncode == 2, done.stderr
+    assert "f41ed0000000000000000000000000a1: TranscodeFail now" in done.stderr
     jobs = yaml.safe_load(done.stdout)["jobs"]
     assert len(jobs) == 36 and {j["type"] for j in jobs} == {"transcode", "snapshot", "ai", "workflow"}
     only = cli(
