@@ -73,6 +73,11 @@ class JobResult:
         return tuple(f for f in self.findings if f.counts)
 
     @property
+    def first_seen(self) -> str | None:
+        """When its oldest counted finding was first seen: how long the job has been failing."""
+        return min((f.first_seen for f in self.counted if f.first_seen), default=None)
+
+    @property
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "warning" and f.waived is None)
 

@@ -26,6 +26,11 @@ class WaiverRecord:
     expires_soon: bool
 
     @property
+    def scope(self) -> str:
+        """`transcode · TemplateId`, `any type · every field`: what of the job it covers."""
+        return f"{self.type or 'any type'} · {self.field or 'every field'}"
+
+    @property
     def what(self) -> str:
         """`transcode 2dc1… Status`: the job (and field) it is about."""
         return f"{self.type or 'job'} {self.job}" + (f" {self.field}" if self.field else "")

@@ -26,7 +26,9 @@ def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
         if not waiver.live(now):
             echo(f"{waiver.position}: warning: the waiver expired on {waiver.expires}; it waives nothing")
         elif waiver.lapses - now <= SOON:
-            echo(f"{waiver.position}: warning: the waiver expires on {waiver.expires}, within 14 days")
+            echo(
+                f"{waiver.position}: warning: the waiver expires on {waiver.expires}, within {SOON.days} days"
+            )
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""

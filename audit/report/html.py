@@ -89,9 +89,10 @@ def _changes(run: RunRecord) -> list[dict[str, Any]]:
         jobs = [r for r in ordered(run.results) if r.change == change]
         entries = []
         for result in jobs[:CHANGES_SHOWN]:
-            since = min((f.first_seen for f in result.counted if f.first_seen), default=None)
             said = result.counted[0].message if result.counted else "no finding now"
-            entries.append({"job": f"{result.job_type} {result.job_id}", "said": said, "since": since})
+            entries.append(
+                {"job": f"{result.job_type} {result.job_id}", "said": said, "since": result.first_seen}
+            )
         sections.append({"change": change, "title": title, "count": len(jobs), "entries": entries})
     return sections
 
@@ -109,7 +110,8 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     environment.filters["duration"] = lambda seconds: "" if seconds is None else format_duration(seconds)
     durations = durations_frame(run)
     summary = duration_summary(durations)
-    jobs, evidence = job_rows(run)
+    results = ordered(run.results)  # one order: finding rows point at job rows by index
+    jobs, evidence = job_rows(results)
     action, needing = needs_action(run)
     timed = [(r.duration, r) for r in run.results if r.duration is not None]
     slowest = [r for _, r in sorted(timed, key=lambda pair: (-pair[0], pair[1].job_id))[:SLOWEST]]
@@ -118,7 +120,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
         counts=run.counts,
         jobs_json=embedded_json(jobs),
         evidence_json=embedded_json(evidence),
-        findings_json=embedded_json(finding_rows(run)),
+        findings_json=embedded_json(finding_rows(results)),
         finding_count=sum(len(r.counted) for r in run.results),
         jobs_with_findings=sum(1 for r in run.results if r.counted),
         warnings=run.warnings,

@@ -74,10 +74,9 @@ def _job_line(result: JobResult) -> str:
 
 
 def _waiver_row(waiver: WaiverRecord) -> str:
-    scope = f"{waiver.type or 'any type'} · {waiver.field or 'every field'}"
     cells = [
         code(waiver.job),
-        escape(scope),
+        escape(waiver.scope),
         escape(waiver.reason),
         escape(waiver.owner or ""),
         waiver.expires,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from audit.findings import Finding
-from audit.results import JobResult, RunRecord, needing_action, ordered
+from audit.results import JobResult, RunRecord, needing_action
 from audit.timeutil import format_duration
 
 NEEDS_ACTION_SHOWN = 50  # the jobs table below holds the rest, filterable by change
@@ -17,10 +17,9 @@ NEEDS_ACTION_SHOWN = 50  # the jobs table below holds the rest, filterable by ch
 ANSWERS_EMBEDDED = 20_000
 
 
-def job_rows(run: RunRecord) -> tuple[list[list[Any]], list[list[Any]]]:
-    """One row per job, worst first (what the jobs table shows), and each job's evidence, index-aligned:
+def job_rows(results: Sequence[JobResult]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """One row per job of `results` (ordered: worst first) and each job's evidence, index-aligned:
     [expectation, RequestId, fetched at, from (API/state), manifest position, attempts, answer]."""
-    results = ordered(run.results)
     every_answer = len(results) <= ANSWERS_EMBEDDED
     rows, evidence = [], []
     for result in results:
@@ -55,11 +54,12 @@ def job_rows(run: RunRecord) -> tuple[list[list[Any]], list[list[Any]]]:
     return rows, evidence
 
 
-def finding_rows(run: RunRecord) -> list[list[Any]]:
-    """One row per finding, pointing at its job's row: [job, kind, field, expected, actual, message,
-    severity (error, warning or waived), first seen, the waiver that covers it]."""
+def finding_rows(results: Sequence[JobResult]) -> list[list[Any]]:
+    """One row per finding, pointing at its job's row by index in `results` (the list job_rows was
+    given): [job, kind, field, expected, actual, message, severity (error, warning or waived), first
+    seen, the waiver that covers it]."""
     rows = []
-    for index, result in enumerate(ordered(run.results)):
+    for index, result in enumerate(results):
         for finding in result.findings:
             rows.append(
                 [
@@ -115,7 +115,7 @@ def needs_action(run: RunRecord) -> tuple[list[ActionLine], int]:
     today = _day(run.started_at)
     lines = []
     for result in failing[:NEEDS_ACTION_SHOWN]:
-        since = min((f.first_seen for f in result.counted if f.first_seen), default="")
+        since = result.first_seen or ""
         start = _day(since)
         nights = (today - start).days + 1 if today and start else 0
         lines.append(

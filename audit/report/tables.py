@@ -85,7 +85,7 @@ def results_frame(run: RunRecord) -> Any:
             "warnings": len(r.warnings),
             "waived": len(r.waived),
             "change": r.change,
-            "first_seen": min((f.first_seen for f in r.counted if f.first_seen), default=None),
+            "first_seen": r.first_seen,
             "first_finding": r.counted[0].message if r.counted else None,
             "request_id": r.request_id,
             "fetched_at": r.fetched_at,
