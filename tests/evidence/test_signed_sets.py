@@ -86,15 +86,19 @@ def test_every_way_a_signature_can_fail_is_one_line_and_exit_2(tmp_path):
     assert verify(out, strangers).returncode == 2
     assert verify(out, signers, "--identity", "someone@else").returncode == 2
     assert ssh_verify(out, signers, "auditor@example", namespace="other").returncode != 0
-    # One changed byte in any file.
-    for name in ("SHA256SUMS", "results.json", "evidence.json"):
-        copy = tmp_path / f"copy-{name}"
+    # One changed byte in any file; in SHA256SUMS wherever it falls: a digest's digit, a digit
+    # turned into a non-digit (the line no longer parses), the separator, a file's name.
+    places = [("SHA256SUMS", at) for at in (0, 1, 64, 65, 67)]
+    for name, at in [*places, ("results.json", None), ("evidence.json", None)]:
+        copy = tmp_path / f"copy-{name}-{at}"
         shutil.copytree(out, copy)
         data = bytearray((copy / name).read_bytes())
-        data[len(data) // 2] ^= 1
+        at = len(data) // 2 if at is None else at
+        data[at] = ord("g") if at == 1 else data[at] ^ 1
         (copy / name).write_bytes(bytes(data))
-        done = verify(copy)
-        assert done.returncode == 2 and "FAILED" in done.stdout, name
+        for folder_only in (False, True):
+            done = cli("verify", str(copy)) if folder_only else verify(copy)
+            assert done.returncode == 2 and "FAILED" in done.stdout, (name, at, done.stdout, done.stderr)
     # The signature missing while signers are given.
     bare = tmp_path / "bare"
     shutil.copytree(out, bare)
