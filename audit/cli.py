@@ -22,7 +22,7 @@ from audit.jobtypes import NAMES as JOB_TYPES
 from audit.options import DEFAULTS
 from audit.terminal import Echo
 
-SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest")
+SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest", "notification")
 
 
 def main() -> None:
@@ -112,6 +112,19 @@ def cli() -> None:
 )
 @click.option(
     "--progress/--no-progress", default=None, help="Progress on stderr (default: when it is a terminal)."
+)
+@click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    metavar="NAME",
+    help="Tell only this channel of the manifest's notify: section; repeatable (default: every channel).",
+)
+@click.option("--no-notify", is_flag=True, help="Tell no channel.")
+@click.option(
+    "--notify-strict",
+    is_flag=True,
+    help="Exit 1 when a notification could not be delivered (default: say so).",
 )
 def run(
     manifests: tuple[str, ...], verbose: int, sign: str | None, sign_key: str | None, **flags: Any
@@ -221,6 +234,37 @@ def history(
         return history.execute(manifests, state, audit, output, last, echo=echo, err=err)
 
     guard(command)
+
+
+@cli.command()
+@click.argument("results", metavar="RESULTS.json", type=click.Path(dir_okay=False))
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="Send to this channel whatever its on: says; repeatable (default: each whose on: holds).",
+)
+@click.option(
+    "--manifest",
+    "manifests",
+    multiple=True,
+    metavar="FILE",
+    help="Take the channels from this manifest's notify: (default: those the run recorded).",
+)
+@click.option("--dry-run", is_flag=True, help="Print each message instead of sending it (no secret needed).")
+@click.option("-v", "--verbose", count=True, help="Log each request (secrets withheld); -vv for debug.")
+def notify(
+    results: str, channels: tuple[str, ...], manifests: tuple[str, ...], dry_run: bool, verbose: int
+) -> None:
+    """Send (or print) the messages of a saved run: to try a channel, or to send again (exit 0/1)."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import notify
+
+        return notify.execute(results, channels, manifests, dry_run=dry_run, echo=echo, err=err)
+
+    guard(command, verbose)
 
 
 @cli.command()

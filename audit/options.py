@@ -44,6 +44,9 @@ class RunOptions:
     targets: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)
     emulator: str | None = field(default=None, metadata=_FLAG_ONLY)
     progress: bool | None = field(default=None, metadata=_FLAG_ONLY)
+    notify: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)  # only these channels; (): all
+    no_notify: bool = field(default=False, metadata=_FLAG_ONLY)
+    notify_strict: bool = field(default=False, metadata=_FLAG_ONLY)  # a failed notification: exit 1
 
     @property
     def calls_in_flight(self) -> int:
@@ -55,6 +58,7 @@ class RunOptions:
         values = asdict(self)
         values["format"] = list(self.format)
         values["targets"] = list(self.targets)
+        values["notify"] = list(self.notify)
         values["concurrency"] = self.calls_in_flight
         return values
 
@@ -89,7 +93,7 @@ def resolve(
     for name, convert in _TYPES.items():
         if values.get(name) is not None:
             values[name] = convert(values[name])
-    for name in ("format", "targets"):
+    for name in ("format", "targets", "notify"):
         if name in values:
             values[name] = tuple(dict.fromkeys(values[name]))
     return RunOptions(**values)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from audit.channels import ChannelSpec
 from audit.errors import ExitStatus, UserError
 from audit.findings import Finding, Outcome, Waived, finding_kind, finding_severity
 from audit.jobtypes import JobRef
@@ -15,6 +16,7 @@ from audit.jsonfile import compact_json
 from audit.runparts import (
     CredentialsUsed,
     FailOn,
+    NotificationRecord,
     ProviderLine,
     TrendPoint,
     WaiverRecord,
@@ -124,6 +126,8 @@ class RunRecord:
     sources: Mapping[str, int] = field(default_factory=dict)  # planned jobs by the list that named them
     previous_sums: str | None = None  # SHA-256 of the SHA256SUMS of the last complete run on this state
     audit: str = ""  # the audit's name (manifest `name:` or file names): its changes and trend are its own
+    channels: tuple[ChannelSpec, ...] = ()  # the manifest's notify: channels (no secret), for a resend
+    notifications: tuple[NotificationRecord, ...] = ()  # what became of each channel after the run
 
     @property
     def counts(self) -> dict[str, int]:
@@ -224,6 +228,8 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["credentials"] = part_json(run.credentials)
     document["providers"] = [part_json(p) for p in run.providers]
     document["sources"] = dict(run.sources)
+    document["channels"] = [part_json(c) for c in run.channels]
+    document["notifications"] = [part_json(n) for n in run.notifications]
     document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
     document["gate"] = run.gate_document
@@ -306,6 +312,8 @@ def from_document(document: Any, source: str) -> RunRecord:
             sources={str(kind): int(count) for kind, count in (document.get("sources") or {}).items()},
             previous_sums=_optional_text(document.get("previous_sums"), "previous_sums"),
             audit=_optional_text(document.get("audit"), "audit") or "",
+            channels=tuple(part_of(ChannelSpec, c) for c in document.get("channels") or ()),
+            notifications=tuple(part_of(NotificationRecord, n) for n in document.get("notifications") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -371,15 +379,6 @@ def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str
                 f"waiver for {escape(waiver.what)} ({escape(waiver.source)}, until {waiver.expires}): {said}"
             )
     return lines
-
-
-def needing_action(run: RunRecord) -> list[JobResult]:
-    """The jobs someone must act on (findings that count, or no answer): new first, then ongoing,
-    each worst first, then by type and id."""
-    failing = [r for r in run.results if r.outcome in BAD_OUTCOMES or r.outcome is Outcome.ERROR]
-    return sorted(
-        failing, key=lambda r: (r.change not in (None, "new"), r.outcome.rank, r.job_type, r.job_id)
-    )
 
 
 def ordered(results: Iterable[JobResult]) -> list[JobResult]:

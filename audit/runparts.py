@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, cast
 
+from audit.channels import ChannelSpec
+
 FailOn = Literal["any", "new"]  # the gate: exit 2 for any finding, or only for new ones
 FAIL_ON: tuple[FailOn, ...] = ("any", "new")
 
@@ -74,7 +76,22 @@ class TrendPoint:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-Part = TypeVar("Part", WaiverRecord, ProviderLine, CredentialsUsed, TrendPoint)
+@dataclass(frozen=True)
+class NotificationRecord:
+    """What became of one channel after a run: sent, failed (why), skipped (its trigger did not hold),
+    off (--no-notify, or not chosen by --notify)."""
+
+    channel: str
+    type: str
+    on: str
+    status: str
+    why: str = ""
+    attempts: int = 0
+
+
+Part = TypeVar(
+    "Part", WaiverRecord, ProviderLine, CredentialsUsed, TrendPoint, NotificationRecord, ChannelSpec
+)
 
 
 def _is_str(value: Any) -> bool:
@@ -98,6 +115,7 @@ _CHECKS: dict[str, Callable[[Any], bool]] = {
     "int | None": _optional(_is_int),
     "float | None": _optional(lambda v: _is_int(v) or isinstance(v, float)),
     "bool": lambda value: isinstance(value, bool),
+    "tuple[str, ...]": lambda value: isinstance(value, list) and all(_is_str(v) for v in value),
     "tuple[str | None, ...]": lambda value: (
         isinstance(value, list) and all(_optional(_is_str)(v) for v in value)
     ),
@@ -126,7 +144,9 @@ def part_of(kind: type[Part], data: Any) -> Part:
     return kind(**checked_fields(kind, data))
 
 
-def part_json(part: WaiverRecord | ProviderLine | CredentialsUsed | TrendPoint) -> dict[str, Any]:
+def part_json(
+    part: WaiverRecord | ProviderLine | CredentialsUsed | TrendPoint | NotificationRecord | ChannelSpec,
+) -> dict[str, Any]:
     """A part's JSON form (results.json)."""
     document = {f.name: getattr(part, f.name) for f in fields(part)}
     return {

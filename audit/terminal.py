@@ -57,6 +57,15 @@ def silence(stream: TextIO) -> None:
 _URL_SECRETS = re.compile(r"(?P<query>\?[^\s\"'<>]+)|(?P<user>(?<=//)[^/\s@\"']+@)")
 
 
+_WITHHELD: set[str] = set()  # secrets read at run time (webhook URLs and their parts), never logged
+
+
+def withhold(*secrets: str) -> None:
+    """From now on no log line of this process shows any of `secrets` (webhook URLs carry their token
+    in the path, which urllib3 logs at debug)."""
+    _WITHHELD.update(s for s in secrets if len(s) >= 8)
+
+
 class PrintableFormatter(logging.Formatter):
     """Log lines made printable: messages quote server answers, which are not ours to trust. Lines of
     other libraries (urllib3 logs every request line at debug) lose URL query strings and userinfo:
@@ -66,4 +75,6 @@ class PrintableFormatter(logging.Formatter):
         line = super().format(record)
         if not record.name.startswith("audit"):
             line = _URL_SECRETS.sub(lambda m: "?(query withheld)" if m["query"] else "(withheld)@", line)
+        for secret in sorted(_WITHHELD, key=len, reverse=True):
+            line = line.replace(secret, "(withheld)")
         return printable(line)

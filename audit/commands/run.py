@@ -14,18 +14,24 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from audit.attention import needing_action
 from audit.commands.embedded import embedded
 from audit.commands.manifests import load_or_explain
+from audit.commands.notify import check_chosen, record_lines
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus, UserError
+from audit.evidence.sshsig import Signer
 from audit.findings import Outcome
-from audit.options import resolve, state_path
+from audit.manifest.model import Manifest
+from audit.notify.send import Options, tell_failure, tell_run
+from audit.options import RunOptions, resolve, state_path
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder
-from audit.results import RunRecord, needing_action, waiver_lines
+from audit.results import RunRecord, waiver_lines
 from audit.run.connection import open_connections
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
 from audit.run.progress import Progress
+from audit.runparts import NotificationRecord
 from audit.terminal import Echo
 
 
@@ -82,8 +88,48 @@ def execute(
     state = state_path(options, manifests)
     options = replace(options, state=str(state))  # the record says the state actually used
     refuse_overlap(state, out, manifests)
+    check_chosen(options.notify, manifest.notify)
+    telling = Options(chosen=set(options.notify) if options.notify else None, off=options.no_notify)
     prepare_folder(out)
+    try:
+        record, written = _audit(manifest, options, state, out, signer, telling, started, echo, err)
+    except (UserError, ReportsNotWritten) as failure:
+        # The run could not finish: the channels on failure (or always) hear why, then the caller.
+        told = tell_failure(manifest.notify, manifest.audit, str(failure), telling, os.environ)
+        for line in record_lines([t.record for t in told]):
+            err(f"vod-audit: {line}")
+        raise
+    summarise(record, written, time.monotonic() - started, echo)
+    if record.stopped_by:
+        err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
+    if record.state_error:
+        err(
+            f"vod-audit: the state could not be written: {record.state_error}; the reports are "
+            "complete, and the next run asks again for what was not stored"
+        )
+        return ExitStatus.ERROR
+    undelivered = [n for n in record.notifications if n.status == "failed"]
+    if undelivered and options.notify_strict:
+        err(f"vod-audit: {len(undelivered)} notification(s) not delivered (--notify-strict): exit 1")
+        return ExitStatus.ERROR
+    return record.exit_code
+
+
+def _audit(
+    manifest: Manifest,
+    options: RunOptions,
+    state: Path,
+    out: Path,
+    signer: Signer | None,
+    telling: Options,
+    started: float,
+    echo: Echo,
+    err: Echo,
+) -> tuple[RunRecord, list[Path]]:
+    """The audit, its channels told (before the set is written, so results.json says what became of
+    each) and its set written: the record as written, and the files."""
     needed = {spec.provider for spec in manifest.jobs} or {None}
+    told: list[NotificationRecord] = []
     with (
         interruptible(err) as stop,
         embedded(options.emulator) as fixed,
@@ -100,6 +146,8 @@ def execute(
         written: list[Path] = []
 
         def publish(record: RunRecord) -> str:
+            told[:] = [t.record for t in tell_run(record, record.channels, telling, os.environ)]
+            record = replace(record, notifications=tuple(told))
             try:
                 paths, sums = write_set(record, out, options.format, signer)
                 written.extend(paths)
@@ -114,16 +162,7 @@ def execute(
             raise failure from None
         finally:
             progress.close()
-    summarise(record, written, time.monotonic() - started, echo)
-    if record.stopped_by:
-        err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
-    if record.state_error:
-        err(
-            f"vod-audit: the state could not be written: {record.state_error}; the reports are "
-            "complete, and the next run asks again for what was not stored"
-        )
-        return ExitStatus.ERROR
-    return record.exit_code
+    return replace(record, notifications=tuple(told)), written
 
 
 def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -> None:
@@ -170,6 +209,8 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
             )
         if len(listed) > SHOWN:
             echo(f"    and {len(listed) - SHOWN} more")
+    for line in record_lines(record.notifications):
+        echo(f"  {line}")
     report = next((path for path in written if path.name == "report.html"), written[0] if written else None)
     if report is not None:
         others = len(written) - 1

@@ -78,7 +78,9 @@ def _files(folder: Path, prefix: str, echo: Echo) -> bool:
         if match is None or "/" in match[2] or match[2] in (".", ".."):
             # A sealed set's SHA256SUMS is evidence too: a line that no longer parses was changed
             # after sealing, so the set fails verification (exit 2), it is not bad input (exit 1).
-            echo(f"{prefix}{SUMS}:{number}: FAILED (not a line of sha256sum output for a file of this folder)")
+            echo(
+                f"{prefix}{SUMS}:{number}: FAILED (not a line of sha256sum output for a file of this folder)"
+            )
             failed += 1
             continue
         expected, name = match[1], match[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from audit.manifest.build import Builder
 from audit.manifest.model import Manifest
+from audit.manifest.notify import channels
 from audit.manifest.positions import Problem
 from audit.manifest.reader import Reader
 
@@ -37,6 +38,7 @@ def load_manifests(
     provider = builder.provider()
     providers = builder.providers()
     problems = reader.problems + builder.problems
+    notify = channels(reader.notify, problems)
     if problems:
         raise ManifestInvalid(problems)
     return Manifest(
@@ -48,4 +50,5 @@ def load_manifests(
         (reader.events_read, reader.events_skipped),
         providers,
         reader.names[0][0] if reader.names else None,
+        tuple(notify),
     )

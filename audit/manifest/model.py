@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 
+from audit.channels import ChannelSpec
 from audit.jobtypes import JobRef
 from audit.manifest.matchers import Matcher
 from audit.manifest.positions import Position
@@ -119,6 +120,7 @@ class Manifest:
     )  # event notifications read, and skipped (other types, outside the window)
     providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # alias: its settings
     name: str | None = None  # the manifests' `name:`
+    notify: tuple[ChannelSpec, ...] = ()  # the channels told after a run
 
     @property
     def audit(self) -> str:

@@ -42,6 +42,8 @@ class Reader:
         self.jobs: list[RawJob] = []
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self.names: list[tuple[str, Position]] = []  # `name:` of each top-level manifest that gives one
+        # `notify:` entries as written, with where and the folder their files are relative to
+        self.notify: list[tuple[Mapping[str, Any], Document, Path_, Path]] = []
         self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
 
     def read_text(self, path: Path, where: Position) -> str | None:
@@ -162,6 +164,14 @@ class Reader:
                         where = Setting(setting, document, ("defaults", job_type, name))
                         self._merge(self.defaults[job_type], name, where, f"default for {job_type}")
         LISTED.read(Entry(value, document, (), base), self)
+        channels = _list(value.get("notify"))
+        if channels and not is_root:
+            self.problems.append(
+                Problem(document.at(("notify",), key=True), "notify: is only allowed in a top-level manifest")
+            )
+        for index, channel in enumerate(channels if is_root else []):
+            if isinstance(channel, dict):
+                self.notify.append((channel, document, ("notify", index), base))
         for index, waiver in enumerate(_list(value.get("waivers"))):
             if isinstance(waiver, dict):
                 self.waivers.append(RawJob(waiver, document, ("waivers", index)))

@@ -6,10 +6,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.attention import action_lines
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
-from audit.report.page import finding_rows, job_rows, manifest_names, needs_action, option_lines, trend
+from audit.report.page import (
+    NEEDS_ACTION_SHOWN,
+    finding_rows,
+    job_rows,
+    manifest_names,
+    option_lines,
+    trend,
+)
 from audit.report.tables import duration_summary, durations_frame, histogram, provider_counts
 from audit.results import RunRecord, ordered, waiver_lines
 from audit.timeutil import format_duration, format_utc
@@ -112,7 +120,7 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     summary = duration_summary(durations)
     results = ordered(run.results)  # one order: finding rows point at job rows by index
     jobs, evidence = job_rows(results)
-    action, needing = needs_action(run)
+    action, needing = action_lines(run, NEEDS_ACTION_SHOWN)
     timed = [(r.duration, r) for r in run.results if r.duration is not None]
     slowest = [r for _, r in sorted(timed, key=lambda pair: (-pair[0], pair[1].job_id))[:SLOWEST]]
     return environment.get_template("report.html.j2").render(

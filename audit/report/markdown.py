@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from audit.attention import needing_action
 from audit.report.atomic import write_atomic
-from audit.results import JobResult, RunRecord, needing_action, waiver_lines
+from audit.results import JobResult, RunRecord, waiver_lines
 from audit.runparts import WaiverRecord
 from audit.terminal import printable
 

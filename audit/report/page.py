@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from audit.attention import what_is_wrong
 from audit.findings import Finding
-from audit.results import JobResult, RunRecord, needing_action
+from audit.results import JobResult, RunRecord
 from audit.timeutil import format_duration
 
 NEEDS_ACTION_SHOWN = 50  # the jobs table below holds the rest, filterable by change
@@ -32,7 +32,7 @@ def job_rows(results: Sequence[JobResult]) -> tuple[list[list[Any]], list[list[A
                 result.status or "",
                 "" if result.duration is None else format_duration(result.duration),
                 len(result.counted),
-                _what_is_wrong(result),
+                what_is_wrong(result),
                 result.description or "",
                 result.provider_name,
             ]
@@ -82,72 +82,6 @@ def _waiver_text(finding: Finding) -> str:
         return ""
     owner = f", owner {finding.waived.owner}" if finding.waived.owner else ""
     return f"{finding.waived.reason}{owner}, until {finding.waived.expires}"
-
-
-def _what_is_wrong(result: JobResult) -> str:
-    if result.counted:
-        more = len(result.counted) - 1
-        return result.counted[0].message + (f" (and {more} more)" if more else "")
-    if result.waived:
-        return f"waived: {result.waived[0].message}"
-    return ""
-
-
-@dataclass(frozen=True)
-class ActionLine:
-    """A job needing action, as the page opens with it."""
-
-    change: str
-    outcome: str
-    job_type: str
-    job_id: str
-    said: str
-    description: str
-    since: str  # the date its findings were first seen, or ""
-    nights: int  # calendar nights it has been failing, this one included (0: not known)
-    owner: str
-
-
-def needs_action(run: RunRecord) -> tuple[list[ActionLine], int]:
-    """The first NEEDS_ACTION_SHOWN jobs needing action (new first) and how many there are."""
-    failing = needing_action(run)
-    owners = _owners(run)
-    today = _day(run.started_at)
-    lines = []
-    for result in failing[:NEEDS_ACTION_SHOWN]:
-        since = result.first_seen or ""
-        start = _day(since)
-        nights = (today - start).days + 1 if today and start else 0
-        lines.append(
-            ActionLine(
-                change="" if result.change in (None, "clean") else result.change,
-                outcome=result.outcome.value,
-                job_type=result.job_type,
-                job_id=result.job_id,
-                said=_what_is_wrong(result),
-                description=result.description or "",
-                since=since[:10],
-                nights=nights,
-                owner=", ".join(owners.get(result.job_id, ())),
-            )
-        )
-    return lines, len(failing)
-
-
-def _owners(run: RunRecord) -> dict[str, list[str]]:
-    """Job id → the owners its waivers name (live or not: an expired waiver's owner still answers for it)."""
-    found: dict[str, list[str]] = {}
-    for waiver in run.waivers:
-        if waiver.owner and waiver.owner not in found.setdefault(waiver.job, []):
-            found[waiver.job].append(waiver.owner)
-    return found
-
-
-def _day(stamp: str) -> date | None:
-    try:
-        return date.fromisoformat(stamp[:10])
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

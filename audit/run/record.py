@@ -63,6 +63,7 @@ def run_record(
         sources=dict(Counter(spec.origin for spec in jobs)),
         previous_sums=previous_sums,
         audit=manifest.audit,
+        channels=manifest.notify,
     )
 
 

@@ -14,10 +14,12 @@ def unknown_properties(error: Any) -> list[str]:
 
 
 def custom_message(error: Any) -> str | None:
-    """`'value' <x-message>` where the failing schema words its own message for this keyword."""
+    """`'value' <x-message>` where the failing schema words its own message for this keyword; where
+    it is marked `x-secret` (a place a secret is pasted by mistake), `the value <x-message>`."""
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
     if custom and error.validator in ("pattern", "type"):
-        return f"{error.instance!r} {custom}"
+        shown = "the value" if error.schema.get("x-secret") else repr(error.instance)
+        return f"{shown} {custom}"
     return None
 
 

@@ -16,6 +16,7 @@ PUBLIC_SCHEMAS = {
     "workflow": "workflow.schema.json",
     "error": "error.schema.json",
     "manifest": "manifest.schema.json",
+    "notification": "notification.schema.json",
 }
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
-import ssl
 import time
 import uuid
 from collections.abc import Callable
@@ -125,7 +122,7 @@ class VodClient:
         import requests
         from urllib3.exceptions import HTTPError
 
-        from audit.vod.transport import WATCHDOG, BodyTooLarge, read_body
+        from audit.vod.transport import WATCHDOG, BodyTooLarge, cannot_connect, read_body
 
         total = self._timeout[1]
         keys = self._keys.current()
@@ -145,7 +142,7 @@ class VodClient:
             except (requests.RequestException, HTTPError, OSError) as exc:
                 if guard.expired or isinstance(exc, requests.Timeout | TimeoutError):
                     return ApiError("timeout", "Timeout", f"no complete answer within {total:g}s")
-                return ApiError("connection", *_cannot_connect(exc, urlsplit(self.endpoint.url).netloc))
+                return ApiError("connection", *cannot_connect(exc, urlsplit(self.endpoint.url).netloc))
         result = _interpret(response.status_code, content, job)
         if isinstance(result, ApiError):
             result = replace(result, message=redact(result.message, keys.secrets))
@@ -153,33 +150,6 @@ class VodClient:
                 self._keys.expired(keys)
         log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
         return result
-
-
-def _cannot_connect(exc: BaseException, where: str) -> tuple[str, str]:
-    """(code, sentence) of a failed connection, from the exception's root cause, never a repr:
-    `cannot connect to 127.0.0.1:9: connection refused`."""
-    causes: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(causes) < 10:
-        causes.append(seen)
-        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError keeps the cause there
-        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
-    for cause in causes:
-        if isinstance(cause, ConnectionRefusedError):
-            return "ConnectionRefused", f"cannot connect to {where}: connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "NameNotResolved", f"cannot connect to {where}: the name does not resolve"
-        if isinstance(cause, ssl.SSLError):
-            return "TLSFailed", f"cannot connect to {where}: TLS failed ({cause.reason or cause})"
-        if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-            return "HostUnreachable", f"cannot connect to {where}: no route to the host"
-    for cause in causes:
-        if isinstance(cause, ConnectionResetError):
-            return "ConnectionError", f"the connection to {where} was reset"
-    return (
-        "ConnectionError",
-        f"the connection to {where} failed without an answer ({type(causes[-1]).__name__})",
-    )
 
 
 def _summary(result: CallResult) -> str:

@@ -9,13 +9,15 @@ body is read and decompressed in bounded steps.
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
+import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -182,6 +184,14 @@ def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
     return bytes(body)
 
 
+class Reply(NamedTuple):
+    """An answer to a request outside the job calls: its status, headers and decoded body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
 def exchange(
     method: str,
     url: str,
@@ -194,20 +204,68 @@ def exchange(
     """One bounded request outside the job calls (STS, a credentials URI, instance metadata):
     (status, body), over in `timeout` seconds. Whatever prevents an answer (refused, reset, cut short,
     too large, too slow) raises an OSError or a `requests` exception, never anything else."""
+    reply = send(method, url, headers=headers, data=data, timeout=timeout, limit=limit)
+    return reply.status, reply.body
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    timeout: float = 10.0,
+    limit: int = 64 << 10,
+    adapter: HTTPAdapter | None = None,
+) -> Reply:
+    """`exchange` with the answer's headers, through `adapter` when given (a test's capture of the
+    request at the transport, for a platform whose host is fixed), else a bounded one of its own."""
     from requests import PreparedRequest
     from urllib3.exceptions import HTTPError
 
     request = PreparedRequest()
-    request.prepare(method=method, url=url, headers=headers, data=data)
-    adapter = BoundedAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+    request.prepare(method=method, url=url, headers=dict(headers or {}), data=data)
+    own = adapter is None
+    carrier: HTTPAdapter = (
+        adapter if adapter is not None else BoundedAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+    )
     try:
         with WATCHDOG.guard(time.monotonic() + timeout) as guard:
-            response = adapter.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
+            response = carrier.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
             try:
-                return response.status_code, read_body(response, guard.deadline, limit)
+                body = read_body(response, guard.deadline, limit)
+                return Reply(response.status_code, dict(response.headers), body)
             finally:
                 response.close()
     except (HTTPError, BodyTooLarge) as exc:  # a body cut short (IncompleteRead), or one too large
         raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
     finally:
-        adapter.close()
+        if own:
+            carrier.close()
+
+
+def cannot_connect(exc: BaseException, where: str) -> tuple[str, str]:
+    """(code, sentence) of a failed connection, from the exception's root cause, never a repr:
+    `cannot connect to 127.0.0.1:9: connection refused`."""
+    causes: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(causes) < 10:
+        causes.append(seen)
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError keeps the cause there
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "ConnectionRefused", f"cannot connect to {where}: connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "NameNotResolved", f"cannot connect to {where}: the name does not resolve"
+        if isinstance(cause, ssl.SSLError):
+            return "TLSFailed", f"cannot connect to {where}: TLS failed ({cause.reason or cause})"
+        if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "HostUnreachable", f"cannot connect to {where}: no route to the host"
+    for cause in causes:
+        if isinstance(cause, ConnectionResetError):
+            return "ConnectionError", f"the connection to {where} was reset"
+    return (
+        "ConnectionError",
+        f"the connection to {where} failed without an answer ({type(causes[-1]).__name__})",
+    )

@@ -6,9 +6,10 @@ import json
 from dataclasses import asdict, fields, replace
 from typing import Any
 
+from audit.channels import ChannelSpec
 from audit.findings import Finding, Outcome, Waived
 from audit.results import JobResult, RunRecord
-from audit.runparts import TrendPoint, WaiverRecord
+from audit.runparts import NotificationRecord, TrendPoint, WaiverRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 FORMULA = '=HYPERLINK("http://evil.example/","click")'
@@ -38,6 +39,8 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "trend": [asdict(t) for t in run.trend],
         "credentials": {**asdict(run.credentials), "access_key_ids": list(run.credentials.access_key_ids)},
         "providers": [{**asdict(p), "access_key_ids": list(p.access_key_ids)} for p in run.providers],
+        "channels": [{**asdict(c), "to": list(c.to)} for c in run.channels],
+        "notifications": [asdict(n) for n in run.notifications],
         "exit_code": int(run.exit_code),
         "verdict": run.verdict,
         "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
@@ -219,6 +222,18 @@ def fixed_run() -> RunRecord:
         manifests=(("m.yaml", "ab" * 32),),
         manifest_digest="cd" * 32,
         audit="m",
+        channels=(
+            ChannelSpec(
+                "oncall", "dingtalk", "new", url_env="DT_URL", secret_env="DT_SECRET", source="m.yaml:40:5"
+            ),
+            ChannelSpec(
+                "mail", "email", "failure", url_file="smtp.url", to=("a@example.com",), sender="b@example.com"
+            ),
+        ),
+        notifications=(
+            NotificationRecord("oncall", "dingtalk", "new", "sent", "", 1),
+            NotificationRecord("mail", "email", "failure", "skipped", "the run finished, every job answered"),
+        ),
         planned=9,
         results=results,
         calls=12,

@@ -1,0 +1,157 @@
+"""Sending one prepared message: bounded retries with backoff, Retry-After honoured, every failure a sentence.
+
+A failure never carries the URL (a credential on most platforms) or a library's repr: only the host,
+the status and the platform's own words, with any secret withheld.
+"""
+
+from __future__ import annotations
+
+import email
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urlsplit
+
+from requests.adapters import HTTPAdapter
+
+from audit import __version__
+from audit.notify.channel import Channel, Outgoing, Secrets
+from audit.terminal import printable
+from audit.vod.keys import redact
+
+ATTEMPTS = 4  # one try and three retries: 1 s, 2 s, 4 s apart unless the platform says when
+MAX_WAIT = 30.0  # seconds a Retry-After is honoured up to; a longer one ends the delivery
+TIMEOUT = 15.0  # seconds one request may take, answer included
+
+
+@dataclass(frozen=True)
+class Delivery:
+    sent: bool
+    why: str = ""  # what went wrong, when not sent
+    attempts: int = 0
+
+
+Sleep = Callable[[float], None]
+
+
+def deliver(
+    channel: Channel,
+    outgoing: Outgoing,
+    secrets: Secrets,
+    *,
+    adapter: HTTPAdapter | None = None,
+    sleep: Sleep = time.sleep,
+) -> Delivery:
+    """Sends `outgoing` (HTTP POST, or SMTP for smtp:// and smtps:// URLs) within ATTEMPTS tries."""
+    hidden = tuple(s for s in (secrets.url, secrets.secret, outgoing.url) if s)
+    parts = urlsplit(outgoing.url)
+    where = parts.hostname or "the channel's host"
+    if parts.port:
+        where = f"{where}:{parts.port}"
+    attempt, why = 0, ""
+    while attempt < ATTEMPTS:
+        attempt += 1
+        if parts.scheme in ("smtp", "smtps"):
+            why, retry, wait = _smtp(outgoing, where)
+        else:
+            why, retry, wait = _http(channel, outgoing, where, adapter)
+        if not why:
+            return Delivery(True, attempts=attempt)
+        why = redact(why, hidden)
+        if not retry or attempt == ATTEMPTS:
+            break
+        if wait is not None and wait > MAX_WAIT:
+            why += f"; asked to wait {wait:.0f} s, longer than vod-audit waits"
+            break
+        sleep(wait if wait is not None else float(2 ** (attempt - 1)))
+    tries = f" ({attempt} attempt{'s' if attempt != 1 else ''})"
+    return Delivery(False, why + tries, attempt)
+
+
+def _http(
+    channel: Channel, outgoing: Outgoing, where: str, adapter: HTTPAdapter | None
+) -> tuple[str, bool, float | None]:
+    """(why it failed or "", whether to try again, seconds the platform asked to wait)."""
+    import requests
+
+    from audit.vod.transport import cannot_connect, send
+
+    try:
+        reply = send(
+            "POST",
+            outgoing.url,
+            headers={"User-Agent": f"vod-audit/{__version__}", **outgoing.headers},
+            data=outgoing.body,
+            timeout=TIMEOUT,
+            adapter=adapter,
+        )
+    except (requests.Timeout, TimeoutError):
+        return f"no answer from {where} within {TIMEOUT:g} s", True, None
+    except (requests.RequestException, OSError) as exc:
+        return cannot_connect(exc, where)[1], True, None
+    said = printable(reply.body.decode("utf-8", "replace")).strip()[:200]
+    if 200 <= reply.status < 300:
+        refusal = channel.refused(reply.status, reply.body)
+        if refusal is None:
+            return "", False, None
+        return f"{where} refused the message: {refusal.why}", refusal.retry, None
+    answer = f"HTTP {reply.status} from {where}" + (f": {said}" if said else "")
+    if reply.status == 429 or reply.status >= 500:
+        return answer, True, retry_after(reply.headers.get("Retry-After"))
+    return answer, False, None
+
+
+def retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date, RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _smtp(outgoing: Outgoing, where: str) -> tuple[str, bool, float | None]:
+    """One SMTP delivery: STARTTLS (smtp://, refused when the server does not offer it) or implicit
+    TLS (smtps://), login when the URL names a user; 4xx replies and lost connections are retried."""
+    parts = urlsplit(outgoing.url)
+    host = parts.hostname or ""
+    context = ssl.create_default_context()
+    mail = email.message_from_bytes(outgoing.body)
+    try:
+        if parts.scheme == "smtps":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=TIMEOUT, context=context)
+        else:
+            client = smtplib.SMTP(host, parts.port or 587, timeout=TIMEOUT)
+        with client:
+            client.ehlo()
+            if parts.scheme == "smtp":
+                if not client.has_extn("starttls"):
+                    return f"{where} does not offer STARTTLS: vod-audit sends no mail in clear", False, None
+                client.starttls(context=context)
+                client.ehlo()
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(mail)
+    except smtplib.SMTPResponseException as exc:
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return f"{where} answered {exc.smtp_code}: {printable(text)[:200]}", 400 <= exc.smtp_code < 500, None
+    except smtplib.SMTPRecipientsRefused as exc:
+        return f"{where} refused every recipient ({len(exc.recipients)})", False, None
+    except ssl.SSLError as exc:
+        return f"TLS with {where} failed ({exc.reason or 'handshake'})", False, None
+    except (smtplib.SMTPException, OSError) as exc:
+        from audit.vod.transport import cannot_connect
+
+        return cannot_connect(exc, where)[1], True, None
+    return "", False, None

@@ -1,0 +1,92 @@
+"""What a notification says, whatever carries it: verdict and gate, counts, the jobs to act on, the link."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from audit.attention import ActionLine, action_lines
+from audit.channels import ChannelSpec
+from audit.findings import Outcome
+from audit.results import BAD_OUTCOMES, RunRecord
+
+
+@dataclass(frozen=True)
+class Message:
+    """One run told to one channel (or, with `failure`, a run that could not finish)."""
+
+    title: str
+    audit: str
+    run_id: str
+    started_at: str
+    event: str  # the trigger it is sent for: new, findings, failure or always
+    verdict: str  # FAIL, INCOMPLETE, ERRORS, PASS, or FAILED (the tool could not finish)
+    statement: str  # the jobs' state and the gate's decision, as every report says them
+    counts: Mapping[str, int] = field(default_factory=dict)
+    changes: Mapping[str, int] = field(default_factory=dict)
+    jobs: tuple[ActionLine, ...] = ()
+    needing: int = 0  # jobs needing action in all; len(jobs) of them are named
+    report_url: str | None = None
+    emulator: bool = False
+    failure: str | None = None  # why the tool failed, when it did
+
+    @property
+    def more(self) -> int:
+        return self.needing - len(self.jobs)
+
+    @property
+    def headline(self) -> str:
+        """`FAIL: 3 jobs with findings (1 new); gate --fail-on any: failed, exit 2`."""
+        return self.statement
+
+
+def new_failing(run: RunRecord) -> int:
+    """Jobs with findings that are new since the last complete run (all, when there was none)."""
+    return sum(1 for r in run.results if r.outcome in BAD_OUTCOMES and r.change in (None, "new"))
+
+
+def trigger_holds(on: str, run: RunRecord) -> str | None:
+    """None when a channel `on` this trigger is told of `run`, else why not (results.json says it)."""
+    if on == "always":
+        return None
+    if on == "new":
+        return None if new_failing(run) else "no job has new findings"
+    if on == "findings":
+        return None if run.verdict == "FAIL" else "no job has findings"
+    cut_short = run.incomplete or run.stopped_by or run.state_error
+    return None if cut_short or run.counts[Outcome.ERROR.value] else "the run finished, every job answered"
+
+
+def compose(run: RunRecord, spec: ChannelSpec) -> Message:
+    """The message of a finished (or cut short) run for one channel."""
+    lines, needing = action_lines(run, spec.max_jobs)
+    return Message(
+        title=spec.title or f"vod-audit: {run.audit or 'audit'}",
+        audit=run.audit,
+        run_id=run.run_id,
+        started_at=run.started_at,
+        event=spec.on,
+        verdict=run.verdict,
+        statement=run.statement,
+        counts=run.counts,
+        changes={name: run.changes.get(name, 0) for name in ("new", "ongoing", "resolved")},
+        jobs=tuple(lines),
+        needing=needing,
+        report_url=spec.link(run.run_id, run.audit, run.started_at),
+        emulator=run.emulator,
+    )
+
+
+def failed_run(spec: ChannelSpec, audit: str, run_id: str, started_at: str, why: str) -> Message:
+    """The message of a run the tool could not finish (no reports, or none complete)."""
+    return Message(
+        title=spec.title or f"vod-audit: {audit or 'audit'}",
+        audit=audit,
+        run_id=run_id,
+        started_at=started_at,
+        event=spec.on,
+        verdict="FAILED",
+        statement=f"FAILED: the audit could not finish: {why}",
+        report_url=spec.link(run_id, audit, started_at) if run_id else None,
+        failure=why,
+    )
