@@ -78,10 +78,11 @@ def short(text: str, width: int = _SHOWN) -> str:
 
 
 def code(text: str) -> str:
-    """A value inside a Markdown code span, where no platform formats, links or mentions: backquotes
-    and angle brackets (WeCom's `<@user>` mentions, `<font>`) are swapped for look-alikes."""
-    inert = short(text).replace("`", "ˋ").replace("<", "‹").replace(">", "›")
-    return f"`{inert}`" if inert else ""
+    """A value inside a Markdown code span, and inert besides (robot Markdown dialects are not all
+    CommonMark): no backquote to close the span, no tag or mention (WeCom's `<@user>`, `<font>`), no
+    link."""
+    shown = inert(text)
+    return f"`{shown}`" if shown else ""
 
 
 def fit(lines: Sequence[str], more: int, render: Callable[[list[str], int], str], limit: int) -> str:
