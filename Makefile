@@ -34,7 +34,7 @@ audit: $(VENV)/.runtime
 
 # Everything, as CI runs it (.ci/run): about 7 minutes on 2 cores.
 test: $(VENV)/.test
-	@sh scripts/ensure-chromium
+	@sh scripts/ensure-test-tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The daily tier, under a minute: everything but the tests marked slow (end to end, reliability
@@ -53,15 +53,15 @@ docs: $(VENV)/.test
 
 # The report screenshots of README.md and docs/reports.md, from the demo's report (run `make audit` first).
 screenshots: $(VENV)/.test
-	@sh scripts/ensure-chromium
+	@sh scripts/ensure-test-tools
 	$(BIN)/python scripts/report-screenshots $(OUT)/report.html docs/img
 
 bench: $(VENV)/.test
-	@sh scripts/ensure-chromium
+	@sh scripts/ensure-test-tools
 	$(BIN)/python -m bench
 
 bench-quick: $(VENV)/.test
-	@sh scripts/ensure-chromium
+	@sh scripts/ensure-test-tools
 	$(BIN)/python -m bench --quick
 
 clean:

@@ -50,10 +50,17 @@ def channels(
         if "secret_env" in raw and "secret_file" in raw:
             problem("secret_file", "give the secret as secret_env or secret_file, not both")
         if kind not in SIGNED and ("secret_env" in raw or "secret_file" in raw):
+            credential = (
+                "its password goes in the URL (smtp://user:password@host:587)"
+                if kind == "email"
+                else "its URL is its credential"
+            )
             problem(
                 "secret_env" if "secret_env" in raw else "secret_file",
-                f"a {kind} channel signs nothing: its URL is its credential; drop the secret",
+                f"{'an' if kind == 'email' else 'a'} {kind} channel signs nothing: {credential}; drop the secret",
             )
+        if kind == "webhook" and "secret_env" not in raw and "secret_file" not in raw:
+            problem("type", "a webhook channel signs every message: give secret_env or secret_file")
         if kind == "email":
             for key in ("to", "from"):
                 if key not in raw:

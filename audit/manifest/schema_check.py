@@ -55,6 +55,7 @@ def _slashed(path: Path_) -> str:
 
 
 SECRET_KEYS = {"access_key_id", "access_key_secret", "security_token", "sts_token"}
+NOTIFY_SECRET_KEYS = {"url", "webhook", "webhook_url", "secret", "token", "access_token", "password", "key"}
 
 
 def _unknown_keys(document: Document, path: Path_, error: Any) -> list[Problem]:
@@ -66,6 +67,11 @@ def _unknown_keys(document: Document, path: Path_, error: Any) -> list[Problem]:
 
 
 def _hint(name: str, known: Any) -> str:
+    if name in NOTIFY_SECRET_KEYS and "url_env" in known:
+        return (
+            ": a webhook URL or secret never goes in a manifest; name the environment variable that "
+            "holds it with url_env (or secret_env), or a file with url_file"
+        )
     if name in SECRET_KEYS and "credentials_env" in known:
         return (
             ": credentials never go in a manifest; name the environment variables that hold them "

@@ -33,7 +33,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
             "chromium is not installed: `make test` installs Debian's chromium when run as root "
-            "(see scripts/ensure-chromium); install it, or run .ci/run"
+            "(see scripts/ensure-test-tools); install it, or run .ci/run"
         )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
