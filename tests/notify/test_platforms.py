@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import subprocess
+from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import jsonschema
@@ -165,3 +166,9 @@ def test_the_webhook_body_follows_its_schema_and_its_signature_verifies_as_a_rec
     body = json.loads(request.body)
     assert body["more"] == 2 and len(body["jobs"]) == 10 and body["needing_action"] == 12
     assert body["report_url"] == "https://ci.example/20261124T010000Z-abc123/r.html"
+
+
+def test_the_documented_webhook_body_follows_the_schema():
+    page = (Path(__file__).parents[2] / "docs" / "notifications.md").read_text()
+    example = page.split("```json\n", 1)[1].split("```", 1)[0]
+    jsonschema.validate(json.loads(example), schema_document("notification"))
