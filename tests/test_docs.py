@@ -16,7 +16,7 @@ import yaml
 from audit.manifest.load import load_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 EVENT = {"EventType": "AIMediaAuditComplete", "EventTime": "2026-11-24T00:00:00Z", "JobId": "ai-from-events"}
 
 

@@ -172,3 +172,20 @@ def test_the_documented_webhook_body_follows_the_schema():
     page = (Path(__file__).parents[2] / "docs" / "notifications.md").read_text()
     example = page.split("```json\n", 1)[1].split("```", 1)[0]
     jsonschema.validate(json.loads(example), schema_document("notification"))
+
+
+def test_every_channel_type_is_registered_allowed_and_documented_with_an_example():
+    from audit.channels import CHANNEL_TYPES
+    from audit.notify import CHANNELS
+
+    manifest = schema_document("manifest")
+    assert (
+        set(CHANNELS)
+        == set(CHANNEL_TYPES)
+        == set(manifest["properties"]["notify"]["items"]["properties"]["type"]["enum"])
+    )
+    docs = Path(__file__).parents[2] / "docs"
+    for kind in CHANNEL_TYPES:
+        page = (docs / "notify" / f"{kind}.md").read_text()
+        assert f"type: {kind}" in page and f"vod-audit notify reports/results.json --channel {kind}" in page
+        assert f"notify/{kind}.md" in (docs / "notifications.md").read_text()
