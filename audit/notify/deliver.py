@@ -44,6 +44,7 @@ def deliver(
     *,
     adapter: HTTPAdapter | None = None,
     sleep: Sleep = time.sleep,
+    timeout: float = TIMEOUT,
 ) -> Delivery:
     """Sends `outgoing` (HTTP POST, or SMTP for smtp:// and smtps:// URLs) within ATTEMPTS tries."""
     hidden = tuple(s for s in (secrets.url, secrets.secret, outgoing.url) if s)
@@ -55,9 +56,9 @@ def deliver(
     while attempt < ATTEMPTS:
         attempt += 1
         if parts.scheme in ("smtp", "smtps"):
-            why, retry, wait = _smtp(outgoing, where)
+            why, retry, wait = _smtp(outgoing, where, timeout)
         else:
-            why, retry, wait = _http(channel, outgoing, where, adapter)
+            why, retry, wait = _http(channel, outgoing, where, adapter, timeout)
         if not why:
             return Delivery(True, attempts=attempt)
         why = redact(why, hidden)
@@ -72,7 +73,7 @@ def deliver(
 
 
 def _http(
-    channel: Channel, outgoing: Outgoing, where: str, adapter: HTTPAdapter | None
+    channel: Channel, outgoing: Outgoing, where: str, adapter: HTTPAdapter | None, timeout: float
 ) -> tuple[str, bool, float | None]:
     """(why it failed or "", whether to try again, seconds the platform asked to wait)."""
     import requests
@@ -85,11 +86,11 @@ def _http(
             outgoing.url,
             headers={"User-Agent": f"vod-audit/{__version__}", **outgoing.headers},
             data=outgoing.body,
-            timeout=TIMEOUT,
+            timeout=timeout,
             adapter=adapter,
         )
     except (requests.Timeout, TimeoutError):
-        return f"no answer from {where} within {TIMEOUT:g} s", True, None
+        return f"no answer from {where} within {timeout:g} s", True, None
     except (requests.RequestException, OSError) as exc:
         return cannot_connect(exc, where)[1], True, None
     said = printable(reply.body.decode("utf-8", "replace")).strip()[:200]
@@ -117,7 +118,7 @@ def retry_after(value: str | None, now: Callable[[], float] = time.time) -> floa
         return None
 
 
-def _smtp(outgoing: Outgoing, where: str) -> tuple[str, bool, float | None]:
+def _smtp(outgoing: Outgoing, where: str, timeout: float) -> tuple[str, bool, float | None]:
     """One SMTP delivery: STARTTLS (smtp://, refused when the server does not offer it) or implicit
     TLS (smtps://), login when the URL names a user; 4xx replies and lost connections are retried."""
     parts = urlsplit(outgoing.url)
@@ -126,9 +127,9 @@ def _smtp(outgoing: Outgoing, where: str) -> tuple[str, bool, float | None]:
     mail = email.message_from_bytes(outgoing.body)
     try:
         if parts.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=TIMEOUT, context=context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(host, parts.port or 587, timeout=TIMEOUT)
+            client = smtplib.SMTP(host, parts.port or 587, timeout=timeout)
         with client:
             client.ehlo()
             if parts.scheme == "smtp":

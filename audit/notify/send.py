@@ -15,7 +15,7 @@ from audit.channels import ChannelSpec
 from audit.files import read_input
 from audit.notify import CHANNELS
 from audit.notify.channel import Secrets
-from audit.notify.deliver import Sleep, deliver
+from audit.notify.deliver import TIMEOUT, Sleep, deliver
 from audit.notify.message import Message, compose, failed_run, trigger_holds
 from audit.results import RunRecord
 from audit.runparts import NotificationRecord
@@ -34,6 +34,7 @@ class Options:
     off: bool = False  # --no-notify
     dry_run: bool = False
     forced: bool = False  # `vod-audit notify --channel`: send whatever the trigger says
+    timeout: float = TIMEOUT  # seconds one request may take, answer included
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _send(
     except Unresolved as exc:
         return Told(_record(spec, "failed", str(exc)))
     outgoing = channel.prepare(message, secrets, now())
-    delivery = deliver(channel, outgoing, secrets, adapter=adapter, sleep=sleep)
+    delivery = deliver(channel, outgoing, secrets, adapter=adapter, sleep=sleep, timeout=options.timeout)
     return Told(_record(spec, "sent" if delivery.sent else "failed", delivery.why, delivery.attempts))
 
 

@@ -189,3 +189,33 @@ def test_every_channel_type_is_registered_allowed_and_documented_with_an_example
         page = (docs / "notify" / f"{kind}.md").read_text()
         assert f"type: {kind}" in page and f"vod-audit notify reports/results.json --channel {kind}" in page
         assert f"notify/{kind}.md" in (docs / "notifications.md").read_text()
+
+
+def test_a_receiver_that_errs_refuses_or_hangs_ends_each_delivery_in_bounds():
+    import socket
+
+    from tests.notify.receiver import receiver
+
+    with receiver() as got:
+        got.answers = [(500, b"busy"), (200, b'{"errcode":310000,"errmsg":"sign not match"}')]
+        sleeps: list[float] = []
+        env = {"URL": f"{got.url}/robot/send?access_token={TOKEN}", "SECRET": SECRET}
+        told = tell_run(failing(1), [spec("dingtalk")], Options(), env, sleep=sleeps.append)
+        record = told[0].record
+        assert (record.status, record.attempts, sleeps) == ("failed", 2, [1.0])
+        assert record.why == f"{got.url[7:]} refused the message: code 310000: sign not match (2 attempts)"
+    with socket.socket() as hanging:  # takes the connection, never answers
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(8)
+        url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+        sleeps = []
+        told = tell_run(
+            failing(1),
+            [spec("webhook")],
+            Options(timeout=0.5),
+            {"URL": url, "SECRET": SECRET},
+            sleep=sleeps.append,
+        )
+        record = told[0].record
+        assert (record.status, record.attempts, sleeps) == ("failed", 4, [1.0, 2.0, 4.0])
+        assert record.why == f"no answer from 127.0.0.1:{hanging.getsockname()[1]} within 0.5 s (4 attempts)"

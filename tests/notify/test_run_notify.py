@@ -205,3 +205,52 @@ def test_notify_prints_or_resends_the_message_of_a_saved_run(tmp_path, monkeypat
         sent = vod_audit("notify", str(out / "results.json"), "--channel", "archive")
         assert sent.returncode == 0 and "notify archive (webhook, on always): sent" in sent.stdout
         assert len(got.requests) == 1 and got.requests[0].json()["verdict"] == "FAIL"
+
+
+def test_each_trigger_over_three_nights_new_then_ongoing_then_resolved(tmp_path, monkeypatch, vod_audit):
+    triggers = ("new", "findings", "failure", "always")
+    with receiver() as got:
+        notify = [
+            {
+                "name": on,
+                "type": "webhook",
+                "url_env": f"HOOK_{on.upper()}",
+                "secret_env": "AUDIT_WEBHOOK_SECRET",
+                "on": on,
+            }
+            for on in triggers
+        ]
+        manifest, data = setup(tmp_path, monkeypatch, got.url, notify)
+        for on in triggers:
+            monkeypatch.setenv(f"HOOK_{on.upper()}", f"{got.url}/{on}")
+        out, state = tmp_path / "out", tmp_path / "s.db"
+        heard = []
+        for night in ("new", "ongoing", "resolved"):
+            if night == "resolved":  # the expectation that failed is dropped: its finding is resolved
+                document = yaml.safe_load(manifest.read_text())
+                for job in document["jobs"]:
+                    job.pop("expect", None)
+                manifest.write_text(yaml.safe_dump(document, sort_keys=False))
+            before = len(got.requests)
+            vod_audit(*emulated_args(manifest, data, out, state))
+            heard.append(sorted(r.path.lstrip("/") for r in got.requests[before:]))
+            statuses = {
+                n["channel"]: n["status"]
+                for n in json.loads((out / "results.json").read_text())["notifications"]
+            }
+            assert sorted(name for name, status in statuses.items() if status == "sent") == heard[-1]
+        assert heard == [["always", "findings", "new"], ["always", "findings"], ["always"]]
+        assert json.loads((out / "results.json").read_text())["changes"]["resolved"] == 1
+
+
+def test_a_failed_delivery_leaves_the_exit_code_and_says_why(tmp_path, monkeypatch, vod_audit):
+    with receiver() as got:
+        got.answers = [(500, b"busy"), (200, b'{"errcode":310000,"errmsg":"keywords not in content"}')]
+        manifest, data = setup(tmp_path, monkeypatch, got.url, channels()[:1])
+        out = tmp_path / "out"
+        done = vod_audit(*emulated_args(manifest, data, out, tmp_path / "s.db"))
+        assert done.returncode == 2  # as without the channel: one new finding
+        why = f"{got.url[7:]} refused the message: code 310000: keywords not in content (2 attempts)"
+        assert f"notify oncall (dingtalk, on new): failed ({why})" in done.stdout
+        (record,) = json.loads((out / "results.json").read_text())["notifications"]
+        assert (record["status"], record["why"], record["attempts"]) == ("failed", why, 2)
