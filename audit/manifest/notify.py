@@ -102,4 +102,4 @@ def _text(raw: Mapping[str, Any], key: str) -> str | None:
 def _file(raw: Mapping[str, Any], key: str, base: Path) -> str | None:
     """A file named relative to the manifest that names it, as the path a later process opens."""
     value = _text(raw, key)
-    return None if value is None else str(base / value)
+    return None if value is None else str((base / value).resolve())

@@ -34,11 +34,6 @@ class Message:
     def more(self) -> int:
         return self.needing - len(self.jobs)
 
-    @property
-    def headline(self) -> str:
-        """`FAIL: 3 jobs with findings (1 new); gate --fail-on any: failed, exit 2`."""
-        return self.statement
-
 
 def new_failing(run: RunRecord) -> int:
     """Jobs with findings that are new since the last complete run (all, when there was none)."""
@@ -77,16 +72,15 @@ def compose(run: RunRecord, spec: ChannelSpec) -> Message:
     )
 
 
-def failed_run(spec: ChannelSpec, audit: str, run_id: str, started_at: str, why: str) -> Message:
-    """The message of a run the tool could not finish (no reports, or none complete)."""
+def failed_run(spec: ChannelSpec, audit: str, why: str) -> Message:
+    """The message of a run the tool could not finish: no run id, no report to link to."""
     return Message(
         title=spec.title or f"vod-audit: {audit or 'audit'}",
         audit=audit,
-        run_id=run_id,
-        started_at=started_at,
+        run_id="",
+        started_at="",
         event=spec.on,
         verdict="FAILED",
         statement=f"FAILED: the audit could not finish: {why}",
-        report_url=spec.link(run_id, audit, started_at) if run_id else None,
         failure=why,
     )

@@ -58,9 +58,10 @@ def tell_run(
     """Each channel of `specs` told of `run` when its trigger holds (one message per channel)."""
     told = []
     for spec in specs:
-        why_not = _not_chosen(spec, options) or (None if options.forced else trigger_holds(spec.on, run))
-        if why_not is not None:
-            told.append(Told(_record(spec, "off" if _not_chosen(spec, options) else "skipped", why_not)))
+        off = _not_chosen(spec, options)
+        skipped = None if off or options.forced else trigger_holds(spec.on, run)
+        if off or skipped:
+            told.append(Told(_record(spec, "off" if off else "skipped", off or skipped or "")))
             continue
         told.append(_send(spec, compose(run, spec), options, env, adapter, sleep, now))
     return told
@@ -73,8 +74,6 @@ def tell_failure(
     options: Options,
     env: Mapping[str, str],
     *,
-    run_id: str = "",
-    started_at: str = "",
     sleep: Sleep = time.sleep,
     now: Callable[[], float] = time.time,
 ) -> list[Told]:
@@ -83,7 +82,7 @@ def tell_failure(
     for spec in specs:
         if spec.on not in ("failure", "always") or _not_chosen(spec, options):
             continue
-        message = failed_run(spec, audit, run_id, started_at, why)
+        message = failed_run(spec, audit, why)
         told.append(_send(spec, message, options, env, None, sleep, now))
     return told
 
