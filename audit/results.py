@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -237,21 +237,26 @@ def _head(run: RunRecord) -> dict[str, Any]:
     return {"format": FORMAT, **document}
 
 
-def dumps(run: RunRecord) -> str:
-    """results.json text: the run's fields indented, then one result per line.
+def parts(run: RunRecord) -> Iterator[str]:
+    """results.json as it is written: the run's fields indented, then one result per line.
 
     Each stored body is already canonical JSON, so it is spliced in as it is: parsing 100,000
-    responses only to serialise them again was most of the cost of writing this file.
+    responses only to serialise them again was most of the cost of writing this file. The lines
+    are yielded in batches, never joined into the whole text (which was the peak of a run's memory).
     """
     text = json.dumps(_head(run), ensure_ascii=False, indent=1)
-    parts = [text[:-2], ',\n "results": [\n']
+    yield text[:-2] + ',\n "results": [\n'
     encode = json.JSONEncoder(ensure_ascii=False).encode
+    batch: list[str] = []
     for index, result in enumerate(run.results):
         if index:
-            parts.append(",\n")
-        parts += (encode(_result_document(result))[:-1], ', "response": ', result.body_json or "null", "}")
-    parts.append("\n ]\n}\n")
-    return "".join(parts)
+            batch.append(",\n")
+        batch += (encode(_result_document(result))[:-1], ', "response": ', result.body_json or "null", "}")
+        if len(batch) >= 4096:
+            yield "".join(batch)
+            batch.clear()
+    batch.append("\n ]\n}\n")
+    yield "".join(batch)
 
 
 # Field names looked up once: results.json of a 100,000-job run writes each of them 100,000 times.

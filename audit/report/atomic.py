@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Readers see the old file or the new one, never a half-written one, even after a crash."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> Path:
+    """Readers see the old file or the new one, never a half-written one, even after a crash. Text
+    given as an iterable of parts is written as it comes: a 100,000-job results.json never exists
+    whole in memory, as a string or as its UTF-8 bytes."""
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
+            if isinstance(data, str | bytes):
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            else:
+                for part in data:
+                    handle.write(part.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o644)

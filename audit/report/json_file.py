@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.report.atomic import write_atomic
-from audit.results import RunRecord, dumps
+from audit.results import RunRecord, parts
 
 
 class JsonReport:
     name = "json"
 
     def write(self, run: RunRecord, out: Path) -> list[Path]:
-        return [write_atomic(out / "results.json", dumps(run))]
+        return [write_atomic(out / "results.json", parts(run))]

@@ -98,7 +98,7 @@ def test_a_run_whose_reports_failed_is_never_the_baseline(tmp_path, vod_audit, m
 
 # 1. A merged verdict is never milder than an input's: runs gated differently are refused.
 def test_runs_gated_differently_are_not_merged_into_a_milder_verdict(tmp_path, vod_audit):
-    from audit.results import dumps
+    from audit.results import parts
 
     strict = replace(fixed_run(), run_id="a", started_at="2026-11-25T02:00:00Z", fail_on="any")
     lenient = replace(
@@ -109,8 +109,8 @@ def test_runs_gated_differently_are_not_merged_into_a_milder_verdict(tmp_path, v
         results=tuple(replace(r, change="ongoing", job_id=f"b-{r.job_id}") for r in fixed_run().results),
     )
     assert strict.exit_code == 2 and lenient.exit_code != 2  # its ongoing findings pass its gate
-    (tmp_path / "a.json").write_text(dumps(strict))
-    (tmp_path / "b.json").write_text(dumps(lenient))
+    (tmp_path / "a.json").write_text("".join(parts(strict)))
+    (tmp_path / "b.json").write_text("".join(parts(lenient)))
     done = vod_audit(
         "report", "merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path / "m")
     )
@@ -528,12 +528,12 @@ def test_a_broken_sts_answer_lets_the_chain_go_on(start_emulator, tmp_path, brok
 def test_a_results_file_of_the_wrong_shape_is_refused_on_the_way_in(
     tmp_path, vod_audit, field, value, merging
 ):
-    from audit.results import dumps
+    from audit.results import parts
 
-    document = json.loads(dumps(fixed_run()))
+    document = json.loads("".join(parts(fixed_run())))
     document["results"][0][field] = value
     (tmp_path / "bad.json").write_text(json.dumps(document))
-    (tmp_path / "other.json").write_text(dumps(replace(fixed_run(), results=())))
+    (tmp_path / "other.json").write_text("".join(parts(replace(fixed_run(), results=()))))
     files = (
         [str(tmp_path / "bad.json"), str(tmp_path / "other.json")]
         if merging

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,16 @@ def test_reports_are_written_atomically_over_old_ones(tmp_path):
 
 
 def test_streamed_results_json_equals_the_document():
-    from audit.results import dumps
+    from audit.results import parts
 
-    assert json.loads(dumps(fixed_run())) == plain_document(fixed_run())
+    assert json.loads("".join(parts(fixed_run()))) == plain_document(fixed_run())
+
+
+def test_results_json_is_written_in_parts_never_whole():
+    from audit.results import parts
+
+    run = replace(fixed_run(), results=fixed_run().results * 3000)
+    chunks = list(parts(run))
+    whole = "".join(chunks)
+    assert len(chunks) > 5 and max(map(len, chunks)) < len(whole) / 5
+    assert json.loads(whole)["results"][-1]["job_id"] == run.results[-1].job_id
