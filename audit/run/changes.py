@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
+from audit.findings import Finding
 from audit.jobtypes import JobRef
 from audit.results import JobResult
 
@@ -13,28 +14,37 @@ from audit.results import JobResult
 Known = Mapping[JobRef, Mapping[str, str]]
 
 
-def mark_changes(
-    results: Sequence[JobResult], known: Known, started_at: str
-) -> tuple[tuple[JobResult, ...], dict[str, int], list[tuple[str, str, str, dict[str, str]]]]:
-    """(results with `change` and `first_seen` set, counts of new/ongoing/resolved jobs, what to
-    remember of this run for the next: (type, id, outcome, {fingerprint: first_seen}) per job).
+@dataclass(frozen=True)
+class Marking:
+    """What a result's change is judged against: the findings known from the last complete run, and
+    this run's start (the first_seen of a finding first seen now)."""
 
-    new: findings now, none before (or never audited); ongoing: findings before and now;
-    resolved: findings before, none now; clean: none either time. A finding's first_seen is the
-    start of the first run of its unbroken streak.
-    """
-    marked = []
-    tally: Counter[str] = Counter()
+    known: Known
+    started_at: str
+
+    def mark(self, ref: JobRef, findings: tuple[Finding, ...]) -> tuple[str, tuple[Finding, ...]]:
+        """(change, findings with first_seen set on those that count, cleared on the others), as a
+        result is built: no copy of the result afterwards."""
+        before = self.known.get(ref, {})
+        if not findings:
+            return ("resolved" if before else "clean"), findings
+        counted = False
+        marked = []
+        for finding in findings:
+            seen = before.get(finding.fingerprint, self.started_at) if finding.counts else None
+            counted = counted or finding.counts
+            marked.append(finding if finding.first_seen == seen else replace(finding, first_seen=seen))
+        change = ("ongoing" if before else "new") if counted else ("resolved" if before else "clean")
+        return change, tuple(marked)
+
+
+def tally(results: Iterable[JobResult]) -> tuple[dict[str, int], list[tuple[str, str, str, dict[str, str]]]]:
+    """(counts of new/ongoing/resolved jobs, what to remember of this run for the next: (type, id,
+    outcome, {fingerprint: first_seen}) per job) of results already marked."""
+    counted: Counter[str] = Counter()
     remembered = []
     for result in results:
-        before = known.get(result.ref, {})
-        counted = {f.fingerprint for f in result.findings if f.counts}
-        streaks = {fingerprint: before.get(fingerprint, started_at) for fingerprint in counted}
-        change = ("ongoing" if before else "new") if counted else ("resolved" if before else "clean")
-        tally[change] += 1
-        findings = tuple(
-            replace(f, first_seen=streaks[f.fingerprint]) if f.counts else f for f in result.findings
-        )
-        marked.append(replace(result, findings=findings, change=change))
+        counted[result.change or "clean"] += 1
+        streaks = {f.fingerprint: f.first_seen or "" for f in result.findings if f.counts}
         remembered.append((result.job_type, result.job_id, result.outcome.value, streaks))
-    return tuple(marked), {name: tally[name] for name in ("new", "ongoing", "resolved")}, remembered
+    return {name: counted[name] for name in ("new", "ongoing", "resolved")}, remembered

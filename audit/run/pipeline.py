@@ -20,7 +20,7 @@ from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
 from audit.results import JobResult, RunRecord
-from audit.run.changes import mark_changes
+from audit.run.changes import Marking, tally
 from audit.run.connection import Connection
 from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.record import run_record, trend, waiver_record
@@ -56,6 +56,7 @@ def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
 def _result(
     spec: JobSpec,
     verdict: Verdict,
+    marking: Marking,
     *,
     body: Any,
     body_json: str | None,
@@ -66,11 +67,13 @@ def _result(
 ) -> JobResult:
     kind = job_type(spec.job_type)
     request_id = body.get("RequestId") if isinstance(body, dict) else None
+    change, findings = marking.mark(spec.ref, verdict.findings)
     return JobResult(
         job_type=spec.job_type,
         job_id=spec.job_id,
         outcome=verdict.outcome,
-        findings=verdict.findings,
+        findings=findings,
+        change=change,
         notes=tuple(f"{n.pointer}: {n.message}" for n in verdict.notes),
         description=spec.description,
         source=str(spec.position),
@@ -108,6 +111,7 @@ def reuse_stored(
     strict: bool,
     now: datetime,
     keep: Callable[[JobResult], None],
+    marking: Marking,
 ) -> dict[JobRef, JobSpec]:
     """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch."""
     to_fetch: dict[JobRef, JobSpec] = {}
@@ -128,6 +132,7 @@ def reuse_stored(
             _result(
                 spec,
                 verdict,
+                marking,
                 body=body,
                 body_json=parsed,
                 fetched_at=previous.fetched_at,
@@ -171,11 +176,17 @@ def execute(
     lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
     results: dict[JobRef, JobResult] = {}
     failure = False
+    # Changes are judged as each result is built, against the findings known before this run.
+    known = state.previous_findings(services)
+    marking = Marking(known, format_utc(started))
 
     def keep(result: JobResult) -> None:
-        result = book.apply(result)
-        results[result.ref] = result
-        on_result(result)
+        waived = book.apply(result)
+        if waived is not result:  # a waiver took findings out of the count: the change again
+            change, findings = marking.mark(waived.ref, waived.findings)
+            waived = replace(waived, change=change, findings=findings)
+        results[waived.ref] = waived
+        on_result(waived)
 
     try:
         to_fetch: dict[JobRef, JobSpec] = {}
@@ -190,9 +201,9 @@ def execute(
                 if options.refresh
                 else state.lookup(lane.conn.service, (j.ref for j in mine), lane.account)
             )
-            to_fetch.update(reuse_stored(mine, stored, options.strict, now(), keep))
+            to_fetch.update(reuse_stored(mine, stored, options.strict, now(), keep, marking))
         if to_fetch and not stop.is_set():
-            for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop):
+            for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop, marking):
                 keep(result)
     except BaseException:
         failure = True
@@ -209,12 +220,10 @@ def execute(
             now(),
             state.last_sums(),
         )
-        known = state.previous_findings(services)
-        marked, changes, remembered = mark_changes(record.results, known, record.started_at)
+        changes, remembered = tally(record.results)
         status = "failed" if failure else "incomplete" if record.incomplete else "complete"
         record = replace(
             record,
-            results=marked,
             changes=changes,
             waivers=tuple(waiver_record(waiver) for waiver in book.statuses()),
         )
@@ -258,6 +267,7 @@ def _fetch(
     strict: bool,
     now: Callable[[], datetime],
     stop: threading.Event,
+    marking: Marking,
 ) -> Iterator[JobResult]:
     """Every job to fetch, through its provider's lane; the lanes run side by side."""
     refs: dict[str | None, list[JobRef]] = {}
@@ -268,7 +278,7 @@ def _fetch(
     def finisher(lane: Lane) -> Callable[[Fetched], JobResult]:
         def finish(fetched: Fetched) -> JobResult:
             spec = to_fetch[fetched.job]
-            return _judge_fetched(spec, fetched, state, run_id, strict, now(), lane)
+            return _judge_fetched(spec, fetched, state, run_id, strict, now(), lane, marking)
 
         return finish
 
@@ -298,6 +308,7 @@ def _judge_fetched(
     strict: bool,
     now: datetime,
     lane: Lane,
+    marking: Marking,
 ) -> JobResult:
     fetched_at = format_utc(fetched.fetched_at)
     result = fetched.result
@@ -338,6 +349,7 @@ def _judge_fetched(
     return _result(
         spec,
         verdict,
+        marking,
         body=body,
         body_json=body_json,
         fetched_at=fetched_at,
