@@ -281,12 +281,13 @@ def _finding_document(finding: Finding) -> dict[str, Any]:
     return document
 
 
-def from_document(document: Any, source: str) -> RunRecord:
-    """A run back from results.json; UserError naming what is wrong when it is not one."""
+def from_document(document: Any, source: str, items: Iterable[Any] | None = None) -> RunRecord:
+    """A run back from results.json (its results from `items` when given, read one at a time);
+    UserError naming what is wrong when it is not one."""
     try:
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(f"not a vod-audit results file of format {FORMAT}")
-        results = tuple(_result_from(item) for item in document["results"])
+        results = tuple(_result_from(item) for item in (document["results"] if items is None else items))
         options = document.get("options") or {}
         return RunRecord(
             run_id=str(document["run_id"]),

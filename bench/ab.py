@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,8 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        # Both sides measured by this checkout's bench/measure.py: the figure, not the code, is shared.
+        shutil.copy(ROOT / "bench" / "measure.py", old / "bench" / "measure.py")
         try:
             figures = run(folder, {"old": old, "new": ROOT}, options.jobs, options.runs)
         finally:

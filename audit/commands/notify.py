@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from audit.channels import ChannelSpec
 from audit.commands.manifests import load_or_explain
 from audit.errors import ExitStatus, UserError
-from audit.jsonfile import read_json
 from audit.notify.send import Options, tell_run
-from audit.results import from_document
+from audit.resultsfile import read_results
 from audit.runparts import NotificationRecord
 from audit.terminal import Echo
 
@@ -26,7 +25,7 @@ def execute(
 ) -> ExitStatus:
     """Each channel whose trigger holds (or each `chosen`, whatever it says) told of the run in
     `results`; 0 when every one was sent (or printed), 1 when one failed."""
-    run = from_document(read_json(results), results)
+    run = read_results(results)
     specs = load_or_explain(tuple(manifests), err).notify if manifests else run.channels
     if not specs:
         where = ", ".join(manifests) if manifests else results

@@ -8,10 +8,10 @@ from pathlib import Path
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.errors import ExitStatus
 from audit.evidence.sshsig import Signer
-from audit.jsonfile import read_json
 from audit.merge import merge
 from audit.report import prepare_folder
-from audit.results import RunRecord, from_document
+from audit.results import RunRecord
+from audit.resultsfile import read_results
 from audit.terminal import Echo
 
 
@@ -20,7 +20,7 @@ def render(
 ) -> ExitStatus:
     """One run's reports, written again from its results.json."""
     signer = signer_of(signing)  # a key that cannot sign is said before anything is read
-    _write(from_document(read_json(results), results), out, formats, signer, echo)
+    _write(read_results(results), out, formats, signer, echo)
     return ExitStatus.OK
 
 
@@ -35,7 +35,7 @@ def merge_runs(
 ) -> ExitStatus:
     """Several runs (one per region, say) as one report set, each result keeping its provider."""
     signer = signer_of(signing)
-    run = merge([from_document(read_json(name), name) for name in results], list(results))
+    run = merge([read_results(name) for name in results], list(results))
     _write(run, out, formats, signer, echo)
     echo(f"merged {len(results)} runs: {len(run.results)} jobs; {run.statement}")
     return ExitStatus.OK
