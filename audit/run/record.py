@@ -30,7 +30,6 @@ def run_record(
     previous_sums: str | None = None,
 ) -> RunRecord:
     """The record of a run: its results in manifest order, what it cost, how it was made."""
-    order = {spec.ref: index for index, spec in enumerate(jobs)}
     # The run's own line is the default provider's, or the first one's when no job uses it.
     main = lanes.get(None) or next(iter(lanes.values()))
     conn = main.conn
@@ -45,7 +44,8 @@ def run_record(
         manifests=tuple((s.path, s.sha256) for s in manifest.sources),
         manifest_digest=manifest.digest,
         planned=len(jobs),
-        results=tuple(sorted(results.values(), key=lambda r: order[r.ref])),
+        # Manifest order, by walking the plan: no sort, and no key made again per result.
+        results=tuple(results[spec.ref] for spec in jobs if spec.ref in results),
         calls=sum(s.calls for s in stats),
         retries=sum(s.retries for s in stats),
         throttles=sum(s.throttles for s in stats),
