@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,9 @@ def _changes(run: RunRecord) -> list[dict[str, Any]]:
     return sections
 
 
-def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
+def parts(run: RunRecord, rendered_at: datetime | None = None) -> Iterator[str]:
+    """The page as it is written, in the template's pieces: at 100,000 jobs it is never held whole,
+    and each table's rows are let go once they are JSON."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     environment = Environment(
@@ -120,14 +123,18 @@ def render(run: RunRecord, rendered_at: datetime | None = None) -> str:
     summary = duration_summary(durations)
     results = ordered(run.results)  # one order: finding rows point at job rows by index
     jobs, evidence = job_rows(results)
+    jobs_json = embedded_json(jobs)
+    del jobs
+    evidence_json = embedded_json(evidence)
+    del evidence
     action, needing = action_lines(run, NEEDS_ACTION_SHOWN)
     timed = [(r.duration, r) for r in run.results if r.duration is not None]
     slowest = [r for _, r in sorted(timed, key=lambda pair: (-pair[0], pair[1].job_id))[:SLOWEST]]
-    return environment.get_template("report.html.j2").render(
+    return environment.get_template("report.html.j2").generate(
         run=run,
         counts=run.counts,
-        jobs_json=embedded_json(jobs),
-        evidence_json=embedded_json(evidence),
+        jobs_json=jobs_json,
+        evidence_json=evidence_json,
         findings_json=embedded_json(finding_rows(results)),
         finding_count=sum(len(r.counted) for r in run.results),
         jobs_with_findings=sum(1 for r in run.results if r.counted),
@@ -155,4 +162,4 @@ class HtmlReport:
     name = "html"
 
     def write(self, run: RunRecord, out: Path) -> list[Path]:
-        return [write_atomic(out / "report.html", render(run))]
+        return [write_atomic(out / "report.html", parts(run))]
