@@ -46,14 +46,14 @@ def markdown(message: Message, limit: int) -> str:
     value not ours (ids, what is wrong, owners, the title) in code spans or made inert."""
 
     def job(line: ActionLine) -> str:
-        owner = f"; owner {code(line.owner)}" if line.owner else ""
-        when = f" ({since(line)}{owner})" if since(line) or owner else ""
-        return f"- {job_head(line)} {code(line.job_id)}: {code(line.said)}{when}"
+        extra = "; ".join(p for p in (since(line), f"owner {code(line.owner)}" if line.owner else "") if p)
+        return f"- {job_head(line)} {code(line.job_id)}: {code(line.said)}" + (f" ({extra})" if extra else "")
 
     def render(kept: list[str], untold: int) -> str:
-        parts = [f"### {inert(message.title)}", "", f"**{message.statement}**"]
+        # The statement of a failed run quotes the failure, and an audit's name is the manifest's.
+        parts = [f"### {inert(message.title)}", "", f"**{inert(message.statement, 600)}**"]
         if message.failure is None:
-            parts += ["", counts_line(message), where_line(message)]
+            parts += ["", counts_line(message), inert(where_line(message), 300)]
         if kept or untold:
             parts += ["", f"#### Needs action ({message.needing})", *kept]
             if untold:
@@ -65,11 +65,11 @@ def markdown(message: Message, limit: int) -> str:
     return fit([job(line) for line in message.jobs], message.more, render, limit)
 
 
-def inert(text: str) -> str:
+def inert(text: str, width: int = _SHOWN) -> str:
     """Text from a manifest or the API outside a code span: one line, no angle brackets or brackets
     (no mention, tag or link can be made of it)."""
     table = str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］", "`": "ˋ"})
-    return short(text).translate(table)
+    return short(text, width).translate(table)
 
 
 def short(text: str, width: int = _SHOWN) -> str:
