@@ -93,9 +93,15 @@ def execute(
     prepare_folder(out)
     try:
         record, written = _audit(manifest, options, state, out, signer, telling, started, echo, err)
-    except (UserError, ReportsNotWritten) as failure:
-        # The run could not finish: the channels on failure (or always) hear why, then the caller.
-        told = tell_failure(manifest.notify, manifest.audit, str(failure), telling, os.environ)
+    except Exception as failure:
+        # The run could not finish: the channels on failure (or always) hear why, then the caller. A
+        # bug's own words stay on this machine's console: the chat hears only what kind it was.
+        said = (
+            str(failure)
+            if isinstance(failure, UserError | ReportsNotWritten)
+            else (f"an internal error ({type(failure).__name__}); the console of the run says more")
+        )
+        told = tell_failure(manifest.notify, manifest.audit, said, telling, os.environ)
         for line in record_lines([t.record for t in told]):
             err(f"vod-audit: {line}")
         raise

@@ -254,3 +254,19 @@ def test_a_failed_delivery_leaves_the_exit_code_and_says_why(tmp_path, monkeypat
         assert f"notify oncall (dingtalk, on new): failed ({why})" in done.stdout
         (record,) = json.loads((out / "results.json").read_text())["notifications"]
         assert (record["status"], record["why"], record["attempts"]) == ("failed", why, 2)
+
+
+def test_a_bug_is_told_by_its_kind_only(tmp_path, monkeypatch, vod_audit):
+    import audit.commands.run as run_command
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"state at {tmp_path} said {TOKEN}")
+
+    monkeypatch.setattr(run_command, "audit", broken)
+    with receiver() as got:
+        manifest, data = setup(tmp_path, monkeypatch, got.url, channels()[1:])
+        done = vod_audit(*emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db"))
+        assert done.returncode == 1 and "internal error: RuntimeError" in done.stderr
+        (told,) = got.requests
+        assert told.json()["failure"] == "an internal error (RuntimeError); the console of the run says more"
+        assert TOKEN.encode() not in told.body and str(tmp_path).encode() not in told.body
