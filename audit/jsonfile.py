@@ -51,14 +51,19 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def unreadable(path: str | Path, exc: OSError) -> UserError:
+    """Why an input file cannot be read, as one line."""
+    if isinstance(exc, IsADirectoryError):
+        return UserError(f"{path}: is a directory, not a file")
+    return UserError(f"{path}: cannot read: {exc.strerror or exc}")
+
+
 def read_json(path: str | Path) -> Any:
     """The parsed document at `path`, or a UserError saying why it cannot be read."""
     try:
         raw = read_input(path)
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise unreadable(path, exc) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

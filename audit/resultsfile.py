@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 
 from audit.errors import UserError
 from audit.files import open_input
-from audit.jsonfile import parse_json, read_json
+from audit.jsonfile import parse_json, read_json, unreadable
 from audit.results import RunRecord, from_document
 
 _RESULTS = b' "results": [\n'
@@ -21,10 +21,8 @@ def read_results(path: str) -> RunRecord:
     document (reformatted by a tool) is parsed whole. UserError, with the line, when it is not one."""
     try:
         stream = open_input(path)
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise unreadable(path, exc) from None
     with stream:
         head = _head(stream)
         if head is None:
