@@ -35,6 +35,10 @@ class ChannelSpec:
     sender: str | None = None  # e-mail From (the manifest's `from:`)
     source: str = ""  # file:line:col of the entry
 
+    def heading(self, audit: str) -> str:
+        """The message's title: the channel's own, else vod-audit and the audit's name."""
+        return self.title or f"vod-audit: {audit or 'audit'}"
+
     def link(self, run_id: str, audit: str, started_at: str) -> str | None:
         """The report link of a run: the template with its fields filled in."""
         if not self.report_url:

@@ -185,12 +185,17 @@ class RunRecord:
         }
 
     @property
+    def new_failing(self) -> int:
+        """Jobs with findings new since the last complete run (all of them, when there was none)."""
+        return sum(1 for r in self.results if r.outcome in BAD_OUTCOMES and r.change in (None, "new"))
+
+    @property
     def statement(self) -> str:
         """Both facts, as every output says them: `FAIL: 8 jobs with findings (0 new); gate --fail-on
         new: passed, exit 0`."""
         counts = self.counts
         failing = sum(counts[o.value] for o in BAD_OUTCOMES)
-        new = sum(1 for r in self.results if r.outcome in BAD_OUTCOMES and r.change in (None, "new"))
+        new = self.new_failing
         waived = counts[Outcome.WAIVED.value]
         if failing:
             state = f"{_jobs(failing)} with findings ({new} new)"

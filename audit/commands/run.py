@@ -96,10 +96,10 @@ def execute(
     except Exception as failure:
         # The run could not finish: the channels on failure (or always) hear why, then the caller. A
         # bug's own words stay on this machine's console: the chat hears only what kind it was.
-        said = (
+        said = (  # ReportsNotWritten is a UserError: its sentence is ours
             str(failure)
-            if isinstance(failure, UserError | ReportsNotWritten)
-            else (f"an internal error ({type(failure).__name__}); the console of the run says more")
+            if isinstance(failure, UserError)
+            else f"an internal error ({type(failure).__name__}); the console of the run says more"
         )
         told = tell_failure(manifest.notify, manifest.audit, said, telling, os.environ)
         for line in record_lines([t.record for t in told]):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from audit.attention import ActionLine, action_lines
 from audit.channels import ChannelSpec
 from audit.findings import Outcome
-from audit.results import BAD_OUTCOMES, RunRecord
+from audit.results import RunRecord
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,12 @@ class Message:
         return self.needing - len(self.jobs)
 
 
-def new_failing(run: RunRecord) -> int:
-    """Jobs with findings that are new since the last complete run (all, when there was none)."""
-    return sum(1 for r in run.results if r.outcome in BAD_OUTCOMES and r.change in (None, "new"))
-
-
 def trigger_holds(on: str, run: RunRecord) -> str | None:
     """None when a channel `on` this trigger is told of `run`, else why not (results.json says it)."""
     if on == "always":
         return None
     if on == "new":
-        return None if new_failing(run) else "no job has new findings"
+        return None if run.new_failing else "no job has new findings"
     if on == "findings":
         return None if run.verdict == "FAIL" else "no job has findings"
     cut_short = run.incomplete or run.stopped_by or run.state_error
@@ -56,7 +51,7 @@ def compose(run: RunRecord, spec: ChannelSpec) -> Message:
     """The message of a finished (or cut short) run for one channel."""
     lines, needing = action_lines(run, spec.max_jobs)
     return Message(
-        title=spec.title or f"vod-audit: {run.audit or 'audit'}",
+        title=spec.heading(run.audit),
         audit=run.audit,
         run_id=run.run_id,
         started_at=run.started_at,
@@ -75,7 +70,7 @@ def compose(run: RunRecord, spec: ChannelSpec) -> Message:
 def failed_run(spec: ChannelSpec, audit: str, why: str) -> Message:
     """The message of a run the tool could not finish: no run id, no report to link to."""
     return Message(
-        title=spec.title or f"vod-audit: {audit or 'audit'}",
+        title=spec.heading(audit),
         audit=audit,
         run_id="",
         started_at="",

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import jsonschema
@@ -17,7 +16,14 @@ import yaml
 from audit.schema.store import schema_document
 from tests.conftest import sample_jobs
 from tests.notify.receiver import receiver
-from tests.run.helpers import clean_env, cli, emulated_args, write_data, write_manifest
+from tests.run.helpers import (
+    clean_env,
+    cli,
+    emulated_args,
+    refused_endpoint,
+    write_data,
+    write_manifest,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -161,9 +167,7 @@ def test_a_run_that_cannot_finish_tells_the_failure_channels(tmp_path, monkeypat
     with receiver() as got:
         notify = channels(oncall={"on": "failure"})
         manifest, _ = setup(tmp_path, monkeypatch, got.url, notify)
-        with socket.socket() as closed:  # bound, never listening: every connection is refused
-            closed.bind(("127.0.0.1", 0))
-            where = f"127.0.0.1:{closed.getsockname()[1]}"
+        with refused_endpoint() as where:
             done = vod_audit(
                 "run",
                 str(manifest),

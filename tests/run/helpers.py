@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -105,3 +108,12 @@ def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...
 def emulated_args(manifest: Path, data: Path, out: Path, state: Path, *extra: str) -> tuple[str, ...]:
     """`vod-audit run` of `manifest` against the embedded emulator serving `data`."""
     return ("run", str(manifest), "--emulator", str(data), "--out", str(out), "--state", str(state), *extra)
+
+
+@contextmanager
+def refused_endpoint() -> Iterator[str]:
+    """`HOST:PORT` of a socket bound and never listening, held while the block runs: every
+    connection to it is refused, and no other process can take the port meanwhile."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{closed.getsockname()[1]}"

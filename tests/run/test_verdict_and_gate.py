@@ -69,9 +69,7 @@ def test_waived_jobs_are_said_apart_from_passing_ones(tmp_path, vod_audit):
 
 # Issue #26, item 2: an endpoint nothing reaches stops the run at once with one sentence.
 def test_an_unreachable_endpoint_stops_the_run_with_one_sentence(tmp_path, vod_audit, monkeypatch):
-    import socket
-
-    from tests.run.helpers import write_manifest
+    from tests.run.helpers import refused_endpoint, write_manifest
 
     for name, value in (
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", "emulator-ak"),
@@ -79,9 +77,7 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_sentence(tmp_path, vod_a
     ):
         monkeypatch.setenv(name, value)
     manifest = write_manifest(tmp_path / "m.yaml", sample_jobs() * 1)
-    with socket.socket() as closed:  # bound, never listening: every connection is refused
-        closed.bind(("127.0.0.1", 0))
-        where = f"127.0.0.1:{closed.getsockname()[1]}"
+    with refused_endpoint() as where:
         done = vod_audit(
             "run",
             str(manifest),
