@@ -235,24 +235,23 @@ def send(
     carrier: HTTPAdapter = (
         adapter if adapter is not None else BoundedAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
     )
-    watched: list[Guard] = []
     try:
         with WATCHDOG.guard(time.monotonic() + timeout) as guard:
-            watched.append(guard)
-            response = carrier.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
             try:
-                body = read_body(response, guard.deadline, limit)
-                return Reply(response.status_code, dict(response.headers), body)
-            finally:
-                response.close()
-    except (HTTPError, BodyTooLarge) as exc:  # a body cut short (IncompleteRead), or one too large
-        if watched and watched[0].expired:
-            raise TimeoutError(f"no answer within {timeout:g} s") from None
-        raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
-    except OSError:  # requests' ConnectionError is one too: the watchdog shut the socket at the deadline
-        if watched and watched[0].expired:
-            raise TimeoutError(f"no answer within {timeout:g} s") from None
-        raise
+                response = carrier.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
+                try:
+                    body = read_body(response, guard.deadline, limit)
+                    return Reply(response.status_code, dict(response.headers), body)
+                finally:
+                    response.close()
+            # requests' ConnectionError is an OSError too; urllib3's HTTPError is a body cut short
+            # (IncompleteRead). Whichever, past the deadline it is the watchdog's doing: a timeout.
+            except (HTTPError, BodyTooLarge, OSError) as exc:
+                if guard.expired:
+                    raise TimeoutError(f"no answer within {timeout:g} s") from None
+                if isinstance(exc, OSError):
+                    raise
+                raise NoAnswer(f"{type(exc).__name__}: {exc}") from None
     finally:
         if own:
             carrier.close()
