@@ -24,7 +24,11 @@ class Marking:
 
     def mark(self, ref: JobRef, findings: tuple[Finding, ...]) -> tuple[str, tuple[Finding, ...]]:
         """(change, findings with first_seen set on those that count, cleared on the others), as a
-        result is built: no copy of the result afterwards."""
+        result is built: no copy of the result afterwards.
+
+        new: findings now, none before (or never audited); ongoing: findings before and now;
+        resolved: findings before, none now; clean: none either time. A finding's first_seen is the
+        start of the first run of its unbroken streak."""
         before = self.known.get(ref, {})
         if not findings:
             return ("resolved" if before else "clean"), findings
