@@ -64,13 +64,20 @@ def read_json(path: str | Path) -> Any:
         raw = read_input(path)
     except OSError as exc:
         raise unreadable(path, exc) from None
+    return parse_input(raw, path)
+
+
+def parse_input(raw: bytes, path: str | Path, line: int | None = None) -> Any:
+    """`raw` (the whole file, or its `line`) parsed, or a UserError at the place it is not JSON."""
+    where = f"{path}:{line}" if line else f"{path}"
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
     try:
         return parse_json(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        at = (line or 1) + exc.lineno - 1
+        raise UserError(f"{path}:{at}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except (ValueError, RecursionError) as exc:
-        raise UserError(f"{path}: not valid JSON: {exc}") from None
+        raise UserError(f"{where}: not valid JSON: {exc}") from None

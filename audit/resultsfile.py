@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from audit.errors import UserError
 from audit.files import open_input
-from audit.jsonfile import parse_json, read_json, unreadable
+from audit.jsonfile import parse_input, read_json, unreadable
 from audit.results import RunRecord, from_document
 
 _RESULTS = b' "results": [\n'
@@ -27,7 +26,7 @@ def read_results(path: str) -> RunRecord:
         head = _head(stream)
         if head is None:
             return from_document(read_json(path), path)
-        document = _parse(b"".join(head).rstrip().removesuffix(b",") + b"\n}", path, 1)
+        document = parse_input(b"".join(head).rstrip().removesuffix(b",") + b"\n}", path, 1)
         if not isinstance(document, dict):
             raise UserError(f"{path}: not a vod-audit results file")
         return from_document({**document, "results": []}, path, _lines(stream, path, len(head) + 2))
@@ -55,16 +54,5 @@ def _lines(stream: BinaryIO, path: str, number: int) -> Iterator[Any]:
                 raise UserError(f"{path}:{number}: not a valid results file: it ends before its results do")
             return
         if line != b"\n":  # the one blank line of a run without results
-            yield _parse(line.rstrip(b"\n").removesuffix(b","), path, number)
+            yield parse_input(line.rstrip(b"\n").removesuffix(b","), path, number)
         number += 1
-
-
-def _parse(text: bytes, path: str, line: int) -> Any:
-    try:
-        return parse_json(text.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}:{line}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
-        raise UserError(f"{path}:{line}: not valid JSON: {exc}") from None
