@@ -16,7 +16,9 @@ from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Gateway, Refusal, Request
 from audit.emulator.identity import CREDENTIALS_URI, METADATA_ROLES, METADATA_TOKEN, Identity
+from audit.emulator.media import Library, SearchError
 from audit.jobtypes import NAMES
+from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
 
 Transport = Literal["normal", "reset", "truncate"]
 
@@ -59,6 +61,7 @@ class Counters:
         self._lock = threading.Lock()
         self.by_outcome: Counter[tuple[str, str]] = Counter()
         self.by_job: Counter[tuple[str, str]] = Counter()
+        self.by_operation: Counter[tuple[str, str, str]] = Counter()  # (operation, account, served|throttled)
         self.first_at: float | None = None  # wall clock of the first and last authenticated request
         self.last_at: float | None = None
 
@@ -72,6 +75,10 @@ class Counters:
                 self.first_at = now if self.first_at is None else self.first_at
                 self.last_at = now
 
+    def operation(self, action: str, account: str, outcome: str) -> None:
+        with self._lock:
+            self.by_operation[(action, account, outcome)] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             outcomes: Counter[str] = Counter()
@@ -79,11 +86,15 @@ class Counters:
             for (key, outcome), n in self.by_outcome.items():
                 outcomes[outcome] += n
                 keys.setdefault(key, {})[outcome] = n
+            operations: dict[str, dict[str, dict[str, int]]] = {}
+            for (action, account, outcome), n in self.by_operation.items():
+                operations.setdefault(action, {}).setdefault(account, {})[outcome] = n
             return {
                 "total": sum(n for (key, _), n in self.by_outcome.items() if key != "background"),
                 "by_outcome": dict(outcomes),
                 "by_access_key": keys,
                 "jobs_answered": {f"{t}/{i}": n for (t, i), n in self.by_job.items()},
+                "by_operation": operations,
                 "first_at": self.first_at,
                 "last_at": self.last_at,
             }
@@ -122,7 +133,13 @@ class VodApi:
         accounts.update({key: (secret, token) for key, secret, token in config.accounts})
         self.identity = Identity(accounts, config.token_lifetime, config.ecs_role)
         self.gateway = Gateway(self.identity.key)
-        self.quota = Quota(config.qps)
+        # Each operation is limited per account on its own (the API's QPS limits page).
+        self.quotas = {
+            ACTION: Quota(config.qps),
+            SEARCH_MEDIA: Quota(config.search_qps),
+            LIST_JOB_INFO: Quota(config.list_qps),
+        }
+        self.library = Library(self.jobs, config.max_age_days, config.paged_results)
         self._rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
 
@@ -147,8 +164,8 @@ class VodApi:
         with self._rng_lock:
             return max(0.0, base + self._rng.uniform(-jitter, jitter)) / 1000
 
-    def admit(self, account: str) -> bool:
-        return self.quota.admit(account, time.monotonic())
+    def admit(self, account: str, action: str = ACTION) -> bool:
+        return self.quotas[action].admit(account, time.monotonic())
 
     def lookup(self, job_type: str, job_id: str) -> StoredJob | None:
         job = self.jobs.get((job_type, job_id))
@@ -180,10 +197,14 @@ class VodApi:
         if caller.action == "AssumeRole":
             return Reply(*self.identity.assume_role(caller, request_id), delay)
         key = caller.access_key_id
-        if not self.admit(caller.account):
+        if not self.admit(caller.account, caller.action):
             self.counters.count(key, "Throttling.User")
+            self.counters.operation(caller.action, caller.account, "throttled")
             message = "Request was denied due to user flow control."
             return Reply(400, error_document("Throttling.User", message, request_id, host), delay)
+        self.counters.operation(caller.action, caller.account, "served")
+        if caller.action in (SEARCH_MEDIA, LIST_JOB_INFO):
+            return self._discovery(caller.action, caller.params, request_id, host, delay)
         if caller.params.get("JobId") in self.config.failing_jobs:
             return self._fault("internal", caller.params, request_id, host, delay)
         if self.config.fault_rate > 0 and self.random() < self.config.fault_rate:
@@ -191,6 +212,24 @@ class VodApi:
         status, document, outcome, job = self.response(caller.params, request_id, host)
         self.counters.count(key, outcome, job)
         return Reply(status, document, delay)
+
+    def _discovery(
+        self, action: str, params: Mapping[str, str], request_id: str, host: str, delay: float
+    ) -> Reply:
+        """SearchMedia or ListJobInfo, answered from the library (no faults are injected into them)."""
+        if action == LIST_JOB_INFO:
+            for name in ("MediaId", "JobType"):
+                if not params.get(name):
+                    message = f"The input parameter {name} that is mandatory for processing this request is not supplied."
+                    return Reply(400, error_document("MissingParameter", message, request_id, host), delay)
+            if params["JobType"] not in ("transcode", "snapshot", "ai"):
+                message = f"The specified parameter JobType is not valid. ({params['JobType']})"
+                return Reply(400, error_document("InvalidParameter", message, request_id, host), delay)
+            return Reply(200, self.library.list_jobs(params, request_id, datetime.now(UTC)), delay)
+        try:
+            return Reply(200, self.library.search(params, request_id), delay)
+        except SearchError as refused:
+            return Reply(400, error_document(refused.code, str(refused), request_id, host), delay)
 
     def _fault(self, kind: str, params: Mapping[str, str], request_id: str, host: str, delay: float) -> Reply:
         self.counters.count(self.config.access_key_id, f"fault_{kind}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from audit.vod.protocol import DOCUMENTED_QPS
+from audit.vod.protocol import DOCUMENTED_QPS, LIST_JOB_INFO, OPERATION_QPS, PAGED_RESULTS, SEARCH_MEDIA
 
 FAULTS = ("internal", "unavailable", "reset", "truncated", "slow")
 UnknownJob = Literal["empty", "error"]
@@ -23,6 +23,9 @@ class EmulatorConfig:
     # More accounts, each (AccessKey ID, secret, token or None) with a quota of its own
     accounts: tuple[tuple[str, str, str | None], ...] = field(default=(), repr=False)
     qps: float = DOCUMENTED_QPS  # per account, as the gateway limits the real account
+    search_qps: float = OPERATION_QPS[SEARCH_MEDIA]  # SearchMedia's own limit, per account
+    list_qps: float = OPERATION_QPS[LIST_JOB_INFO]  # ListJobInfo's own limit, per account
+    paged_results: int = PAGED_RESULTS  # how far SearchMedia pages without a ScrollToken
     token_lifetime: float = 3600.0  # seconds every temporary credential it issues lasts
     ecs_role: str = "vod-audit-emulator-role"  # the instance role its metadata service names
     background_qps: float = 0.0

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from audit.credentials.sts import VERSION as STS_VERSION
 from audit.timeutil import parse_utc
-from audit.vod.protocol import ACTION, VERSION
+from audit.vod.protocol import OPERATIONS as VOD_OPERATIONS
+from audit.vod.protocol import VERSION
 from audit.vod.signing import (
     V3_ALGORITHM,
     sha256_hex,
@@ -22,7 +23,7 @@ from audit.vod.signing import (
 
 TIME_WINDOW = 15 * 60  # seconds either side of the gateway's clock
 # The signed operations served on this port, with their versions: VOD's, and STS's AssumeRole.
-OPERATIONS = {ACTION: VERSION, "AssumeRole": STS_VERSION}
+OPERATIONS = {**dict.fromkeys(VOD_OPERATIONS, VERSION), "AssumeRole": STS_VERSION}
 SIGNATURE_MISMATCH = "Specified signature is not matched with our calculation. server string to sign is:"
 
 

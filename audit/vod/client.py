@@ -1,4 +1,4 @@
-"""One signed GetJobDetail call over a pooled `requests` session, returning a typed result."""
+"""One signed VOD call (GetJobDetail, or a discovery operation) over pooled connections, returning a typed result."""
 
 from __future__ import annotations
 
@@ -62,8 +62,9 @@ class VodClient:
     def close(self) -> None:
         self._adapter.close()
 
-    def _prepare(self, job: JobRef, keys: Credentials) -> tuple[str, dict[str, str], bytes]:
-        params = {"JobId": job.job_id, "JobType": job.job_type}
+    def _prepare(
+        self, action: str, params: dict[str, str], keys: Credentials
+    ) -> tuple[str, dict[str, str], bytes]:
         nonce = uuid.uuid4().hex
         now = format_utc(self._clock())
         secret = keys.access_key_secret.reveal()
@@ -73,7 +74,7 @@ class VodClient:
             signed = sign_v1(
                 method="POST",
                 params=params,
-                action=ACTION,
+                action=action,
                 version=VERSION,
                 access_key_id=keys.access_key_id,
                 access_key_secret=secret,
@@ -93,7 +94,7 @@ class VodClient:
             method="POST",
             host=self.endpoint.host,
             query=params,
-            action=ACTION,
+            action=action,
             version=VERSION,
             body=b"",
             access_key_id=keys.access_key_id,
@@ -105,10 +106,10 @@ class VodClient:
         headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         return f"{self.endpoint.url}/?{canonical_query(params)}", headers, b""
 
-    def _request(self, job: JobRef, keys: Credentials) -> PreparedRequest:
+    def _request(self, action: str, params: dict[str, str], keys: Credentials) -> PreparedRequest:
         from requests import PreparedRequest
 
-        url, headers, body = self._prepare(job, keys)
+        url, headers, body = self._prepare(action, params, keys)
         request = PreparedRequest()
         request.prepare_method("POST")
         request.url = url  # already canonical: the endpoint and a percent-encoded query
@@ -119,6 +120,13 @@ class VodClient:
 
     def get_job_detail(self, job: JobRef) -> CallResult:
         """One attempt, no retry, over in `timeout` seconds whatever the server does."""
+        result = self.call(ACTION, {"JobId": job.job_id, "JobType": job.job_type}, job)
+        log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
+        return result
+
+    def call(self, action: str, params: dict[str, str], about: JobRef | None = None) -> CallResult:
+        """One attempt at any operation of the product; `about`: the job a GetJobDetail asks for,
+        whose answer must be about it."""
         import requests
         from urllib3.exceptions import HTTPError
 
@@ -129,7 +137,7 @@ class VodClient:
         with WATCHDOG.guard(time.monotonic() + total) as guard:
             try:
                 response = self._adapter.send(
-                    self._request(job, keys), stream=True, timeout=self._timeout, verify=True
+                    self._request(action, params, keys), stream=True, timeout=self._timeout, verify=True
                 )
                 try:
                     content = read_body(response, guard.deadline)
@@ -143,12 +151,13 @@ class VodClient:
                 if guard.expired or isinstance(exc, requests.Timeout | TimeoutError):
                     return ApiError("timeout", "Timeout", f"no complete answer within {total:g}s")
                 return ApiError("connection", *cannot_connect(exc, urlsplit(self.endpoint.url).netloc))
-        result = _interpret(response.status_code, content, job)
+        result = _interpret(response.status_code, content, about)
         if isinstance(result, ApiError):
             result = replace(result, message=redact(result.message, keys.secrets))
             if result.token_expired:
                 self._keys.expired(keys)
-        log.debug("GetJobDetail %s %s -> %s", job.job_type, job.job_id, _summary(result))
+        if about is None:
+            log.debug("%s -> %s", action, _summary(result))
         return result
 
 
@@ -156,7 +165,7 @@ def _summary(result: CallResult) -> str:
     return f"HTTP {result.status}" if isinstance(result, Answer) else result.describe()
 
 
-def _interpret(status: int, content: bytes, job: JobRef) -> CallResult:
+def _interpret(status: int, content: bytes, job: JobRef | None) -> CallResult:
     try:
         # Decoded once, as UTF-8 (RFC 8259 §8.1): the parse and the Answer's exact text share it. A
         # byte-order mark is ignored for the parse, as the JSON reader ignored it before.
@@ -184,15 +193,17 @@ def _interpret(status: int, content: bytes, job: JobRef) -> CallResult:
         )
     if status != 200:
         return ApiError("body", "UnexpectedStatus", f"HTTP {status} with a non-error body", status)
-    other = _about_another_job(document, job)
+    other = _about_another_job(document, job) if job is not None else None
     if other:
         return ApiError("body", "WrongJob", other, status)
     return Answer(document, status, text, anomalies)
 
 
-def _error_in_200(status: int, document: dict[str, Any], job: JobRef) -> bool:
+def _error_in_200(status: int, document: dict[str, Any], job: JobRef | None) -> bool:
     """A 200 that carries an error (a `Code`) and no detail object: an error, not an unknown job."""
-    return status == 200 and "Code" in document and job_type(job.job_type).detail_object not in document
+    if status != 200 or "Code" not in document:
+        return False
+    return job is None or job_type(job.job_type).detail_object not in document
 
 
 def _about_another_job(document: dict[str, Any], job: JobRef) -> str | None:

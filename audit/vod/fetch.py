@@ -91,8 +91,10 @@ class Fetcher:
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        ask: Callable[[JobRef], CallResult] | None = None,
     ) -> None:
-        self._caller = caller
+        # What one attempt calls: GetJobDetail, or (discovery) another operation keyed the same way.
+        self._ask = ask or caller.get_job_detail
         self._limiter = limiter
         self._retries = retries
         self._deadline = deadline
@@ -128,7 +130,7 @@ class Fetcher:
                 return Fetched(job, self.unreachable, attempt + 1, datetime.now(UTC))
             self.reach.before_call(stop)  # during an outage: wait, one probe at a time
             self._limiter.acquire()
-            result = self._caller.get_job_detail(job)
+            result = self._ask(job)
             self._counters.add(calls=1, retries=1 if attempt else 0)
             if self.reach.after_call(result) and not (stop is not None and stop.is_set()):
                 if not self.reach.down:  # a first failure to connect, or a few: a short wait
