@@ -37,6 +37,16 @@ def connection_options(command: Command) -> Command:
         ),
         click.option("--qps", type=positive, help=f"Requests per second (default {DEFAULTS.qps:g})."),
         click.option(
+            "--search-qps",
+            type=positive,
+            help=f"Discovery's SearchMedia calls per second (default {DEFAULTS.search_qps:g}).",
+        ),
+        click.option(
+            "--list-qps",
+            type=positive,
+            help=f"Discovery's ListJobInfo calls per second (default {DEFAULTS.list_qps:g}).",
+        ),
+        click.option(
             "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: the qps, 4-64)."
         ),
         click.option("--timeout", type=positive, help=f"Seconds per call (default {DEFAULTS.timeout:g})."),

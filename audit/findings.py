@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, cast, get_args
 
-FindingKind = Literal["mismatch", "duration", "schema", "not_found", "error"]
+FindingKind = Literal[
+    "mismatch", "duration", "schema", "not_found", "error", "unmanaged", "missed_event", "unlisted"
+]
+# unmanaged: a job discovery found that no other list of the manifest names; missed_event: one the
+# service lists that no event notification named (a lost callback); unlisted: one an event named that
+# the service's job list does not hold. The last two are our inference: they only ever warn.
 # error: counts against the job (its outcome, the exit code); warning: reported and counted apart,
 # never changing the outcome (a schema rule of ours, or a value outside a listed enum).
 FindingSeverity = Literal["error", "warning"]

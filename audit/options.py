@@ -11,7 +11,7 @@ from typing import Any, Literal
 from audit.report import FORMAT_NAMES
 from audit.runparts import FailOn
 from audit.vod.endpoints import DEFAULT_REGION
-from audit.vod.protocol import DOCUMENTED_QPS
+from audit.vod.protocol import DOCUMENTED_QPS, LIST_JOB_INFO, OPERATION_QPS, SEARCH_MEDIA
 
 DEFAULT_STATE = ".vod-audit/state.db"
 # Options that only a flag sets: they describe one invocation, not how an account is audited.
@@ -34,6 +34,8 @@ class RunOptions:
     signature: Literal["v3", "v1"] = "v3"
     qps: float = DOCUMENTED_QPS
     concurrency: int | None = None  # None: calls_in_flight derives it from qps
+    search_qps: float = OPERATION_QPS[SEARCH_MEDIA]  # discovery's SearchMedia calls per second
+    list_qps: float = OPERATION_QPS[LIST_JOB_INFO]  # discovery's ListJobInfo calls per second
     timeout: float = 10.0
     retries: int = 5
     state: str | None = None  # None: DEFAULT_STATE beside the first manifest (see state_path)
@@ -70,7 +72,14 @@ def calls_for_rate(qps: float) -> int:
 
 DEFAULTS = RunOptions()
 PROVIDER_KEYS = tuple(f.name for f in fields(RunOptions) if f.metadata.get("provider", True))
-_TYPES: dict[str, Any] = {"qps": float, "timeout": float, "retries": int, "concurrency": int}
+_TYPES: dict[str, Any] = {
+    "qps": float,
+    "search_qps": float,
+    "list_qps": float,
+    "timeout": float,
+    "retries": int,
+    "concurrency": int,
+}
 
 
 def resolve(
@@ -102,7 +111,7 @@ def resolve(
 # A named provider's account: written in its own block, never taken from the default provider.
 ACCOUNT_KEYS = ("region", "endpoint", "profile", "sts_endpoint", "credentials_env")
 # How its calls are made: its own block's, else the default provider's (flags included).
-CALL_KEYS = ("signature", "qps", "timeout", "retries", "insecure_http")
+CALL_KEYS = ("signature", "qps", "search_qps", "list_qps", "timeout", "retries", "insecure_http")
 
 
 def for_provider(default: RunOptions, settings: Mapping[str, Any]) -> RunOptions:

@@ -15,6 +15,7 @@ from audit.jobtypes import JobRef
 from audit.jsonfile import compact_json
 from audit.runparts import (
     CredentialsUsed,
+    DiscoveryRecord,
     FailOn,
     NotificationRecord,
     ProviderLine,
@@ -128,6 +129,7 @@ class RunRecord:
     audit: str = ""  # the audit's name (manifest `name:` or file names): its changes and trend are its own
     channels: tuple[ChannelSpec, ...] = ()  # the manifest's notify: channels (no secret), for a resend
     notifications: tuple[NotificationRecord, ...] = ()  # what became of each channel after the run
+    discovery: tuple[DiscoveryRecord, ...] = ()  # what each media source found, and what it cost
 
     @property
     def counts(self) -> dict[str, int]:
@@ -213,13 +215,6 @@ def _jobs(count: int) -> str:
     return f"{count} job{'s' if count != 1 else ''}"
 
 
-def mask(access_key_id: str | None) -> str | None:
-    """An AccessKey ID shortened to its ends: enough to tell keys apart, not to use one."""
-    if not access_key_id:
-        return None
-    return access_key_id if len(access_key_id) <= 8 else f"{access_key_id[:4]}****{access_key_id[-4:]}"
-
-
 def _head(run: RunRecord) -> dict[str, Any]:
     document = {name.name: getattr(run, name.name) for name in fields(run) if name.name != "results"}
     document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
@@ -235,6 +230,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["sources"] = dict(run.sources)
     document["channels"] = [part_json(c) for c in run.channels]
     document["notifications"] = [part_json(n) for n in run.notifications]
+    document["discovery"] = [part_json(d) for d in run.discovery]
     document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
     document["gate"] = run.gate_document
@@ -325,6 +321,7 @@ def from_document(document: Any, source: str, items: Iterable[Any] | None = None
             audit=_optional_text(document.get("audit"), "audit") or "",
             channels=tuple(part_of(ChannelSpec, c) for c in document.get("channels") or ()),
             notifications=tuple(part_of(NotificationRecord, n) for n in document.get("notifications") or ()),
+            discovery=tuple(part_of(DiscoveryRecord, d) for d in document.get("discovery") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

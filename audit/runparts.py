@@ -89,9 +89,38 @@ class NotificationRecord:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class DiscoveryRecord:
+    """What one media source of the manifest found: the media and jobs the service listed, the calls
+    it took per operation, and what was wrong with the answers without stopping it."""
+
+    source: str  # file:line:col of the `media:` entry
+    provider: str
+    window: str  # `2026-11-28T00:00:00Z .. 2026-11-29T00:00:00Z`, or `12 media ids`
+    media: int
+    jobs: int  # jobs of the asked types the service listed
+    added: int  # of them, jobs no other list of the manifest names
+    calls: Mapping[str, int] = field(default_factory=dict)  # by operation
+    notes: tuple[str, ...] = ()
+
+
 Part = TypeVar(
-    "Part", WaiverRecord, ProviderLine, CredentialsUsed, TrendPoint, NotificationRecord, ChannelSpec
+    "Part",
+    WaiverRecord,
+    ProviderLine,
+    CredentialsUsed,
+    TrendPoint,
+    NotificationRecord,
+    ChannelSpec,
+    DiscoveryRecord,
 )
+
+
+def mask(access_key_id: str | None) -> str | None:
+    """An AccessKey ID shortened to its ends: enough to tell keys apart, not to use one."""
+    if not access_key_id:
+        return None
+    return access_key_id if len(access_key_id) <= 8 else f"{access_key_id[:4]}****{access_key_id[-4:]}"
 
 
 def _is_str(value: Any) -> bool:
@@ -145,7 +174,13 @@ def part_of(kind: type[Part], data: Any) -> Part:
 
 
 def part_json(
-    part: WaiverRecord | ProviderLine | CredentialsUsed | TrendPoint | NotificationRecord | ChannelSpec,
+    part: WaiverRecord
+    | ProviderLine
+    | CredentialsUsed
+    | TrendPoint
+    | NotificationRecord
+    | ChannelSpec
+    | DiscoveryRecord,
 ) -> dict[str, Any]:
     """A part's JSON form (results.json)."""
     document = {f.name: getattr(part, f.name) for f in fields(part)}

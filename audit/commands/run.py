@@ -19,6 +19,7 @@ from audit.commands.embedded import embedded
 from audit.commands.manifests import load_or_explain
 from audit.commands.notify import check_chosen, record_lines
 from audit.commands.sealing import Signing, signer_of, write_set
+from audit.discover.run import discover_all
 from audit.errors import ExitStatus, UserError
 from audit.evidence.sshsig import Signer
 from audit.findings import Outcome
@@ -134,14 +135,15 @@ def _audit(
 ) -> tuple[RunRecord, list[Path]]:
     """The audit, its channels told (before the set is written, so results.json says what became of
     each) and its set written: the record as written, and the files."""
-    needed = {spec.provider for spec in manifest.jobs} or {None}
+    needed = {spec.provider for spec in manifest.jobs} | {q.provider for q in manifest.queries} or {None}
     told: list[NotificationRecord] = []
     with (
         interruptible(err) as stop,
         embedded(options.emulator) as fixed,
         open_connections(options, manifest.providers, needed, stop, fixed) as connections,
     ):
-        settings = Settings(connections=connections, options=options, state_path=state)
+        manifest, found, _ = discover_all(manifest, connections, stop)
+        settings = Settings(connections=connections, options=options, state_path=state, discovery=found)
         stream = sys.stderr
         progress = Progress(
             len(manifest.jobs),
@@ -195,6 +197,13 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         f"  calls {record.calls}  retries {record.retries}  throttles {record.throttles}  "
         f"from state {reused}  wall {wall:.1f}s"
     )
+    for found in record.discovery:
+        calls = ", ".join(f"{operation} {count}" for operation, count in found.calls.items())
+        echo(
+            f"  discovery {found.source} ({found.provider}, {found.window}): {found.media} media, "
+            f"{found.jobs} jobs listed, {found.added} named by no list; calls {calls or 'none'}"
+            + (f"; {len(found.notes)} notes on the answers" if found.notes else "")
+        )
     if len(record.providers) > 1:
         for lane in record.providers:
             echo(

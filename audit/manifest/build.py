@@ -9,7 +9,7 @@ from typing import Any
 
 from audit.jobtypes import NAMES, JobRef, catalogue
 from audit.manifest import matchers
-from audit.manifest.model import JobSpec, Waiver
+from audit.manifest.model import Expectation, JobSpec, MediaQuery, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
 from audit.manifest.reader import Reader, Setting
 from audit.manifest.sources.base import RawJob
@@ -156,6 +156,9 @@ class Builder:
             t: self._expectations(t, {k: v for k, v in self.reader.defaults[t].items() if k != "provider"})
             for t in NAMES
         }
+        self.defaults = {
+            t: Expectation.of(parsed_defaults[t], self.reader.defaults[t].get("provider")) for t in NAMES
+        }
         # Listed jobs first: an event naming one of them again adds nothing, and takes nothing away.
         listed = [j for j in self.reader.jobs if not j.from_events]
         named = [j for j in self.reader.jobs if j.from_events]
@@ -184,6 +187,17 @@ class Builder:
             spec = self._spec(job_type, job_id, expect, position, raw_job)
             specs.append(spec)
         return specs
+
+    def queries(self) -> list[MediaQuery]:
+        """The media sources; one naming an unknown provider is a problem where it is written."""
+        for query in self.reader.queries:
+            if query.provider is not None and query.provider not in self.reader.providers:
+                known = ", ".join(sorted(self.reader.providers)) or "none; declare them under providers:"
+                hint = suggest(query.provider, self.reader.providers)
+                self.problems.append(
+                    Problem(query.position, f"unknown provider {query.provider!r} (providers: {known}){hint}")
+                )
+        return list(self.reader.queries)
 
     def waivers(self, specs: list[JobSpec]) -> list[Waiver]:
         """Every waiver; one naming no job of the manifest, or with an impossible date, is a problem."""

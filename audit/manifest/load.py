@@ -34,6 +34,7 @@ def load_manifests(
         reader.manifest(Path(root))
     builder = Builder(reader, os.environ if env is None else env)
     jobs = builder.build()
+    queries = builder.queries()
     waivers = builder.waivers(jobs)
     provider = builder.provider()
     providers = builder.providers()
@@ -51,4 +52,6 @@ def load_manifests(
         providers,
         reader.names[0][0] if reader.names else None,
         tuple(notify),
+        tuple(queries),
+        builder.defaults,
     )

@@ -9,6 +9,7 @@ from pathlib import PurePath
 from typing import Any
 
 from audit.channels import ChannelSpec
+from audit.findings import Finding
 from audit.jobtypes import JobRef
 from audit.manifest.matchers import Matcher
 from audit.manifest.positions import Position
@@ -26,7 +27,9 @@ class JobSpec:
     min_duration: float | None = None
     description: str | None = None
     provider: str | None = None  # the provider alias it is audited with; None: the default provider
-    origin: str = "jobs"  # the kind of list that named it: jobs (the manifest's own), csv, events
+    origin: str = "jobs"  # the kind of list that named it: jobs (the manifest's own), csv, events, media
+    # Findings the plan adds whatever the answer says (discovery's `unmanaged`, `missed_event`)
+    noted: tuple[Finding, ...] = ()
     # Made once: every stage keys its dicts of 100,000 jobs by it, and building it on each use cost a
     # tenth of a second nightly run.
     ref: JobRef = field(init=False, repr=False, compare=False)
@@ -101,6 +104,52 @@ class Waiver:
         return self.field in (None, field)
 
 
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """A job type's `defaults:`, parsed: what a job no list describes (a discovered one) must look like."""
+
+    expect: tuple[tuple[str, Matcher], ...] = ()
+    max_duration: float | None = None
+    min_duration: float | None = None
+    provider: str | None = None
+
+    @classmethod
+    def of(cls, parsed: Mapping[str, Any], provider: Any) -> Expectation:
+        """A type's parsed defaults (matchers, and duration bounds in seconds) and its provider setting."""
+        expect = dict(parsed)
+        upper, lower = expect.pop("max_duration", None), expect.pop("min_duration", None)
+        alias = getattr(provider, "value", None)
+        return cls(
+            tuple(expect.items()),
+            upper if isinstance(upper, float) else None,
+            lower if isinstance(lower, float) else None,
+            alias if isinstance(alias, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaQuery:
+    """A `jobs_from: - media:` entry: the media the service is asked for, and which of their jobs."""
+
+    position: Position
+    since: datetime | None
+    until: datetime | None  # None: when the run starts
+    types: tuple[str, ...]  # JobType values ListJobInfo is asked for
+    media_types: tuple[str, ...] = ("video", "audio")  # SearchType values
+    status: tuple[str, ...] = ()
+    category: int | None = None
+    storage_location: str | None = None
+    tags: tuple[str, ...] = ()
+    media_ids: tuple[str, ...] = ()  # given: ListJobInfo for these, no search
+    unmanaged: str = "ignore"  # ignore | report | fail
+    provider: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How outputs name it: `media at night.yaml:5:5`."""
+        return f"media at {self.position}"
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str
@@ -123,6 +172,8 @@ class Manifest:
     providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # alias: its settings
     name: str | None = None  # the manifests' `name:`
     notify: tuple[ChannelSpec, ...] = ()  # the channels told after a run
+    queries: tuple[MediaQuery, ...] = ()  # `jobs_from: - media:`, asked of the service before a run
+    defaults: Mapping[str, Expectation] = field(default_factory=dict)  # by job type
 
     @property
     def audit(self) -> str:

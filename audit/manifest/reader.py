@@ -11,7 +11,7 @@ from typing import Any
 
 from audit.files import read_input
 from audit.jobtypes import NAMES
-from audit.manifest.model import SourceFile
+from audit.manifest.model import MediaQuery, SourceFile
 from audit.manifest.positions import Document, Path_, Position, Problem, parse_yaml
 from audit.manifest.schema_check import schema_problems
 from audit.manifest.sources import LISTED, SOURCES
@@ -40,6 +40,7 @@ class Reader:
         self.provider: dict[str, Setting] = {}
         self.providers: dict[str, Setting] = {}  # alias: its settings block
         self.jobs: list[RawJob] = []
+        self.queries: list[MediaQuery] = []  # `jobs_from: - media:`, asked of the service before a run
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self.names: list[tuple[str, Position]] = []  # `name:` of each top-level manifest that gives one
         # `notify:` entries as written, with where and the folder their files are relative to
@@ -107,7 +108,9 @@ class Reader:
         """One `jobs_from:` entry, read by the job source its key names."""
         kinds = [SOURCES[key] for key in entry.settings if key in SOURCES]
         if len(kinds) != 1:
-            names = " or ".join(f"{key}: FILE" for key in SOURCES)
+            names = " or ".join(
+                f"{key}: {'FILE' if kind.takes is str else '{...}'}" for key, kind in SOURCES.items()
+            )
             self.problems.append(Problem(entry.at(), f"a job list is either {names}"))
             return
         source = kinds[0]
@@ -116,7 +119,8 @@ class Reader:
             if owners and key not in source.options:
                 self.problems.append(Problem(entry.at(), f"{key} applies to {owners[0]}: only"))
                 return
-        if isinstance(entry.settings[source.key], str) and entry.settings[source.key]:
+        value = entry.settings[source.key]
+        if isinstance(value, source.takes) and value:  # anything else is reported by the schema check
             source.read(entry, self)
 
     def _collect(self, document: Document, value: Mapping[str, Any], base: Path, *, is_root: bool) -> None:

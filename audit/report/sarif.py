@@ -91,6 +91,22 @@ _RULES = {
         "Every attempt failed (throttling, server errors, timeouts); the message says the last error. "
         "The job was not audited: run again, or lower --qps.",
     ),
+    "unmanaged": (
+        "Job not named by the manifest",
+        "Discovery (SearchMedia, then ListJobInfo) found this job, and no list of the manifest names "
+        "it: it was audited against defaults:. List it (vod-audit import --media), or let its media "
+        "source say unmanaged: ignore.",
+    ),
+    "missed_event": (
+        "No event notification named this job",
+        "The service lists this job in the window, but no event file of the manifest names it: a "
+        "callback that was lost (VOD discards an HTTP callback that fails three times).",
+    ),
+    "unlisted": (
+        "The service does not list this job",
+        "An event notification named this job, but ListJobInfo did not list it for the media searched "
+        "in the same window: an event of another account or region, or of media outside the window.",
+    ),
 }
 
 

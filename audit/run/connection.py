@@ -5,22 +5,25 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from audit.credentials import chain
 from audit.credentials.records import CredentialError
 from audit.credentials.refresh import Keys
 from audit.credentials.sources import Static
+from audit.jobtypes import JobRef
 from audit.options import RunOptions, calls_for_rate, for_provider
 from audit.vod import endpoints
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.endpoints import Endpoint
 from audit.vod.fetch import Fetcher
 from audit.vod.keys import Credentials
+from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
 from audit.vod.ratelimit import RateLimiter
+from audit.vod.records import CallResult
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags
 
@@ -50,6 +53,8 @@ class Connection:
     service: str = ""  # what the state keeps its answers under: the endpoint, or the emulator's data
     provider: str | None = DEFAULT
     account: str = ""  # what its limiter is shared by: the account UID, else the keys' identity
+    # The discovery operations' limiters, each at its own documented rate, shared like `limiter`
+    limiters: Mapping[str, RateLimiter] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -63,6 +68,7 @@ class Connection:
         calls: int | None = None,
         service: str | None = None,
         provider: str | None = DEFAULT,
+        limiters: Mapping[str, RateLimiter] | None = None,
     ) -> Connection:
         """Without `limiter` and `calls`: a limiter and calls in flight of its own, from `options`."""
         held = keys if isinstance(keys, Keys) else Keys.fixed(keys)
@@ -78,6 +84,7 @@ class Connection:
             service or endpoint.url,
             provider,
             account_key(held),
+            limiters if limiters is not None else operation_limiters(options),
         )
 
     @property
@@ -98,10 +105,19 @@ class Connection:
             pool_size=self.concurrency,
         )
 
-    def fetcher(self, client: VodClient) -> Fetcher:
-        """Retries through its account's limiter; a job gives up after twice the time all its attempts may take."""
+    def fetcher(
+        self, client: VodClient, operation: str = ACTION, ask: Callable[[JobRef], CallResult] | None = None
+    ) -> Fetcher:
+        """Retries through its account's limiter of `operation`; a call gives up after twice the time
+        all its attempts may take."""
         deadline = max(60.0, self.timeout * (self.retries + 1) * 2)
-        return Fetcher(client, self.limiter, retries=self.retries, deadline=deadline)
+        limiter = self.limiters.get(operation, self.limiter)
+        return Fetcher(client, limiter, retries=self.retries, deadline=deadline, ask=ask)
+
+
+def operation_limiters(options: RunOptions) -> dict[str, RateLimiter]:
+    """A limiter per discovery operation at its rate (search_qps, list_qps)."""
+    return {SEARCH_MEDIA: RateLimiter(options.search_qps), LIST_JOB_INFO: RateLimiter(options.list_qps)}
 
 
 def account_key(keys: Keys) -> str:
@@ -170,6 +186,10 @@ def open_connections(
         connections: dict[str | None, Connection] = {}
         for account, members in by_account.items():
             limiter = RateLimiter(rates[account])
+            limiters = {
+                SEARCH_MEDIA: RateLimiter(min(options[a].search_qps for a in members)),
+                LIST_JOB_INFO: RateLimiter(min(options[a].list_qps for a in members)),
+            }
             for alias in members:
                 connections[alias] = Connection.of(
                     where[alias],
@@ -180,6 +200,7 @@ def open_connections(
                     calls=calls[account],
                     service=service or None,
                     provider=alias,
+                    limiters=limiters,
                 )
         yield connections
 

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from audit.jobtypes import JobRef
-from audit.results import mask
 from audit.run.connection import Connection
 from audit.run.state import State
-from audit.runparts import ProviderLine
+from audit.runparts import ProviderLine, mask
 from audit.vod.fetch import CallStats, Fetched, Fetcher, NothingCanSucceed
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from typing import Any
 from audit import __version__
 from audit.errors import UserError
 from audit.expect.engine import Verdict, failed, judge
-from audit.findings import Outcome
+from audit.findings import Outcome, outcome_of
 from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
@@ -26,6 +26,7 @@ from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.record import run_record, trend, waiver_record
 from audit.run.state import State, StoredAnswer
 from audit.run.waivers import WaiverBook
+from audit.runparts import DiscoveryRecord
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
 from audit.vod.fetch import Fetched
@@ -39,6 +40,7 @@ class Settings:
     connections: Mapping[str | None, Connection]  # by provider alias; None: the default provider
     options: RunOptions
     state_path: Path
+    discovery: tuple[DiscoveryRecord, ...] = ()  # what the manifest's media sources found, and cost
 
 
 def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
@@ -67,11 +69,15 @@ def _result(
 ) -> JobResult:
     kind = job_type(spec.job_type)
     request_id = body.get("RequestId") if isinstance(body, dict) else None
-    change, findings = marking.mark(spec.ref, verdict.findings)
+    outcome, found = verdict.outcome, verdict.findings
+    if spec.noted:  # discovery's findings about the job's lists, whatever the answer said
+        found = (*found, *spec.noted)
+        outcome = outcome_of(found, verdict.terminal)
+    change, findings = marking.mark(spec.ref, found)
     return JobResult(
         job_type=spec.job_type,
         job_id=spec.job_id,
-        outcome=verdict.outcome,
+        outcome=outcome,
         findings=findings,
         change=change,
         notes=tuple(f"{n.pointer}: {n.message}" for n in verdict.notes),
@@ -226,6 +232,7 @@ def execute(
             record,
             changes=changes,
             waivers=tuple(waiver_record(waiver) for waiver in book.statuses()),
+            discovery=settings.discovery,
         )
         counted = (record.counts, record.calls, record.retries, record.throttles)
         # Until its reports are written a complete run is "reporting"; killed then, it stays so.

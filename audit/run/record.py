@@ -11,10 +11,10 @@ from audit import __version__
 from audit.jobtypes import JobRef
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
-from audit.results import JobResult, RunRecord, mask
+from audit.results import JobResult, RunRecord
 from audit.run.lanes import Lane
 from audit.run.waivers import WaiverStatus
-from audit.runparts import CredentialsUsed, TrendPoint, WaiverRecord
+from audit.runparts import CredentialsUsed, TrendPoint, WaiverRecord, mask
 from audit.timeutil import format_utc
 
 

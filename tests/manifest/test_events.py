@@ -122,7 +122,7 @@ def test_a_glob_that_matches_nothing_and_a_source_of_two_kinds_are_problems(tmp_
     assert "no file matches 'nothing-*.jsonl'" in str(caught.value)
     with pytest.raises(ManifestInvalid) as caught:
         load_manifests([manifest(tmp_path, {"events": "a", "csv": "b"})], env={})
-    assert "a job list is either csv: FILE or events: FILE" in str(caught.value)
+    assert "a job list is either csv: FILE or events: FILE or media: {...}" in str(caught.value)
 
 
 def test_a_window_belongs_to_event_lists_only(tmp_path):

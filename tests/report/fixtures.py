@@ -9,7 +9,7 @@ from typing import Any
 from audit.channels import ChannelSpec
 from audit.findings import Finding, Outcome, Waived
 from audit.results import JobResult, RunRecord
-from audit.runparts import NotificationRecord, TrendPoint, WaiverRecord
+from audit.runparts import DiscoveryRecord, NotificationRecord, TrendPoint, WaiverRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 FORMULA = '=HYPERLINK("http://evil.example/","click")'
@@ -41,6 +41,7 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "providers": [{**asdict(p), "access_key_ids": list(p.access_key_ids)} for p in run.providers],
         "channels": [{**asdict(c), "to": list(c.to)} for c in run.channels],
         "notifications": [asdict(n) for n in run.notifications],
+        "discovery": [{**asdict(d), "notes": list(d.notes)} for d in run.discovery],
         "exit_code": int(run.exit_code),
         "verdict": run.verdict,
         "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
@@ -233,6 +234,18 @@ def fixed_run() -> RunRecord:
         notifications=(
             NotificationRecord("oncall", "dingtalk", "new", "sent", "", 1),
             NotificationRecord("mail", "email", "failure", "skipped", "the run finished, every job answered"),
+        ),
+        discovery=(
+            DiscoveryRecord(
+                "m.yaml:30:5",
+                "default",
+                "2026-11-23T01:00:00Z .. 2026-11-24T01:00:00Z",
+                4,
+                5,
+                2,
+                {"SearchMedia": 2, "ListJobInfo": 12},
+                (f"ListJobInfo ai m-1: /JobInfoList/0/Status: {XSS}",),
+            ),
         ),
         planned=9,
         results=results,

@@ -6,7 +6,8 @@ from audit.manifest.sources.base import JobSource
 from audit.manifest.sources.csvlist import CsvSource
 from audit.manifest.sources.events import EventSource
 from audit.manifest.sources.listed import ListedSource
+from audit.manifest.sources.media import MediaSource
 
 LISTED = ListedSource()  # the manifest's own `jobs:`
 # The kinds of `jobs_from:` entry, by the key that names each.
-SOURCES: dict[str, JobSource] = {source.key: source for source in (CsvSource(), EventSource())}
+SOURCES: dict[str, JobSource] = {source.key: source for source in (CsvSource(), EventSource(), MediaSource())}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from audit.manifest.positions import Document, Path_, Position
+from audit.manifest.positions import Document, Path_, Position, Problem
+from audit.timeutil import parse_duration, parse_utc
 
 if TYPE_CHECKING:  # a source is handed the reader; the reader imports the registry at run time
-    from audit.jobtypes import JobRef
     from audit.manifest.reader import Reader
-    from audit.run.connection import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,22 +48,32 @@ class Entry:
         return self.document.at((*self.path, *keys))
 
 
+def moment(value: Any, where: Position, reader: Reader) -> datetime | None:
+    """A window's since/until: a UTC time, or a duration before the run; a problem at `where` else."""
+    if value is None:
+        return None
+    found = parse_utc(value)
+    if found is not None:
+        return found
+    seconds = parse_duration(value)
+    if seconds is not None:
+        try:
+            return reader.now - timedelta(seconds=seconds)
+        except OverflowError:
+            reader.problems.append(Problem(where, f"{value!r} reaches back before the year 1"))
+            return None
+    reader.problems.append(
+        Problem(where, f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h")
+    )
+    return None
+
+
 class JobSource(Protocol):
     """A kind of job list. `read` adds the jobs it names to the reader (`reader.jobs`), each with its
     position, and every problem to `reader.problems`; it reports, never raises."""
 
-    key: str  # the key that names it in a `jobs_from:` entry: csv, events
+    key: str  # the key that names it in a `jobs_from:` entry: csv, events, media
     options: frozenset[str]  # further keys only this kind takes (`provider` is every kind's)
+    takes: type  # what its key's value is: a file name (str), or a mapping of settings (media)
 
     def read(self, entry: Entry, reader: Reader) -> None: ...
-
-
-class ConnectedSource(Protocol):
-    """A kind of job list that asks the service which jobs exist (a connection is needed, so it is not
-    read when a manifest loads): the loader keeps its entry, and the command that holds the
-    providers' connections calls `discover` for it before the plan is made."""
-
-    key: str
-    options: frozenset[str]
-
-    def discover(self, entry: Entry, connection: Connection) -> Iterable[JobRef]: ...

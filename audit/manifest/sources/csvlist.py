@@ -21,6 +21,7 @@ class CsvSource:
 
     key = "csv"
     options: frozenset[str] = frozenset()
+    takes: type = str
 
     def read(self, entry: Entry, reader: Reader) -> None:
         path = entry.base / entry.settings["csv"]

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -36,8 +36,7 @@ from audit.files import MAX_INPUT, file_sha256, open_input
 from audit.jobtypes import JobRef
 from audit.manifest.model import SourceFile
 from audit.manifest.positions import Document, Position, Problem, pack
-from audit.manifest.sources.base import Entry, RawJob
-from audit.timeutil import parse_duration, parse_utc
+from audit.manifest.sources.base import Entry, RawJob, moment
 
 if TYPE_CHECKING:
     from audit.manifest.reader import Reader
@@ -60,6 +59,7 @@ class EventSource:
 
     key = "events"
     options = frozenset({"since", "until"})
+    takes: type = str
 
     def read(self, entry: Entry, reader: Reader) -> None:
         pattern = entry.settings["events"]
@@ -69,7 +69,9 @@ class EventSource:
         if not paths:
             reader.problems.append(Problem(entry.at("events"), f"no file matches {pattern!r}"))
             return
-        since, until = (_moment(entry, name, reader) for name in ("since", "until"))
+        since, until = (
+            moment(entry.settings.get(name), entry.at(name), reader) for name in ("since", "until")
+        )
         found = EventJobs()
         read_events(paths, found, since, until)
         for file, line, message in found.problems:
@@ -89,29 +91,6 @@ class EventSource:
         for path in paths:
             with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
                 reader.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
-
-
-def _moment(entry: Entry, name: str, reader: Reader) -> datetime | None:
-    """since/until: a UTC time, or a duration before the run."""
-    value = entry.settings.get(name)
-    if value is None:
-        return None
-    moment = parse_utc(value)
-    if moment is not None:
-        return moment
-    seconds = parse_duration(value)
-    if seconds is not None:
-        try:
-            return reader.now - timedelta(seconds=seconds)
-        except OverflowError:
-            reader.problems.append(Problem(entry.at(name), f"{value!r} reaches back before the year 1"))
-            return None
-    reader.problems.append(
-        Problem(
-            entry.at(name), f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h"
-        )
-    )
-    return None
 
 
 @dataclass

@@ -15,6 +15,7 @@ class ListedSource:
 
     key = "jobs"
     options: frozenset[str] = frozenset()
+    takes: type = list
 
     def read(self, entry: Entry, reader: Reader) -> None:
         jobs = entry.settings.get("jobs")

@@ -1,0 +1,1 @@
+"""Job discovery: the service asked which media and jobs exist (SearchMedia, ListJobInfo) before a run."""

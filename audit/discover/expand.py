@@ -1,0 +1,107 @@
+"""What discovery adds to a manifest's jobs: the jobs no list names, and findings about the lists (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from audit.discover.walk import Discovery
+from audit.findings import Finding
+from audit.jobtypes import JobRef
+from audit.manifest.model import JobSpec, Manifest
+from audit.runparts import DiscoveryRecord
+
+
+def _unmanaged(found: Discovery, media_id: str) -> Finding:
+    counts = found.query.unmanaged == "fail"
+    return Finding(
+        "unmanaged",
+        "",
+        "a job the manifest lists",
+        "not listed",
+        f"the service lists this job (media {media_id}, found by {found.query.label}) and no list of "
+        "the manifest names it: it was audited against defaults:",
+        "error" if counts else "warning",
+    )
+
+
+def _missed_event(found: Discovery, media_id: str) -> Finding:
+    return Finding(
+        "missed_event",
+        "",
+        "an event notification",
+        "none",
+        f"the service lists this job (media {media_id}, found by {found.query.label}) and no event "
+        "file of the manifest names it: a lost callback?",
+        "warning",
+    )
+
+
+def _unlisted(types: set[str]) -> Finding:
+    return Finding(
+        "unlisted",
+        "",
+        "a job the service lists",
+        "not listed",
+        "an event named this job, and discovery (ListJobInfo for the "
+        f"{'/'.join(sorted(types))} jobs of the media searched) did not list it: an event of another "
+        "account, region or window?",
+        "warning",
+    )
+
+
+def expand(manifest: Manifest, found: Sequence[Discovery]) -> tuple[Manifest, tuple[DiscoveryRecord, ...]]:
+    """The manifest with the discovered jobs no list names (each with its type's defaults and its
+    source's provider), and the findings discovery has about the jobs: `unmanaged` (when its source
+    says report or fail), `missed_event` and `unlisted` (when the manifest also reads event files)."""
+    listed: dict[JobRef, JobSpec] = {spec.ref: spec for spec in manifest.jobs}
+    events = {ref for ref, spec in listed.items() if spec.origin == "events"}
+    noted: dict[JobRef, list[Finding]] = {}
+    added: dict[JobRef, JobSpec] = {}
+    records = []
+    for discovery in found:
+        new = 0
+        for ref, job in discovery.jobs.items():
+            notes = noted.setdefault(ref, [])
+            if ref not in listed and discovery.query.unmanaged != "ignore":
+                notes.append(_unmanaged(discovery, job.media_id))
+            if events and ref not in events:
+                notes.append(_missed_event(discovery, job.media_id))
+            if ref in listed or ref in added:
+                continue
+            new += 1
+            expected = manifest.defaults.get(ref.job_type)
+            added[ref] = JobSpec(
+                ref.job_type,
+                ref.job_id,
+                expected.expect if expected else (),
+                discovery.query.position,
+                expected.max_duration if expected else None,
+                expected.min_duration if expected else None,
+                None,
+                discovery.query.provider,
+                "media",
+            )
+        records.append(
+            DiscoveryRecord(
+                str(discovery.query.position),
+                discovery.provider,
+                discovery.window,
+                len(discovery.media),
+                len(discovery.jobs),
+                new,
+                dict(discovery.calls),
+                tuple(discovery.notes),
+            )
+        )
+    types = {kind for discovery in found if not discovery.query.media_ids for kind in discovery.query.types}
+    discovered = {ref for discovery in found for ref in discovery.jobs}
+    for ref in events:
+        if ref.job_type in types and ref not in discovered:
+            noted.setdefault(ref, []).append(_unlisted(types))
+    jobs = [_with(spec, noted.get(spec.ref)) for spec in (*manifest.jobs, *added.values())]
+    return replace(manifest, jobs=tuple(jobs)), tuple(records)
+
+
+def _with(spec: JobSpec, notes: list[Finding] | None) -> JobSpec:
+    return replace(spec, noted=(*spec.noted, *notes)) if notes else spec

@@ -1,0 +1,76 @@
+"""Discovery (`jobs_from: - media: {...}`): the query the service is asked before a run, read and checked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from audit.manifest.model import MediaQuery
+from audit.manifest.positions import Problem
+from audit.manifest.sources.base import Entry, moment
+
+if TYPE_CHECKING:
+    from audit.manifest.reader import Reader
+
+LISTED_TYPES = ("transcode", "snapshot", "ai")  # what ListJobInfo lists (ListJobInfo reference, JobType)
+
+
+class MediaSource:
+    """`jobs_from: - media: {since, until, types, ...}`: no job is read here; the query is kept, and the
+    command holding the connections asks the service (audit/discover) before the plan is made."""
+
+    key = "media"
+    options: frozenset[str] = frozenset()
+    takes: type = dict
+
+    def read(self, entry: Entry, reader: Reader) -> None:
+        settings: dict[str, Any] = entry.settings["media"]
+        since = moment(settings.get("since"), entry.at("media", "since"), reader)
+        until = moment(settings.get("until"), entry.at("media", "until"), reader)
+        if since is not None and until is not None and since > until:
+            reader.problems.append(Problem(entry.at("media", "until"), "until is before since"))
+        ids = [i for i in settings.get("media_ids", ()) if isinstance(i, str)]
+        listed = settings.get("media_file")
+        if isinstance(listed, str) and listed:
+            text = reader.read_text(entry.base / listed, entry.at("media", "media_file"))
+            ids += [
+                line.strip()
+                for line in (text or "").splitlines()
+                if line.strip() and not line.startswith("#")
+            ]
+        searched = not ids
+        if searched and since is None and "since" not in settings:
+            reader.problems.append(
+                Problem(
+                    entry.at("media"),
+                    "a media source needs since: (a window of creation times) or media_ids/media_file",
+                )
+            )
+        if not searched and any(k in settings for k in ("since", "until", "status", "category", "tags")):
+            reader.problems.append(
+                Problem(entry.at("media"), "media_ids/media_file name the media: no search filter applies")
+            )
+        category = settings.get("category")
+        reader.queries.append(
+            MediaQuery(
+                entry.at(),
+                since,
+                until,
+                _strings(settings.get("types")) or LISTED_TYPES,
+                _strings(settings.get("media_types")) or ("video", "audio"),
+                _strings(settings.get("status")),
+                category if isinstance(category, int) and not isinstance(category, bool) else None,
+                _text(settings.get("storage_location")),
+                _strings(settings.get("tags")),
+                tuple(dict.fromkeys(ids)),
+                _text(settings.get("unmanaged")) or "ignore",
+                entry.provider,
+            )
+        )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
