@@ -139,6 +139,30 @@ def run(
     guard(command, verbose)
 
 
+@cli.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@connection_options
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    help="SQLite state (default .vod-audit/state.db beside the manifest).",
+)
+@click.option("--refresh", is_flag=True, help="Plan to query every job again, ignoring stored results.")
+@click.option(
+    "--discover", is_flag=True, help="Ask the service for the media sources' jobs (no GetJobDetail)."
+)
+@click.option("--budget", metavar="DURATION", help="The nightly window, e.g. 60m: say whether the run fits.")
+def plan(manifests: tuple[str, ...], verbose: int, discover: bool, budget: str | None, **flags: Any) -> None:
+    """What a run would do: jobs, calls and their time at the limits, credentials, changes (exit 0/1)."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import plan
+
+        return plan.execute(manifests, flags, discover=discover, budget=budget, echo=echo, err=err)
+
+    guard(command, verbose)
+
+
 @cli.command("import")
 @click.option(
     "--type",

@@ -333,6 +333,40 @@ def _read_ini(path: Path) -> dict[str, dict[str, str]]:
     }
 
 
+def _steps(chain: _Chain) -> list[tuple[str, Callable[[], Source | None]]]:
+    return [
+        ("env", chain.environment),
+        ("oidc_role_arn", chain.oidc),
+        ("cli_profile", chain.cli_profile),
+        ("profile", chain.ini_file),
+        ("ecs_ram_role", chain.instance),
+        ("credential_uri", chain.uri),
+    ]
+
+
+def locate(
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    *,
+    sts_endpoint: str | None = None,
+) -> tuple[str, Source]:
+    """The step and source the chain would ask first, found without a call or a fetch (what `plan`
+    says); CredentialError when nothing is configured. A configured source that then fails to give
+    keys is seen only by a run, which goes on down the chain."""
+    env = os.environ if env is None else env
+    chain = _Chain(env, home or Path(env.get("HOME") or Path.home()), sts_endpoint, False)
+    if profile:
+        chosen = chain.cli_profile(profile)
+        assert chosen is not None  # a named profile is found or raises
+        return "cli_profile", chosen
+    for name, step in _steps(chain):
+        source = step()
+        if source is not None:
+            return name, source
+    raise CredentialError(f"no credentials found; {HOW_TO}")
+
+
 def resolve(
     profile: str | None = None,
     env: Mapping[str, str] | None = None,
@@ -349,16 +383,8 @@ def resolve(
         chosen = chain.cli_profile(profile)
         assert chosen is not None  # a named profile is found or raises
         return Found(chosen, chosen.fetch(), "cli_profile")
-    steps: list[tuple[str, Callable[[], Source | None]]] = [
-        ("env", chain.environment),
-        ("oidc_role_arn", chain.oidc),
-        ("cli_profile", chain.cli_profile),
-        ("profile", chain.ini_file),
-        ("ecs_ram_role", chain.instance),
-        ("credential_uri", chain.uri),
-    ]
     failures: list[str] = []
-    for name, step in steps:
+    for name, step in _steps(chain):
         try:
             source = step()
             if source is not None:

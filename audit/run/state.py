@@ -324,6 +324,18 @@ class State:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
+    def last_jobs(self, audit: str) -> set[JobRef] | None:
+        """The jobs an audit's last complete run audited (None: it has had none)."""
+        row = self._db.execute(
+            "SELECT run_jobs.jobs FROM runs JOIN run_jobs USING (run_id) WHERE runs.audit=? AND "
+            "runs.status='complete' ORDER BY runs.rowid DESC LIMIT 1",
+            (audit,),
+        ).fetchone()
+        if row is None:
+            return None
+        lines = zlib.decompress(row[0]).decode().splitlines()
+        return {JobRef(*line.split("\t", 2)[:2]) for line in lines if line}
+
     def previous_findings(self, services: Mapping[JobRef, str]) -> dict[JobRef, dict[str, str]]:
         """Each job's findings at the last complete run that audited it, from the service it is
         audited at now (`services`: (type, id) to service)."""
