@@ -18,6 +18,24 @@ def needing_action(run: RunRecord) -> list[JobResult]:
     )
 
 
+# Discovery's findings about a job's lists (not about its answer), in the order outputs list them.
+DISCOVERY_KINDS = ("unmanaged", "missed_event", "unlisted")
+DISCOVERY_WORDS = {
+    "unmanaged": "named by no list of the manifest",
+    "missed_event": "listed by the service, named by no event (lost callbacks?)",
+    "unlisted": "named by an event, not listed by the service",
+}
+
+
+def discovered(run: RunRecord) -> dict[str, list[JobResult]]:
+    """The jobs each discovery finding kind names, by kind (only kinds that name a job)."""
+    found: dict[str, list[JobResult]] = {}
+    for result in run.results:
+        for kind in dict.fromkeys(f.kind for f in result.findings if f.kind in DISCOVERY_KINDS):
+            found.setdefault(kind, []).append(result)
+    return {kind: found[kind] for kind in DISCOVERY_KINDS if kind in found}
+
+
 def what_is_wrong(result: JobResult) -> str:
     """Its first counted finding (and how many more), or what a waiver covers; "" when nothing."""
     if result.counted:

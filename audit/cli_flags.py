@@ -148,6 +148,20 @@ def emulator_options(command: Command) -> Command:
             help="Per-account limit; 0 is off.",
         ),
         click.option(
+            "--search-qps",
+            default=EMULATOR.search_qps,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="SearchMedia's own per-account limit; 0 is off.",
+        ),
+        click.option(
+            "--list-qps",
+            default=EMULATOR.list_qps,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="ListJobInfo's own per-account limit; 0 is off.",
+        ),
+        click.option(
             "--token-lifetime",
             default=EMULATOR.token_lifetime,
             show_default=True,
@@ -200,6 +214,13 @@ def emulator_options(command: Command) -> Command:
             multiple=True,
             metavar="JOB_ID",
             help="Every call for this job fails (500).",
+        ),
+        click.option(
+            "--fail-media",
+            "fail_media",
+            multiple=True,
+            metavar="MEDIA_ID",
+            help="Every ListJobInfo call for this media fails (500).",
         ),
     ]
     return _stacked(options, command)

@@ -78,6 +78,7 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     config = EmulatorConfig(
         faults=fault_kinds(settings.pop("faults")),
         failing_jobs=frozenset(settings.pop("fail_jobs")),
+        failing_media=frozenset(settings.pop("fail_media")),
         accounts=account_keys(settings.pop("accounts")),
         **settings,
     )

@@ -217,6 +217,8 @@ class VodApi:
         self, action: str, params: Mapping[str, str], request_id: str, host: str, delay: float
     ) -> Reply:
         """SearchMedia or ListJobInfo, answered from the library (no faults are injected into them)."""
+        if action == LIST_JOB_INFO and params.get("MediaId") in self.config.failing_media:
+            return self._fault("internal", params, request_id, host, delay)
         if action == LIST_JOB_INFO:
             for name in ("MediaId", "JobType"):
                 if not params.get(name):

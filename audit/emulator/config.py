@@ -38,3 +38,4 @@ class EmulatorConfig:
     slow_seconds: float = 30.0
     seed: int | None = None
     failing_jobs: frozenset[str] = frozenset()  # JobIds every call for which fails with InternalError
+    failing_media: frozenset[str] = frozenset()  # MediaIds every ListJobInfo call for which fails so

@@ -143,12 +143,14 @@ class Library:
             raise SearchError("InvalidParameter", "The specified parameter PageNo or PageSize is not valid.")
         match = params.get("Match", "")
         found = [m for m in self._ordered if _matches(m, _clauses(match))] if kind == "video" else []
-        if params.get("SortBy", "CreationTime:Desc") == "CreationTime:Desc":
+        order = params.get("SortBy", "CreationTime:Desc")
+        if order == "CreationTime:Desc":
             found.reverse()
+        traversal = f"{kind}\0{order}\0{match}"  # what a token is bound to: another search cannot use it
         start = (page_no - 1) * page_size
         token = params.get("ScrollToken")
         if token:
-            if token != _token(match, page_no - 1) and token != _token(match, page_no):
+            if token not in (_token(traversal, page_no - 1), _token(traversal, page_no)):
                 raise SearchError("InvalidParameter", "The specified parameter ScrollToken is not valid.")
             if start + page_size > SCROLLED_RESULTS:
                 found = []
@@ -161,7 +163,7 @@ class Library:
         return {
             "RequestId": request_id,
             "Total": len(found),
-            "ScrollToken": _token(match, page_no),
+            "ScrollToken": _token(traversal, page_no),
             "MediaList": [m.entry() for m in window],
         }
 
@@ -195,6 +197,6 @@ def _number(params: Mapping[str, str], name: str, default: int) -> int:
         raise SearchError("InvalidParameter", f"The specified parameter {name} is not valid.") from None
 
 
-def _token(match: str, page: int) -> str:
-    """An opaque token naming the traversal (its Match) and the page it reached."""
-    return hashlib.sha256(f"{match}\0{page}".encode()).hexdigest()[:32]
+def _token(traversal: str, page: int) -> str:
+    """An opaque token naming the traversal (type, order, Match) and the page it reached."""
+    return hashlib.sha256(f"{traversal}\0{page}".encode()).hexdigest()[:32]

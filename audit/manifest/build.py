@@ -194,8 +194,9 @@ class Builder:
             if query.provider is not None and query.provider not in self.reader.providers:
                 known = ", ".join(sorted(self.reader.providers)) or "none; declare them under providers:"
                 hint = suggest(query.provider, self.reader.providers)
+                where = query.provider_at or query.position
                 self.problems.append(
-                    Problem(query.position, f"unknown provider {query.provider!r} (providers: {known}){hint}")
+                    Problem(where, f"unknown provider {query.provider!r} (providers: {known}){hint}")
                 )
         return list(self.reader.queries)
 

@@ -143,6 +143,7 @@ class MediaQuery:
     media_ids: tuple[str, ...] = ()  # given: ListJobInfo for these, no search
     unmanaged: str = "ignore"  # ignore | report | fail
     provider: str | None = None
+    provider_at: Position | None = None  # where its provider alias is written
 
     @property
     def label(self) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.attention import action_lines
+from audit.attention import DISCOVERY_WORDS, action_lines, discovered
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
 from audit.report.atomic import write_atomic
@@ -149,6 +149,8 @@ def parts(run: RunRecord, rendered_at: datetime | None = None) -> Iterator[str]:
         waiver_notes=waiver_lines(run),
         job_types=NAMES,
         providers=provider_counts(run),
+        discovered=discovered(run),
+        discovery_words=DISCOVERY_WORDS,
         summary=summary.to_dict("records"),
         charts=_histograms(durations),
         slowest=slowest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audit.attention import needing_action
+from audit.attention import DISCOVERY_WORDS, discovered, needing_action
 from audit.report.atomic import write_atomic
 from audit.results import JobResult, RunRecord, waiver_lines
 from audit.runparts import WaiverRecord
@@ -55,6 +55,7 @@ def render(run: RunRecord) -> str:
         lines += [_job_line(r) for r in failing[:TOP_FINDINGS]]
         if len(failing) > TOP_FINDINGS:
             lines.append(f"- and {len(failing) - TOP_FINDINGS} more (see report.html)")
+    lines += _discovery(run)
     notes = waiver_lines(run, escape)
     if notes or run.waivers:
         lines += ["", "### Waivers", "", *(f"- {note}" for note in notes)]
@@ -66,6 +67,25 @@ def render(run: RunRecord) -> str:
             *(_waiver_row(w) for w in run.waivers),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _discovery(run: RunRecord) -> list[str]:
+    """What each media source found and cost, then the jobs discovery has findings about, by kind."""
+    if not run.discovery:
+        return []
+    lines = ["", "### Discovery", ""]
+    for found in run.discovery:
+        calls = ", ".join(f"{escape(op)} {n}" for op, n in found.calls.items())
+        lines.append(
+            f"- {code(found.source)} ({escape(found.provider)}, {escape(found.window)}): {found.media} media, "
+            f"{found.jobs} jobs listed, {found.added} named by no list; calls {calls or 'none'}"
+            + (f"; {len(found.notes)} notes on the answers (results.json)" if found.notes else "")
+        )
+    for kind, results in discovered(run).items():
+        named = ", ".join(code(f"{r.job_type} {r.job_id}") for r in results[:TOP_FINDINGS])
+        more = f" and {len(results) - TOP_FINDINGS} more" if len(results) > TOP_FINDINGS else ""
+        lines.append(f"- **{kind}**, {DISCOVERY_WORDS[kind]} ({len(results)}): {named}{more}")
+    return lines
 
 
 def _job_line(result: JobResult) -> str:

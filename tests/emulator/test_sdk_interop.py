@@ -13,6 +13,7 @@ from aliyunsdkcore.client import AcsClient
 from aliyunsdkvod.request.v20170321.GetJobDetailRequest import GetJobDetailRequest
 
 from audit.emulator.data import job_identity
+from tests.bodies import OBJECTS
 from tests.conftest import sample_jobs
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
@@ -95,3 +96,53 @@ def test_old_sdk_wrong_secret_becomes_invalid_access_key_secret(start_emulator):
         old_sdk_call(emulator.url, "ai", "x", secret="wrong")
     assert caught.value.get_error_code() == "InvalidAccessKeySecret"
     assert caught.value.get_http_status() == 400
+
+
+def test_both_sdks_search_media_and_list_job_info_unchanged(start_emulator):
+    # Discovery's operations: the official SDKs' own request and response models, against the
+    # emulator, agree with what discovery reads (MediaList, Total, ScrollToken; JobInfoList).
+    from aliyunsdkvod.request.v20170321.ListJobInfoRequest import ListJobInfoRequest
+    from aliyunsdkvod.request.v20170321.SearchMediaRequest import SearchMediaRequest
+
+    emulator = start_emulator(qps=0)
+    media_id = sample_jobs()[0]["TranscodeJobDetail"]["VideoId"]
+    client = new_sdk(emulator.url)
+    found = client.search_media(
+        vod_models.SearchMediaRequest(
+            search_type="video",
+            match="CreationTime = ('2000-01-01T00:00:00Z','2100-01-01T00:00:00Z')",
+            sort_by="CreationTime:Asc",
+            page_no=1,
+            page_size=100,
+        )
+    ).body
+    assert (found.total, [m.media_id for m in found.media_list]) == (1, [media_id])
+    assert found.scroll_token and found.media_list[0].video.video_id == media_id
+    for job_type in ("transcode", "snapshot", "ai"):
+        listed = client.list_job_info(
+            vod_models.ListJobInfoRequest(media_id=media_id, job_type=job_type)
+        ).body
+        stored = next(b for b in sample_jobs() if b["JobType"] == job_type)
+        detail = stored[OBJECTS[job_type]]
+        assert (listed.media_id, listed.job_type) == (media_id, job_type)
+        assert [(j.job_id, j.status, j.create_time) for j in listed.job_info_list] == [
+            (detail["JobId"], detail["Status"], detail["CreateTime"])
+        ]
+    old = AcsClient("emulator-ak", "emulator-secret", "cn-shanghai", auto_retry=False)
+    search = SearchMediaRequest()
+    search.set_Match(f"VideoId = '{media_id}'")
+    listing = ListJobInfoRequest()
+    listing.set_MediaId(media_id)
+    listing.set_JobType("snapshot")
+    answers = []
+    for request in (search, listing):
+        request.set_protocol_type("http")
+        request.set_endpoint(emulator.url.removeprefix("http://"))
+        answers.append(json.loads(old.do_action_with_exception(request)))
+    assert [m["MediaId"] for m in answers[0]["MediaList"]] == [media_id]
+    assert [j["JobId"] for j in answers[1]["JobInfoList"]] == [sample_jobs()[1]["SnapshotJobDetail"]["JobId"]]
+    served = emulator.counters.snapshot()["by_operation"]
+    assert {op: sum(n["served"] for n in accounts.values()) for op, accounts in served.items()} == {
+        "SearchMedia": 2,
+        "ListJobInfo": 4,
+    }

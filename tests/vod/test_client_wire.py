@@ -72,6 +72,41 @@ def test_signed_requests_verify_with_the_sdk(signature, token):
 
 
 @pytest.mark.parametrize("signature", ["v3", "v1"])
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [
+        (
+            "SearchMedia",
+            {
+                "SearchType": "video",
+                "Match": "CreationTime = ('2026-11-28T00:00:00Z','2026-11-29T00:00:00Z') and Tags in ('a b','ü')",
+                "PageNo": "2",
+                "PageSize": "100",
+                "ScrollToken": "tok+/=",
+            },
+        ),
+        ("ListJobInfo", {"MediaId": "m 1*~", "JobType": "snapshot"}),
+    ],
+)
+def test_discovery_calls_are_signed_as_the_sdk_signs_them(signature, action, params):
+    def answer(request: Received):
+        sent = {**request.query, **dict(parse_qsl(request.body.decode()))}
+        ok = sdk_verifies(request, SECRET) and all(sent.get(k) == v for k, v in params.items())
+        return (
+            (200, b'{"RequestId": "R3", "Total": 0}') if ok else (400, b'{"Code": "SignatureDoesNotMatch"}')
+        )
+
+    with serve(answer) as (url, seen):
+        client = VodClient(
+            resolve(endpoint=url), Credentials.of("AKID-wire", SECRET, TOKEN), signature=signature
+        )
+        result = client.call(action, params)
+        assert isinstance(result, Answer), result
+        action_sent = seen[0].headers.get("x-acs-action") or dict(parse_qsl(seen[0].body.decode()))["Action"]
+        assert action_sent == action
+
+
+@pytest.mark.parametrize("signature", ["v3", "v1"])
 def test_wrong_secret_is_refused_as_authentication(signature):
     with serve(gateway(SECRET)) as (url, _):
         client = VodClient(

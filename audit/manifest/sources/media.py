@@ -49,6 +49,18 @@ class MediaSource:
             reader.problems.append(
                 Problem(entry.at("media"), "media_ids/media_file name the media: no search filter applies")
             )
+        for key in ("status", "tags", "storage_location"):
+            values = settings.get(key)
+            for index, value in enumerate(values if isinstance(values, list) else [values]):
+                if isinstance(value, str) and "'" in value:
+                    where = (
+                        entry.at("media", key, index) if isinstance(values, list) else entry.at("media", key)
+                    )
+                    reader.problems.append(
+                        Problem(
+                            where, "a search value may not hold ' (the search protocol quotes values with it)"
+                        )
+                    )
         category = settings.get("category")
         reader.queries.append(
             MediaQuery(
@@ -64,6 +76,7 @@ class MediaSource:
                 tuple(dict.fromkeys(ids)),
                 _text(settings.get("unmanaged")) or "ignore",
                 entry.provider,
+                entry.provider_at,
             )
         )
 
