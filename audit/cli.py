@@ -22,7 +22,7 @@ from audit.jobtypes import NAMES as JOB_TYPES
 from audit.options import DEFAULTS
 from audit.terminal import Echo
 
-SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest", "notification")
+SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest", "notification", "search-media", "list-job-info")
 
 
 def main() -> None:
@@ -178,16 +178,33 @@ def plan(manifests: tuple[str, ...], verbose: int, discover: bool, budget: str |
     type=click.Path(dir_okay=False),
     help="VOD event notification bodies (JSON Lines or an array, .gz too) naming the jobs; repeatable.",
 )
+@click.option(
+    "--media",
+    "media",
+    multiple=True,
+    metavar="MEDIA_ID",
+    help="The jobs ListJobInfo lists for this media (of --type, else all three); repeatable.",
+)
+@click.option(
+    "--media-file", metavar="FILE", help="Media ids, one per line, as --media; - reads standard input."
+)
 @connection_options
 def import_(
-    job_type: str | None, ids: str | None, events: tuple[str, ...], verbose: int, **flags: Any
+    job_type: str | None,
+    ids: str | None,
+    events: tuple[str, ...],
+    media: tuple[str, ...],
+    media_file: str | None,
+    verbose: int,
+    **flags: Any,
 ) -> None:
-    """Query the listed jobs and print a manifest that pins their current values."""
+    """Query the listed (or a media's) jobs and print a manifest that pins their current values."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import import_
 
-        return import_.execute(job_type, ids, events, flags, echo=echo, err=err)
+        asked = import_.Asked(job_type, ids, events, media, media_file)
+        return import_.execute(asked, flags, echo=echo, err=err)
 
     guard(command, verbose)
 

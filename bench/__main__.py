@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bench import discovery
 from bench.harness import PYTHON, emulator, jobs, measured, rate, run_args, sdk_loop, stats, wall, workspace
 from bench.page import page_figures
 
@@ -70,6 +71,7 @@ def local_cost(folder: Path, count: int, *, compare_sdk: bool) -> dict[str, Any]
         args = run_args(manifest, url, out, state, "--qps", "100000", "--concurrency", "16")
         fetch = measured(folder, *args)
         calls_first = stats(url)["total"]
+        plan = discovery.plan_cost(folder, manifest, url, state)
         outcomes = [r["outcome"] for r in json.loads((out / "results.json").read_text())["results"]]
         # Only answers of finished, valid jobs are final; the rest must be asked again.
         not_final = sum(1 for outcome in outcomes if outcome not in ("ok", "drift"))
@@ -91,6 +93,7 @@ def local_cost(folder: Path, count: int, *, compare_sdk: bool) -> dict[str, Any]
         "calls_second": calls_second,
         "not_final": not_final,
         "sdk": sdk,
+        "plan": plan,
     }
 
 
@@ -258,6 +261,7 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"`vod-audit --help`: {results['startup']['help'] * 1000:.0f} ms (median of 11); "
         f"`vod-audit validate examples/demo.yaml`: {results['startup']['validate'] * 1000:.0f} ms (median of 5).",
         "",
+        *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
         "## 6. The emulator's own ceiling",
         "",
         f"8 client processes, limits off: {results['ceiling']['rate']:.0f} requests/s served "
@@ -324,6 +328,10 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"| {large['jobs']} jobs: report.html prints to PDF | {page['pdf_pages']} pages "
         f"(the first 5,000 jobs and findings) in {page['pdf_s']:.0f} s | {mark(page['pdf_pages'] > 0)} |"
     )
+    lines += [
+        f"| {row} | {mark(met)} |"
+        for row, met in discovery.targets(results["discovery"], large.get("plan"), large["jobs"])
+    ]
     lines.append(
         f"| `vod-audit --help` ≤ 0.3 s | {results['startup']['help']:.3f} s | {mark(results['startup']['help'] <= 0.3)} |"
     )
@@ -369,6 +377,8 @@ def main() -> None:
         results["sharing"] = sharing(folder, 150 if quick else 900)
         print("several accounts...", flush=True)
         results["accounts"] = accounts(folder, 90 if quick else 300)
+        print("discovery...", flush=True)
+        results["discovery"] = discovery.discovery(folder, 45 if quick else 200)
         results["cost"] = []
         for count in (2000, 10000) if quick else (10000, 100000):
             print(f"local cost at {count} jobs...", flush=True)

@@ -32,5 +32,7 @@ def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""
-    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}{events}")
+    asked = len(manifest.queries)
+    media = f", and {asked} media source{'s' if asked != 1 else ''} asked when a run starts" if asked else ""
+    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}{events}{media}")
     return ExitStatus.OK

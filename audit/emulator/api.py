@@ -62,6 +62,7 @@ class Counters:
         self.by_outcome: Counter[tuple[str, str]] = Counter()
         self.by_job: Counter[tuple[str, str]] = Counter()
         self.by_operation: Counter[tuple[str, str, str]] = Counter()  # (operation, account, served|throttled)
+        self.spans: dict[str, list[float]] = {}  # operation: wall clock of its first and last served call
         self.first_at: float | None = None  # wall clock of the first and last authenticated request
         self.last_at: float | None = None
 
@@ -76,8 +77,11 @@ class Counters:
                 self.last_at = now
 
     def operation(self, action: str, account: str, outcome: str) -> None:
+        now = time.time()
         with self._lock:
             self.by_operation[(action, account, outcome)] += 1
+            if outcome == "served":
+                self.spans.setdefault(action, [now, now])[1] = now
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -95,6 +99,7 @@ class Counters:
                 "by_access_key": keys,
                 "jobs_answered": {f"{t}/{i}": n for (t, i), n in self.by_job.items()},
                 "by_operation": operations,
+                "spans": {action: list(span) for action, span in self.spans.items()},
                 "first_at": self.first_at,
                 "last_at": self.last_at,
             }

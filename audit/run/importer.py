@@ -19,15 +19,15 @@ from audit.vod.fetch import Fetcher
 from audit.vod.records import Answer
 
 
-def read_ids(source: str) -> list[str]:
-    """One JobId per line; blank lines and `#` comments skipped; `-` reads standard input."""
+def read_ids(source: str, flag: str = "--ids", what: str = "job ids") -> list[str]:
+    """One id per line; blank lines and `#` comments skipped; `-` reads standard input."""
     try:
         text = sys.stdin.read() if source == "-" else read_input(source).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--ids {source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UserError(f"{flag} {source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not ids:
-        raise UserError(f"--ids {source}: no job ids in it")
+        raise UserError(f"{flag} {source}: no {what} in it")
     return list(dict.fromkeys(ids))
 
 

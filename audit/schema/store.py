@@ -17,6 +17,8 @@ PUBLIC_SCHEMAS = {
     "error": "error.schema.json",
     "manifest": "manifest.schema.json",
     "notification": "notification.schema.json",
+    "search-media": "search-media.schema.json",
+    "list-job-info": "list-job-info.schema.json",
 }
 
 

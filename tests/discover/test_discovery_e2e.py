@@ -272,3 +272,23 @@ def test_the_issue_s_manifest_runs_on_the_embedded_emulator(tmp_path):
     document = results(out)
     assert document["planned"] == 6 and document["sources"] == {"media": 6}
     assert "discovery " in done.stdout and ": 6 media, 6 jobs listed, 6 named by no list" in done.stdout
+
+
+def test_import_media_pins_the_jobs_the_service_lists_for_it(start_emulator, tmp_path):
+    bodies = jobs(3) + jobs(2, "snapshot", "s")
+    emulator = start_emulator(jobs=bodies, qps=0, search_qps=0, list_qps=0)
+    listing = tmp_path / "media.txt"
+    listing.write_text("# tonight's unmanaged media\nm-s00000001\n")
+    done = cli("import", "--media", "m-j00000000", "--media-file", str(listing), "--endpoint", emulator.url)
+    assert done.returncode == 0, done.stderr
+    pinned = yaml.safe_load(done.stdout)
+    assert [(j["type"], j["id"]) for j in pinned["jobs"]] == [
+        ("transcode", "j00000000"),
+        ("snapshot", "s00000001"),
+    ]
+    assert pinned["jobs"][0]["expect"]["Status"] == "TranscodeSuccess"
+    assert served(emulator.url) == {"SearchMedia": 0, "ListJobInfo": 6, "GetJobDetail": 2}
+    only = cli("import", "--media", "m-j00000000", "--type", "snapshot", "--endpoint", emulator.url)
+    assert only.returncode == 1 and only.stderr == "vod-audit: the service lists no job of 1 media\n"
+    both = cli("import", "--media", "m-j00000000", "--ids", str(listing), "--endpoint", emulator.url)
+    assert both.returncode == 1 and "give either" in both.stderr
