@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from audit.emulator.config import EmulatorConfig
-from audit.emulator.data import load_data_file
+from audit.emulator.data import read_data_file
 from audit.emulator.server import Emulator
 from audit.run.connection import Fixed
 from audit.vod.keys import Credentials
@@ -21,7 +21,8 @@ def embedded(data: str | None) -> Iterator[Fixed | None]:
         yield None
         return
     config = EmulatorConfig(port=0)
-    emulator = Emulator(load_data_file(data), config).start()
+    found = read_data_file(data)
+    emulator = Emulator(found.jobs, config, found.media).start()
     try:
         own = Credentials.of(config.access_key_id, config.access_key_secret, source="emulator")
         yield Fixed(emulator.url, own, f"emulator:{Path(data).resolve()}")

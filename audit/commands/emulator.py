@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from audit.emulator.config import FAULTS, EmulatorConfig
-from audit.emulator.data import StoredJob, index, load_data_file
+from audit.emulator.data import Data, index, read_data_file
 from audit.emulator.generate import generate
 from audit.emulator.server import Emulator
 from audit.errors import ExitStatus, UserError
@@ -19,16 +19,17 @@ from audit.report.atomic import write_atomic
 from audit.terminal import Echo
 
 
-def build_jobs(data: str | None, count: int, seed: int) -> dict[tuple[str, str], StoredJob]:
-    """The data file's jobs plus `count` generated ones; a clash between them is an error."""
-    jobs = load_data_file(data) if data else {}
+def build_jobs(data: str | None, count: int, seed: int) -> Data:
+    """The data file's jobs (and media) plus `count` generated jobs; a clash between them is an error."""
+    found = read_data_file(data) if data else Data({})
+    jobs = found.jobs
     if count:
         generated = index(generate(count, seed), f"--jobs {count} --seed {seed}")
         clash = jobs.keys() & generated.keys()
         if clash:
             raise UserError(f"generated job {sorted(clash)[0]} clashes with {data}")
         jobs.update(generated)
-    return jobs
+    return found
 
 
 def fault_kinds(text: str) -> tuple[str, ...]:
@@ -82,12 +83,13 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
         accounts=account_keys(settings.pop("accounts")),
         **settings,
     )
-    jobs = build_jobs(data, count, seed)
+    served = build_jobs(data, count, seed)
+    jobs = served.jobs
     if listing:
         write_job_list(jobs, Path(listing))
         err(f"wrote {len(jobs)} jobs to {listing} (a manifest reads it with jobs_from: [{{csv: {listing}}}])")
     try:
-        emulator = Emulator(jobs, config)
+        emulator = Emulator(jobs, config, served.media)
     except OSError as exc:
         raise UserError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
     echo(f"listening on {emulator.url}")

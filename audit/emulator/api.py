@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -130,7 +130,12 @@ _SERVER_FAULTS = {
 class VodApi:
     """GetJobDetail's behaviour over a set of jobs: authentication, quota, faults, answers, counters."""
 
-    def __init__(self, jobs: Mapping[tuple[str, str], StoredJob], config: EmulatorConfig) -> None:
+    def __init__(
+        self,
+        jobs: Mapping[tuple[str, str], StoredJob],
+        config: EmulatorConfig,
+        media: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         self.config = config
         self.jobs = dict(jobs)
         self.counters = Counters()
@@ -144,7 +149,7 @@ class VodApi:
             SEARCH_MEDIA: Quota(config.search_qps),
             LIST_JOB_INFO: Quota(config.list_qps),
         }
-        self.library = Library(self.jobs, config.max_age_days, config.paged_results)
+        self.library = Library(self.jobs, config.max_age_days, config.paged_results, media)
         self._rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
 

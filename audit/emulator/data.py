@@ -1,4 +1,4 @@
-"""Emulator data files: GetJobDetail bodies as returned, checked at load, keyed by type and id."""
+"""Emulator data files: GetJobDetail bodies as returned, checked at load, keyed by type and id; media of their own."""
 
 from __future__ import annotations
 
@@ -90,8 +90,60 @@ def index(
     return jobs
 
 
+@dataclass(frozen=True)
+class Data:
+    """A data file's jobs, and the media entries it gives of its own (SearchMedia's fields)."""
+
+    jobs: dict[tuple[str, str], StoredJob]
+    media: tuple[dict[str, Any], ...] = ()
+
+
+MEDIA_FIELDS = {
+    "MediaId",
+    "CreationTime",
+    "Status",
+    "CateId",
+    "StorageLocation",
+    "Tags",
+    "Title",
+    "MediaType",
+}
+
+
+def media_entries(entries: Any, source: str, delta: Any = None) -> tuple[dict[str, Any], ...]:
+    """`media:` entries checked (a MediaId, a UTC CreationTime, known fields); UserError for the first bad one."""
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise UserError(f"{source}: media: must be a list of media entries")
+    checked = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{source}: media entry {number}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("MediaId"), str) or not entry["MediaId"]:
+            raise UserError(f"{where}: a mapping with a MediaId is expected")
+        unknown = sorted(set(entry) - MEDIA_FIELDS)
+        if unknown:
+            raise UserError(
+                f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(MEDIA_FIELDS))})"
+            )
+        if "CreationTime" in entry and parse_utc(entry["CreationTime"]) is None:
+            raise UserError(
+                f"{where}: CreationTime {entry['CreationTime']!r} is not a YYYY-MM-DDTHH:mm:ssZ time"
+            )
+        shifted = dict(entry)
+        if delta is not None and "CreationTime" in shifted:
+            shifted["CreationTime"] = _shift(shifted["CreationTime"], delta)
+        checked.append(shifted)
+    return tuple(checked)
+
+
 def load_data_file(path: str | Path, now: datetime | None = None) -> dict[tuple[str, str], StoredJob]:
-    """Reads a YAML or JSON data file (`jobs:` list, optional `time_anchor:`)."""
+    """The jobs of a data file (see read_data_file)."""
+    return read_data_file(path, now).jobs
+
+
+def read_data_file(path: str | Path, now: datetime | None = None) -> Data:
+    """Reads a YAML or JSON data file (`jobs:` list, optional `media:` list and `time_anchor:`)."""
     import yaml
 
     source = str(path)
@@ -111,4 +163,8 @@ def load_data_file(path: str | Path, now: datetime | None = None) -> dict[tuple[
         document = {"jobs": []}
     if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
         raise UserError(f"{source}: expected a mapping with a `jobs:` list")
-    return index(document["jobs"], source, now, document.get("time_anchor"))
+    anchor = document.get("time_anchor")
+    jobs = index(document["jobs"], source, now, anchor)
+    moment = parse_utc(anchor) if anchor is not None else None
+    delta = (now or datetime.now(UTC)) - moment if moment is not None else None
+    return Data(jobs, media_entries(document.get("media"), source, delta))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from audit.vod.protocol import PAGE_SIZE, PAGED_RESULTS, SCROLLED_RESULTS
 # The job types ListJobInfo lists ("transcoding tasks, snapshot tasks, and AI tasks", ListJobInfo
 # reference), and the detail field naming each one's media (GetJobDetail reference).
 LISTED_TYPES = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
+STORED_AT = "outin-emulator.oss-cn-shanghai.aliyuncs.com"  # every derived media's StorageLocation
 
 
 @dataclass(frozen=True)
@@ -27,23 +28,41 @@ class Media:
     creation_time: datetime
     status: str  # the video's Status: Normal, or TranscodeFail/Transcoding after its latest transcode
     jobs: tuple[StoredJob, ...]
+    media_type: str = "video"  # video or audio: its MediaList item carries a Video or an Audio object
+    cate_id: int = 0
+    storage_location: str = STORED_AT
+    tags: tuple[str, ...] = ()
+    title: str = ""
 
     def entry(self) -> dict[str, Any]:
-        """Its MediaList item: MediaId, CreationTime, MediaType and the Video object (SearchMedia reference)."""
+        """Its MediaList item: MediaId, CreationTime, MediaType and the Video (or Audio) object
+        (SearchMedia reference)."""
         created = format_utc(self.creation_time)
-        return {
-            "MediaId": self.media_id,
+        kind = "Audio" if self.media_type == "audio" else "Video"
+        detail: dict[str, Any] = {
+            f"{kind}Id": self.media_id,
+            "Status": self.status,
             "CreationTime": created,
-            "MediaType": "video",
-            "Video": {
-                "VideoId": self.media_id,
-                "Status": self.status,
-                "CreationTime": created,
-                "StorageLocation": "outin-emulator.oss-cn-shanghai.aliyuncs.com",
-                "CateId": 0,
-                "Title": f"media {self.media_id}",
-            },
+            "StorageLocation": self.storage_location,
+            "CateId": self.cate_id,
+            "Title": self.title or f"media {self.media_id}",
         }
+        if self.tags:
+            detail["Tags"] = ",".join(self.tags)
+        return {"MediaId": self.media_id, "CreationTime": created, "MediaType": self.media_type, kind: detail}
+
+    def value(self, name: str) -> list[str]:
+        """Its values of a search field, as text (Tags: each tag)."""
+        found = {
+            "VideoId": [self.media_id],
+            "MediaId": [self.media_id],
+            "Status": [self.status],
+            "CateId": [str(self.cate_id)],
+            "StorageLocation": [self.storage_location],
+            "Tags": list(self.tags),
+            "Title": [self.title],
+        }
+        return found.get(name, [])
 
 
 def media_of(jobs: Mapping[tuple[str, str], StoredJob]) -> dict[str, Media]:
@@ -105,28 +124,50 @@ def _clauses(match: str) -> list[tuple[str, str, list[str]]]:
 
 
 def _matches(media: Media, clauses: list[tuple[str, str, list[str]]]) -> bool:
-    fields = {"VideoId": media.media_id, "MediaId": media.media_id, "Status": media.status}
     for name, op, values in clauses:
         if name == "CreationTime" and op == "range":
             low, high = (parse_utc(v) if v else None for v in [*values, "", ""][:2])
             if (low and media.creation_time < low) or (high and media.creation_time > high):
                 return False
-        elif name in fields:
-            if fields[name] not in values:
-                return False
-        # Other fields (CateId, StorageLocation, Tags, Title) hold one value for every emulated media.
-        elif name == "CateId" and values != ["0"]:
+        elif not set(media.value(name)) & set(values):
             return False
     return True
+
+
+def overlay(media: dict[str, Media], entries: Sequence[Mapping[str, Any]]) -> dict[str, Media]:
+    """The derived media with a data file's own `media:` entries laid over them (a media without
+    jobs too): each given field wins."""
+    laid = dict(media)
+    for entry in entries:
+        media_id = str(entry["MediaId"])
+        base = laid.get(media_id)
+        created = parse_utc(entry.get("CreationTime")) or (base.creation_time if base else None)
+        tags = entry.get("Tags")
+        laid[media_id] = Media(
+            media_id,
+            created or datetime.now(UTC).replace(microsecond=0),
+            str(entry.get("Status", base.status if base else "Normal")),
+            base.jobs if base else (),
+            str(entry.get("MediaType", "video")),
+            int(entry.get("CateId", 0)),
+            str(entry.get("StorageLocation", STORED_AT)),
+            tuple(tags) if isinstance(tags, list) else tuple(t for t in str(tags or "").split(",") if t),
+            str(entry.get("Title", "")),
+        )
+    return laid
 
 
 class Library:
     """SearchMedia (paging to 5,000, scrolling past it) and ListJobInfo over the emulated media."""
 
     def __init__(
-        self, jobs: Mapping[tuple[str, str], StoredJob], max_age_days: float, paged: int = PAGED_RESULTS
+        self,
+        jobs: Mapping[tuple[str, str], StoredJob],
+        max_age_days: float,
+        paged: int = PAGED_RESULTS,
+        entries: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        self.media = media_of(jobs)
+        self.media = overlay(media_of(jobs), entries)
         self._ordered = sorted(self.media.values(), key=lambda m: (m.creation_time, m.media_id))
         self._max_age = timedelta(days=max_age_days)
         self._paged = paged
@@ -142,7 +183,8 @@ class Library:
         if not 1 <= page_size <= PAGE_SIZE or page_no < 1:
             raise SearchError("InvalidParameter", "The specified parameter PageNo or PageSize is not valid.")
         match = params.get("Match", "")
-        found = [m for m in self._ordered if _matches(m, _clauses(match))] if kind == "video" else []
+        clauses = _clauses(match)
+        found = [m for m in self._ordered if m.media_type == kind and _matches(m, clauses)]
         order = params.get("SortBy", "CreationTime:Desc")
         if order == "CreationTime:Desc":
             found.reverse()

@@ -8,7 +8,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,10 +26,13 @@ class Emulator:
     """GetJobDetail on loopback: `start()` serves in the background, `serve()` in the calling thread."""
 
     def __init__(
-        self, jobs: Mapping[tuple[str, str], StoredJob], config: EmulatorConfig | None = None
+        self,
+        jobs: Mapping[tuple[str, str], StoredJob],
+        config: EmulatorConfig | None = None,
+        media: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.config = config or EmulatorConfig()
-        self.api = VodApi(jobs, self.config)
+        self.api = VodApi(jobs, self.config, media)
         self._stopping = threading.Event()
         self._server = _Server((self.config.host, self.config.port), _Handler)
         self._server.api = self.api

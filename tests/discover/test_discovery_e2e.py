@@ -292,3 +292,44 @@ def test_import_media_pins_the_jobs_the_service_lists_for_it(start_emulator, tmp
     assert only.returncode == 1 and only.stderr == "vod-audit: the service lists no job of 1 media\n"
     both = cli("import", "--media", "m-j00000000", "--ids", str(listing), "--endpoint", emulator.url)
     assert both.returncode == 1 and "give either" in both.stderr
+
+
+def test_a_data_file_s_own_media_entries_are_searched_by_their_fields(tmp_path):
+    bodies = jobs(4)
+    old = format_utc(datetime.now(UTC) - timedelta(days=3))
+    data = tmp_path / "data.json"
+    media = [
+        {"MediaId": "m-j00000000", "Tags": "night,news", "StorageLocation": "outin-a.oss"},
+        {"MediaId": "m-j00000001", "Tags": ["news"], "CreationTime": old},  # outside the window
+        {"MediaId": "m-empty", "Tags": "news"},  # no job
+        {"MediaId": "m-j00000002", "MediaType": "audio", "Tags": "news"},
+    ]
+    data.write_text(json.dumps({"jobs": bodies, "media": media}))
+    manifest = write(
+        tmp_path / "night.yaml",
+        {"version": 1, "jobs_from": [{"media": {"since": "24h", "types": ["transcode"], "tags": ["news"]}}]},
+    )
+    out = tmp_path / "out"
+    done = cli(
+        "run",
+        str(manifest),
+        "--emulator",
+        str(data),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--state",
+        str(tmp_path / "state.db"),
+    )
+    assert done.returncode == 0, done.stderr
+    document = results(out)
+    assert sorted(r["job_id"] for r in document["results"]) == ["j00000000", "j00000002"]
+    assert [(d["media"], d["jobs"]) for d in document["discovery"]] == [(3, 2)]  # video: 2 media, audio: 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"jobs": bodies, "media": [{"MediaId": "m", "CreationTime": "yesterday"}]}))
+    refused = cli("run", str(manifest), "--emulator", str(bad), "--out", str(out), "--no-progress")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr
+        == f"vod-audit: {bad}: media entry 1: CreationTime 'yesterday' is not a YYYY-MM-DDTHH:mm:ssZ time\n"
+    )
