@@ -19,6 +19,7 @@ from audit.commands.embedded import embedded
 from audit.commands.manifests import load_or_explain
 from audit.commands.notify import check_chosen, record_lines
 from audit.commands.sealing import Signing, signer_of, write_set
+from audit.discover.expand import unlisted_media
 from audit.discover.run import discover_all
 from audit.errors import ExitStatus, UserError
 from audit.evidence.sshsig import Signer
@@ -142,8 +143,8 @@ def _audit(
         embedded(options.emulator) as fixed,
         open_connections(options, manifest.providers, needed, stop, fixed) as connections,
     ):
-        manifest, found, _ = discover_all(manifest, connections, stop)
-        settings = Settings(connections=connections, options=options, state_path=state, discovery=found)
+        manifest, found, discovered = discover_all(manifest, connections, stop)
+        settings = Settings(connections, options, state, found, unlisted_media(discovered))
         stream = sys.stderr
         progress = Progress(
             len(manifest.jobs),

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from audit.discover.walk import Discovery
 from audit.findings import Finding
-from audit.jobtypes import JobRef
+from audit.jobtypes import JobRef, job_type
 from audit.manifest.model import JobSpec, Manifest
+from audit.results import JobResult
 from audit.runparts import DiscoveryRecord
+from audit.timeutil import parse_utc
+
+# The detail field naming a listed job's media (GetJobDetail reference): what ListJobInfo lists by.
+LISTED_MEDIA = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
 
 
 def _unmanaged(found: Discovery, media_id: str) -> Finding:
@@ -101,6 +107,51 @@ def expand(manifest: Manifest, found: Sequence[Discovery]) -> tuple[Manifest, tu
             noted.setdefault(ref, []).append(_unlisted(types))
     jobs = [_with(spec, noted.get(spec.ref)) for spec in (*manifest.jobs, *added.values())]
     return replace(manifest, jobs=tuple(jobs)), tuple(records)
+
+
+def unlisted_media(found: Sequence[Discovery]) -> Callable[[JobResult], tuple[Finding, ...]] | None:
+    """For the jobs the lists name (not discovery), a check of their answers: a job created inside a
+    searched window whose media the service did not list there (deleted, or another account's) is
+    said `unlisted`. Windows with filters are left out: a media they skip is skipped on purpose.
+    None when no source searched a window."""
+    windows = [
+        (d.query, set(d.media))
+        for d in found
+        if not d.query.media_ids
+        and not (d.query.status or d.query.tags or d.query.storage_location or d.query.category is not None)
+    ]
+    if not windows:
+        return None
+    discovered = {ref for d in found for ref in d.jobs}
+
+    def check(result: JobResult) -> tuple[Finding, ...]:
+        field = LISTED_MEDIA.get(result.job_type)
+        if field is None or result.ref in discovered or result.body_json is None:
+            return ()
+        detail = job_type(result.job_type).detail(json.loads(result.body_json)) or {}
+        media, created = detail.get(field), parse_utc(detail.get("CreateTime"))
+        if not isinstance(media, str) or created is None:
+            return ()
+        for query, listed in windows:
+            if query.provider != result.provider or media in listed:
+                continue
+            if (query.since is None or created >= query.since) and (
+                query.until is None or created <= query.until
+            ):
+                return (
+                    Finding(
+                        "unlisted",
+                        field,
+                        "a media the service lists",
+                        media,
+                        f"the job was created in the window of {query.label}, and the service did not list "
+                        f"its media {media} there: deleted since, or of another account?",
+                        "warning",
+                    ),
+                )
+        return ()
+
+    return check
 
 
 def _with(spec: JobSpec, notes: list[Finding] | None) -> JobSpec:

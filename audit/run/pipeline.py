@@ -14,7 +14,7 @@ from typing import Any
 from audit import __version__
 from audit.errors import UserError
 from audit.expect.engine import Verdict, failed, judge
-from audit.findings import Outcome, outcome_of
+from audit.findings import Finding, Outcome, outcome_of
 from audit.jobtypes import JobRef, job_type
 from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
@@ -41,6 +41,8 @@ class Settings:
     options: RunOptions
     state_path: Path
     discovery: tuple[DiscoveryRecord, ...] = ()  # what the manifest's media sources found, and cost
+    # Findings about a listed job's answer that discovery has (its media not listed in a window)
+    noted: Callable[[JobResult], tuple[Finding, ...]] | None = None
 
 
 def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
@@ -187,8 +189,11 @@ def execute(
     marking = Marking(known, format_utc(started))
 
     def keep(result: JobResult) -> None:
+        noted = settings.noted(result) if settings.noted is not None else ()
+        if noted:  # warnings only: the outcome stands, the change is judged again below
+            result = replace(result, findings=(*result.findings, *noted))
         waived = book.apply(result)
-        if waived is not result:  # a waiver took findings out of the count: the change again
+        if waived is not result or noted:  # findings changed: the change again
             change, findings = marking.mark(waived.ref, waived.findings)
             waived = replace(waived, change=change, findings=findings)
         results[waived.ref] = waived

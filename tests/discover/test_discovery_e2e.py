@@ -333,3 +333,34 @@ def test_a_data_file_s_own_media_entries_are_searched_by_their_fields(tmp_path):
         refused.stderr
         == f"vod-audit: {bad}: media entry 1: CreationTime 'yesterday' is not a YYYY-MM-DDTHH:mm:ssZ time\n"
     )
+
+
+def test_a_listed_job_whose_media_the_window_does_not_list_is_said_unlisted(tmp_path):
+    bodies = jobs(3)
+    gone = bodies[1]["TranscodeJobDetail"]["JobId"]
+    old = format_utc(datetime.now(UTC) - timedelta(days=30))
+    data = tmp_path / "data.json"  # the job ran an hour ago; its media says it was made a month ago
+    data.write_text(json.dumps({"jobs": bodies, "media": [{"MediaId": f"m-{gone}", "CreationTime": old}]}))
+    listed = [{"id": b["TranscodeJobDetail"]["JobId"], "type": "transcode"} for b in bodies[:2]]
+    manifest = write(
+        tmp_path / "night.yaml",
+        {"version": 1, "jobs": listed, "jobs_from": [{"media": {"since": "24h", "types": ["transcode"]}}]},
+    )
+    out = tmp_path / "out"
+    done = cli(
+        "run",
+        str(manifest),
+        "--emulator",
+        str(data),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--state",
+        str(tmp_path / "state.db"),
+    )
+    assert done.returncode == 0, done.stderr  # a warning: the outcome stands
+    found = {
+        r["job_id"]: [(f["kind"], f["severity"], f["actual"]) for f in r["findings"]]
+        for r in results(out)["results"]
+    }
+    assert found == {"j00000000": [], gone: [("unlisted", "warning", f"m-{gone}")], "j00000002": []}
