@@ -8,10 +8,10 @@ from audit.manifest.model import Manifest
 from audit.terminal import Echo
 
 
-def load_or_explain(manifests: tuple[str, ...], err: Echo) -> Manifest:
+def load_or_explain(manifests: tuple[str, ...], err: Echo, *, cached: bool = False) -> Manifest:
     """The manifest, or every problem printed and a UserError: nothing is audited from a bad one."""
     try:
-        return load_manifests(manifests)
+        return load_manifests(manifests, cached=cached)
     except ManifestInvalid as invalid:
         for problem in invalid.problems:
             err(str(problem))

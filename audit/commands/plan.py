@@ -71,7 +71,7 @@ def execute(
     window = parse_duration(budget) if budget else None
     if budget and window is None:
         raise UserError(f"--budget {budget!r} is not a duration such as 60m or 2h")
-    manifest = load_or_explain(manifests, err)
+    manifest = load_or_explain(manifests, err, cached=True)
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
     state = state_path(options, manifests)
     needed = {s.provider for s in manifest.jobs} | {q.provider for q in manifest.queries} or {DEFAULT}

@@ -32,6 +32,7 @@ class Builder:
         self.reader = reader
         self.env = env
         self.problems: list[Problem] = []
+        self.env_used: dict[str, str | None] = {}  # each `${env.X}` read, and what it held
         self.vars = {
             name: self.interpolate(s.value, s.document, s.path, allow_vars=False)
             for name, s in reader.vars.items()
@@ -81,6 +82,7 @@ class Builder:
             defined = ", ".join(sorted(self.vars)) or "none"
             message = f"undefined variable ${{var.{name}}} (defined: {defined}){suggest(name, self.vars)}"
         elif namespace == "env" and name:
+            self.env_used[name] = self.env.get(name)
             if name in self.env:
                 return self.env[name]
             message = f"environment variable {name} is not set (referenced as ${{env.{name}}})"

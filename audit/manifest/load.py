@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from audit.manifest import cache
 from audit.manifest.build import Builder
 from audit.manifest.model import Manifest
 from audit.manifest.notify import channels
@@ -23,16 +24,37 @@ class ManifestInvalid(Exception):
 
 
 def load_manifests(
-    paths: Iterable[str | os.PathLike[str]], env: Mapping[str, str] | None = None, now: datetime | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    *,
+    cached: bool = False,
 ) -> Manifest:
     """The merged manifest of `paths`; ManifestInvalid listing every problem when any is found.
 
-    `now` is what event windows such as `since: 24h` count back from (default: the clock)."""
+    `now` is what event windows such as `since: 24h` count back from (default: the clock). With
+    `cached`, a manifest built from exactly the same files, code and referenced variables is taken
+    from its cache beside the first manifest, and a fresh one that may be cached is kept there."""
+    roots = tuple(str(p) for p in paths)
+    env = os.environ if env is None else env
+    where = cache.location(roots) if cached and roots else None
+    if where is not None:
+        found = cache.read(where, roots, env)
+        if found is not None:
+            return found
+    manifest, reader, builder = _load(roots, env, now)
+    if where is not None and not reader.volatile and not manifest.queries:
+        cache.write(where, manifest, builder.env_used)
+    return manifest
+
+
+def _load(
+    roots: tuple[str, ...], env: Mapping[str, str], now: datetime | None
+) -> tuple[Manifest, Reader, Builder]:
     reader = Reader(now)
-    roots = [str(p) for p in paths]
     for root in roots:
         reader.manifest(Path(root))
-    builder = Builder(reader, os.environ if env is None else env)
+    builder = Builder(reader, env)
     jobs = builder.build()
     queries = builder.queries()
     waivers = builder.waivers(jobs)
@@ -42,8 +64,8 @@ def load_manifests(
     notify = channels(reader.notify, problems)
     if problems:
         raise ManifestInvalid(problems)
-    return Manifest(
-        tuple(roots),
+    manifest = Manifest(
+        roots,
         tuple(reader.sources.values()),
         provider,
         tuple(jobs),
@@ -55,3 +77,4 @@ def load_manifests(
         tuple(queries),
         builder.defaults,
     )
+    return manifest, reader, builder

@@ -41,6 +41,9 @@ class Reader:
         self.providers: dict[str, Setting] = {}  # alias: its settings block
         self.jobs: list[RawJob] = []
         self.queries: list[MediaQuery] = []  # `jobs_from: - media:`, asked of the service before a run
+        # Set when what it read depends on more than its files: the clock (`since: 24h`) or a glob
+        # (event files): such a manifest is never taken from a cache.
+        self.volatile = False
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self.names: list[tuple[str, Position]] = []  # `name:` of each top-level manifest that gives one
         # `notify:` entries as written, with where and the folder their files are relative to

@@ -57,6 +57,7 @@ def moment(value: Any, where: Position, reader: Reader) -> datetime | None:
         return found
     seconds = parse_duration(value)
     if seconds is not None:
+        reader.volatile = True  # counted back from the clock
         try:
             return reader.now - timedelta(seconds=seconds)
         except OverflowError:

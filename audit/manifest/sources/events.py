@@ -63,6 +63,7 @@ class EventSource:
 
     def read(self, entry: Entry, reader: Reader) -> None:
         pattern = entry.settings["events"]
+        reader.volatile = True  # a glob: a new file may match it tomorrow
         # The pattern is the user's; the manifest's own folder is a path, whatever characters its name
         # holds (`night[1]/` must not read `night1/`).
         paths = sorted(Path(p) for p in glob.glob(str(Path(glob.escape(str(entry.base))) / pattern)))

@@ -1,0 +1,233 @@
+"""A loaded manifest kept as JSON beside it, reused while nothing it was built from has changed.
+
+A nightly run of a 100,000-job manifest spent most of a third of its time reading the same YAML
+again (bench/FINDINGS.md). The cache holds the built manifest (jobs, expectations as data, positions,
+waivers, providers, channels) and what it was built from: every file read with its SHA-256, the
+digest of the tool's own code and schemas, and a digest of each environment variable a `${env.X}`
+reference read. It is used only when all of these are the same, and never for a manifest whose
+meaning depends on the clock (a `since: 24h` window) or on a glob (event files), or that asks the
+service (a media source). It is plain data, read with json: a cache file can hold no code. Whoever
+can write it can also write the state beside it, which the audit trusts the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from audit.channels import ChannelSpec
+from audit.manifest import matchers
+from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
+from audit.manifest.positions import Position
+
+FORMAT = 1
+Matcher = matchers.Matcher
+
+
+@cache
+def tool_digest() -> str:
+    """A digest of the package's code and schema files: a cache never outlives the code that built it."""
+    from audit.schema.store import schema_dir
+
+    combined = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted([*package.rglob("*.py"), *schema_dir().glob("*.json")]):
+        combined.update(path.name.encode() + b"\0" + path.read_bytes())
+    return combined.hexdigest()
+
+
+def env_digest(names: Mapping[str, str | None]) -> dict[str, str]:
+    """Each referenced variable's value as a digest (a cache never holds a value read from the
+    environment); an unset variable as ''."""
+    return {
+        name: hashlib.sha256(value.encode()).hexdigest() if value is not None else ""
+        for name, value in names.items()
+    }
+
+
+def location(roots: tuple[str, ...]) -> Path:
+    """Where the cache of these top-level manifests lives: beside the first, in .vod-audit/."""
+    key = hashlib.sha256("\0".join(str(Path(r).resolve()) for r in roots).encode()).hexdigest()[:24]
+    return Path(roots[0]).parent / ".vod-audit" / "manifests" / f"{key}.json"
+
+
+def _matcher(m: Matcher) -> Any:
+    if isinstance(m, matchers.Equals):
+        return ["eq", m.value]
+    if isinstance(m, matchers.OneOf):
+        return ["one_of", list(m.values)]
+    if isinstance(m, matchers.Matches):
+        return ["matches", m.pattern]
+    if isinstance(m, matchers.Contains):
+        return ["contains", list(m.items)]
+    if isinstance(m, matchers.Present):
+        return ["present"]
+    if isinstance(m, matchers.Absent):
+        return ["absent"]
+    if isinstance(m, matchers.Not):
+        return ["not", _matcher(m.inner)]
+    if isinstance(m, matchers.Subset):
+        return ["subset", [[k, _matcher(v)] for k, v in m.fields]]
+    raise TypeError(f"no data form for {type(m).__name__}")
+
+
+def _unmatcher(data: Any) -> Matcher:
+    kind, *rest = data
+    if kind == "eq":
+        return matchers.Equals(rest[0])
+    if kind == "one_of":
+        return matchers.OneOf(tuple(rest[0]))
+    if kind == "matches":
+        return matchers.Matches(rest[0])
+    if kind == "contains":
+        return matchers.Contains(tuple(rest[0]))
+    if kind == "present":
+        return matchers.Present()
+    if kind == "absent":
+        return matchers.Absent()
+    if kind == "not":
+        return matchers.Not(_unmatcher(rest[0]))
+    if kind == "subset":
+        return matchers.Subset(tuple((k, _unmatcher(v)) for k, v in rest[0]))
+    raise ValueError(f"unknown matcher {kind!r}")
+
+
+class _Table:
+    """Values written once and referred to by index: 100,000 jobs share a handful of files and expectations."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, value: Any) -> int:
+        key = json.dumps(value, sort_keys=True)
+        if key not in self._index:
+            self._index[key] = len(self.rows)
+            self.rows.append(value)
+        return self._index[key]
+
+
+def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest as cache data (TypeError for a value with no JSON form: then nothing is cached)."""
+    files, expects = _Table(), _Table()
+
+    def where(position: Position) -> list[int]:
+        return [files.ref(position.file), position.line, position.col]
+
+    def expectation(expect: tuple[tuple[str, Matcher], ...]) -> int:
+        return expects.ref([[name, _matcher(m)] for name, m in expect])
+
+    jobs = [
+        [
+            s.job_type,
+            s.job_id,
+            expectation(s.expect),
+            *where(s.position),
+            s.max_duration,
+            s.min_duration,
+            s.description,
+            s.provider,
+            s.origin,
+        ]
+        for s in manifest.jobs
+    ]
+    return {
+        "format": FORMAT,
+        "built_from": dict(built_from),
+        "roots": list(manifest.roots),
+        "sources": [[s.path, s.sha256] for s in manifest.sources],
+        "provider": dict(manifest.provider),
+        "providers": {k: dict(v) for k, v in manifest.providers.items()},
+        "name": manifest.name,
+        "events": list(manifest.events),
+        "jobs": jobs,
+        "waivers": [
+            [w.job_id, w.job_type, w.field, w.reason, w.owner, w.expires.isoformat(), *where(w.position)]
+            for w in manifest.waivers
+        ],
+        "notify": [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in _fields(c).items()}
+            for c in manifest.notify
+        ],
+        "defaults": {
+            t: [expectation(e.expect), e.max_duration, e.min_duration, e.provider]
+            for t, e in manifest.defaults.items()
+        },
+        "files": files.rows,
+        "expects": expects.rows,
+    }
+
+
+def _fields(channel: ChannelSpec) -> dict[str, Any]:
+    return {f.name: getattr(channel, f.name) for f in fields(channel)}
+
+
+def manifest_of(data: Mapping[str, Any]) -> Manifest:
+    """The manifest back from cache data (KeyError, TypeError or ValueError for a file not of this form)."""
+    files = data["files"]
+    expects = [tuple((name, _unmatcher(m)) for name, m in rows) for rows in data["expects"]]
+    jobs = tuple(
+        JobSpec(t, i, expects[e], Position(files[f], line, col), upper, lower, text, provider, origin)
+        for t, i, e, f, line, col, upper, lower, text, provider, origin in data["jobs"]
+    )
+    waivers = tuple(
+        Waiver(job, kind, field, reason, owner, date.fromisoformat(expires), Position(files[f], line, col))
+        for job, kind, field, reason, owner, expires, f, line, col in data["waivers"]
+    )
+    notify = tuple(_channel(c) for c in data["notify"])
+    defaults = {
+        t: Expectation(expects[e], upper, lower, p) for t, (e, upper, lower, p) in data["defaults"].items()
+    }
+    return Manifest(
+        tuple(data["roots"]),
+        tuple(SourceFile(p, d) for p, d in data["sources"]),
+        data["provider"],
+        jobs,
+        waivers,
+        (int(data["events"][0]), int(data["events"][1])),
+        data["providers"],
+        data["name"],
+        notify,
+        (),
+        defaults,
+    )
+
+
+def _channel(data: Mapping[str, Any]) -> ChannelSpec:
+    values: dict[str, Any] = {k: tuple(v) if k == "to" else v for k, v in data.items()}
+    return ChannelSpec(**values)
+
+
+def read(path: Path, roots: tuple[str, ...], env: Mapping[str, str]) -> Manifest | None:
+    """The cached manifest of `roots`, when the cache was built from exactly what is there now."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        built = data["built_from"]
+        if data["format"] != FORMAT or built["tool"] != tool_digest() or tuple(data["roots"]) != roots:
+            return None
+        if env_digest({n: env.get(n) for n in built["env"]}) != built["env"]:
+            return None
+        for name, digest in data["sources"]:
+            if hashlib.sha256(Path(name).read_bytes()).hexdigest() != digest:
+                return None
+        return manifest_of(data)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # no cache, or one of another form: the manifest is read afresh
+
+
+def write(path: Path, manifest: Manifest, env_names: Mapping[str, str | None]) -> None:
+    """Keeps the manifest for the next run, atomically; a cache that cannot be written is no error."""
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        text = json.dumps(document(manifest, {"tool": tool_digest(), "env": env_digest(env_names)}))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
