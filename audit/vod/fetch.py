@@ -20,6 +20,9 @@ from audit.vod.transport import WATCHDOG
 
 T = TypeVar("T")
 STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is told to stop
+LOOK_EVERY = 0.1  # seconds between the pool's looks at whether more calls in flight would help
+BUSY = 0.5  # this process's CPU per second above which more threads would only share the GIL
+REACHED = 0.9  # calls per second, as a share of the limiter's rate, at which the rate is reached
 
 
 class Caller(Protocol):
@@ -177,6 +180,7 @@ class Fetcher:
         # Workers pull jobs and push results through one queue: per-job futures and `wait()` over
         # every call in flight cost more CPU than the call itself once the API answers quickly.
         concurrency = max(1, concurrency)
+        sizer = Sizer(concurrency, lambda: self._counters.calls, lambda: self._limiter.rate)
         pool: _Pool[T] = _Pool(
             self.fetch_one,
             finish,
@@ -184,15 +188,19 @@ class Fetcher:
             stop or threading.Event(),
             concurrency,
             lambda: self.unreachable,
+            sizer,
         )
-        workers = [threading.Thread(target=pool.work, name=f"fetch-{n}") for n in range(concurrency)]
+        workers = [
+            threading.Thread(target=pool.work, args=(n,), name=f"fetch-{n}") for n in range(concurrency)
+        ]
         for worker in workers:
             worker.start()
         try:
             running = len(workers)
             while running:
+                pool.look()
                 try:
-                    item = pool.done.get(timeout=0.25)
+                    item = pool.done.get(timeout=LOOK_EVERY)
                 except queue.Empty:
                     pool.cut_off_after_stop()
                     continue
@@ -206,6 +214,7 @@ class Fetcher:
         finally:
             pool.halt.set()
             pool.slots.release(len(workers))  # wakes any worker waiting for a slot, to see the halt
+            pool.wake()  # and any waiting for its turn to call
             for worker in workers:
                 worker.join()
         if self.unreachable is not None:
@@ -224,6 +233,47 @@ def _unchanged(fetched: Fetched) -> Fetched:
     return fetched
 
 
+class Sizer:
+    """How many of the workers may call: as few as keep up, doubled while more would help.
+
+    More calls in flight help only while the calls wait on the network. Once the calls made per second
+    reach the rate limiter's rate, more would only wait on it; once this process is busy most of each
+    second, more threads only hand the GIL to each other: against a fast server, 16 workers cost a
+    fifth more CPU than one for the same wall time (bench/FINDINGS.md). So the pool starts with one
+    caller and doubles, at most every LOOK_EVERY seconds, while neither holds, up to `most` (a latency
+    of 400 ms at 15 calls/s needs six: reached within a few tenths of a second)."""
+
+    def __init__(
+        self,
+        most: int,
+        calls: Callable[[], int],
+        rate: Callable[[], float],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        cpu: Callable[[], float] = time.process_time,
+    ) -> None:
+        self.most = most
+        self.active = 1
+        self._calls, self._rate = calls, rate
+        self._clock, self._cpu = clock, cpu
+        self._at, self._spent, self._made = clock(), cpu(), calls()
+
+    def look(self) -> bool:
+        """True when it let more callers call (called by the consumer; cheap when it is not time)."""
+        now = self._clock()
+        span = now - self._at
+        if span < LOOK_EVERY or self.active >= self.most:
+            return False
+        spent, made = self._cpu(), self._calls()
+        busy = (spent - self._spent) / span
+        pace = (made - self._made) / span
+        self._at, self._spent, self._made = now, spent, made
+        if busy < BUSY and pace < REACHED * self._rate():
+            self.active = min(self.most, self.active * 2)
+            return True
+        return False
+
+
 class _Pool(Generic[T]):
     """The jobs, the results and the stop conditions shared by fetch_each's workers."""
 
@@ -235,8 +285,11 @@ class _Pool(Generic[T]):
         stop: threading.Event,
         slots: int,
         unreachable: Callable[[], ApiError | None] = lambda: None,
+        sizer: Sizer | None = None,
     ) -> None:
         self._unreachable = unreachable
+        self._sizer = sizer or Sizer(slots, lambda: 0, lambda: float("inf"))
+        self._turn = threading.Condition()
         self._fetch_one = fetch_one
         self._finish = finish
         self._jobs = jobs
@@ -262,6 +315,21 @@ class _Pool(Generic[T]):
         elif now - self._stopped_at >= STOP_GRACE:
             WATCHDOG.expire_all()
 
+    def look(self) -> None:
+        """Lets more workers call when the sizer says more would help."""
+        if self._sizer.look():
+            self.wake()
+
+    def wake(self) -> None:
+        with self._turn:
+            self._turn.notify_all()
+
+    def _wait_turn(self, n: int) -> None:
+        """Worker `n` calls only once the sizer lets that many call (or the pool ends)."""
+        with self._turn:
+            while n >= self._sizer.active and not (self.halt.is_set() or self._stop.is_set()):
+                self._turn.wait(0.5)
+
     def _next(self) -> JobRef | None:
         self.slots.acquire()
         with self._take:
@@ -269,8 +337,9 @@ class _Pool(Generic[T]):
                 return None
             return next(self._jobs, None)
 
-    def work(self) -> None:
+    def work(self, n: int = 0) -> None:
         try:
+            self._wait_turn(n)
             while (job := self._next()) is not None:
                 fetched = self._fetch_one(job, self._stop)
                 # A call that failed once the run was told to stop says nothing about the job: it

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from audit.jobtypes import JobRef
-from audit.vod.fetch import AuthenticationFailed, Fetcher, full_jitter
+from audit.vod.fetch import LOOK_EVERY, AuthenticationFailed, Fetcher, Sizer, full_jitter
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, ApiError
 
@@ -204,3 +205,68 @@ def test_an_outage_mid_run_is_paused_through_with_probes_not_every_jobs_retries(
     assert caller.refused < reach.UNREACHABLE_AFTER + 8 + 12  # the streak, calls in flight, a few probes
     assert f.reach.pauses >= 2  # it paused, then probed again at least once
     assert max(r.attempts for r in results) == 1  # failures while it was down were nobody's attempt
+
+
+class Clocks:
+    """The sizer's clocks, moved by hand: wall time, this process's CPU, the calls made."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self.calls = 0
+
+    def sizer(self, most: int, rate: float = 15.0) -> Sizer:
+        return Sizer(most, lambda: self.calls, lambda: rate, clock=lambda: self.wall, cpu=lambda: self.cpu)
+
+    def tick(self, seconds: float, *, busy: float = 0.0, calls: int = 0) -> None:
+        self.wall += seconds * 1.001
+        self.cpu += seconds * busy
+        self.calls += calls
+
+
+def test_callers_double_while_they_wait_on_the_network_up_to_the_most():
+    clocks = Clocks()
+    sizer = clocks.sizer(16)
+    seen = [sizer.active]
+    for _ in range(6):
+        clocks.tick(LOOK_EVERY, busy=0.05)
+        sizer.look()
+        seen.append(sizer.active)
+    assert seen == [1, 2, 4, 8, 16, 16, 16]
+
+
+def test_no_more_callers_once_the_process_is_busy_or_the_rate_is_reached():
+    clocks = Clocks()
+    busy = clocks.sizer(16)
+    for _ in range(5):
+        clocks.tick(LOOK_EVERY, busy=0.8)  # a fast server: more threads would only share the GIL
+        assert not busy.look()
+    assert busy.active == 1
+    clocks = Clocks()
+    limited = clocks.sizer(16)
+    clocks.tick(LOOK_EVERY, busy=0.05)
+    assert limited.look() and limited.active == 2
+    for _ in range(5):
+        clocks.tick(LOOK_EVERY, busy=0.05, calls=2)  # 20 calls/s: the limiter's 15/s is reached
+        assert not limited.look()
+    assert limited.active == 2
+    clocks.tick(LOOK_EVERY / 2, busy=0.0)
+    assert not limited.look()  # too soon to judge
+
+
+def test_a_pool_waiting_on_the_network_reaches_its_calls_in_flight():
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Slow(Scripted):
+        def get_job_detail(self, job):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)  # the network's time, not this process's
+            with lock:
+                inside[0] -= 1
+            return super().get_job_detail(job)
+
+    jobs = [JobRef("ai", f"j{i}") for i in range(300)]
+    assert len(list(fetcher(Slow({})).fetch_many(jobs, concurrency=8))) == 300
+    assert most[0] == 8
