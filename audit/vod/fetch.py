@@ -290,6 +290,7 @@ class _Pool(Generic[T]):
         self._unreachable = unreachable
         self._sizer = sizer or Sizer(slots, lambda: 0, lambda: float("inf"))
         self._turn = threading.Condition()
+        self._drained = False  # every job taken
         self._fetch_one = fetch_one
         self._finish = finish
         self._jobs = jobs
@@ -327,7 +328,9 @@ class _Pool(Generic[T]):
     def _wait_turn(self, n: int) -> None:
         """Worker `n` calls only once the sizer lets that many call (or the pool ends)."""
         with self._turn:
-            while n >= self._sizer.active and not (self.halt.is_set() or self._stop.is_set()):
+            while n >= self._sizer.active and not (
+                self.halt.is_set() or self._stop.is_set() or self._drained
+            ):
                 self._turn.wait(0.5)
 
     def _next(self) -> JobRef | None:
@@ -335,7 +338,11 @@ class _Pool(Generic[T]):
         with self._take:
             if self._stop.is_set() or self.halt.is_set():
                 return None
-            return next(self._jobs, None)
+            job = next(self._jobs, None)
+        if job is None and not self._drained:
+            self._drained = True  # the workers still waiting for their turn have nothing to call
+            self.wake()
+        return job
 
     def work(self, n: int = 0) -> None:
         try:
