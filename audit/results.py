@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 from audit.channels import ChannelSpec
@@ -131,22 +132,25 @@ class RunRecord:
     notifications: tuple[NotificationRecord, ...] = ()  # what became of each channel after the run
     discovery: tuple[DiscoveryRecord, ...] = ()  # what each media source found, and what it cost
 
-    @property
+    # Each figure below walks every result; a run's outputs ask for them a dozen times, so each is
+    # worked out once per record (a new record, from `replace`, works them out again).
+    @cached_property
     def counts(self) -> dict[str, int]:
+        """Jobs by outcome (every outcome, zero included); read, never changed, by its callers."""
         found = Counter(result.outcome.value for result in self.results)
         return {outcome.value: found.get(outcome.value, 0) for outcome in Outcome}
 
-    @property
+    @cached_property
     def warnings(self) -> int:
         """Warnings over all jobs: shown and counted in every report, never in the exit code."""
         return sum(len(result.warnings) for result in self.results)
 
-    @property
+    @cached_property
     def waived(self) -> int:
         """Findings covered by a live waiver: reported as waived, counted apart, never in the exit code."""
         return sum(len(result.waived) for result in self.results)
 
-    @property
+    @cached_property
     def exit_code(self) -> ExitStatus:
         """0 all ok/pending; 2 drift, invalid or not_found (with fail_on new: only in a job whose
         findings are new); 3 errors only, or interrupted."""

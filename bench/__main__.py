@@ -261,12 +261,12 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"`vod-audit --help`: {results['startup']['help'] * 1000:.0f} ms (median of 11); "
         f"`vod-audit validate examples/demo.yaml`: {results['startup']['validate'] * 1000:.0f} ms (median of 5).",
         "",
-        *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
         "## 6. The emulator's own ceiling",
         "",
         f"8 client processes, limits off: {results['ceiling']['rate']:.0f} requests/s served "
         f"({results['ceiling']['ok']} answers), {results['ceiling']['rate'] / 15:.0f}× the 15 QPS an audit needs.",
         "",
+        *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
         "## Targets",
         "",
         "| target | figure | status |",
