@@ -122,6 +122,11 @@ def cli() -> None:
 )
 @click.option("--no-notify", is_flag=True, help="Tell no channel.")
 @click.option(
+    "--unmanaged",
+    type=click.Choice(["ignore", "report", "fail"]),
+    help="What every media source says of a discovered job no list names (default: each source's).",
+)
+@click.option(
     "--notify-strict",
     is_flag=True,
     help="Exit 1 when a notification could not be delivered (default: say so).",

@@ -49,6 +49,7 @@ class RunOptions:
     notify: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)  # only these channels; (): all
     no_notify: bool = field(default=False, metadata=_FLAG_ONLY)
     notify_strict: bool = field(default=False, metadata=_FLAG_ONLY)  # a failed notification: exit 1
+    unmanaged: str | None = field(default=None, metadata=_FLAG_ONLY)  # every media source's, when given
 
     @property
     def calls_in_flight(self) -> int:

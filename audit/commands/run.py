@@ -167,7 +167,7 @@ def _audit(
         embedded(options.emulator) as fixed,
         open_connections(options, manifest.providers, needed, stop, fixed) as connections,
     ):
-        manifest, found, discovered = discover_all(manifest, connections, stop)
+        manifest, found, discovered = discover_all(manifest, connections, stop, unmanaged=options.unmanaged)
         settings = Settings(connections, options, state, found, unlisted_media(discovered))
         stream = sys.stderr
         progress = Progress(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from audit.discover.expand import expand
@@ -18,11 +19,15 @@ def discover_all(
     connections: Mapping[str | None, Connection],
     stop: threading.Event,
     now: datetime | None = None,
+    unmanaged: str | None = None,
 ) -> tuple[Manifest, tuple[DiscoveryRecord, ...], list[Discovery]]:
     """The manifest with what its media sources found, their records, and the discoveries themselves;
     Incomplete (a UserError) when one could not cover its window. Without media sources: unchanged."""
     if not manifest.queries:
         return manifest, (), []
+    if unmanaged is not None:  # --unmanaged: one policy for every media source
+        queries = tuple(replace(query, unmanaged=unmanaged) for query in manifest.queries)
+        manifest = replace(manifest, queries=queries)
     started = now or datetime.now(UTC)
     found = [discover(query, connections[query.provider], stop, started) for query in manifest.queries]
     expanded, records = expand(manifest, found)

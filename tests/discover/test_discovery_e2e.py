@@ -364,3 +364,31 @@ def test_a_listed_job_whose_media_the_window_does_not_list_is_said_unlisted(tmp_
         for r in results(out)["results"]
     }
     assert found == {"j00000000": [], gone: [("unlisted", "warning", f"m-{gone}")], "j00000002": []}
+
+
+def test_unmanaged_fail_on_the_command_line_makes_each_unlisted_job_drift(start_emulator, tmp_path):
+    bodies = jobs(3)
+    emulator = start_emulator(jobs=bodies, qps=0, search_qps=0, list_qps=0)
+    listed = bodies[0]["TranscodeJobDetail"]["JobId"]
+    manifest = write(
+        tmp_path / "night.yaml",
+        {
+            "version": 1,
+            "jobs": [{"id": listed, "type": "transcode"}],
+            "jobs_from": [{"media": {"since": "24h", "types": ["transcode"]}}],  # unmanaged: ignore
+        },
+    )
+    quiet = cli(*run_args(manifest, tmp_path / "quiet", emulator.url))
+    assert quiet.returncode == 0, quiet.stderr
+    loud = cli(*run_args(manifest, tmp_path / "loud", emulator.url, "--unmanaged", "fail"))
+    assert loud.returncode == 2, loud.stderr
+    outcomes = {
+        r["job_id"]: (r["outcome"], [f["kind"] for f in r["findings"]])
+        for r in results(tmp_path / "loud")["results"]
+    }
+    assert outcomes == {
+        listed: ("ok", []),
+        "j00000001": ("drift", ["unmanaged"]),
+        "j00000002": ("drift", ["unmanaged"]),
+    }
+    assert results(tmp_path / "loud")["options"]["unmanaged"] == "fail"
