@@ -16,6 +16,7 @@ from audit.cli_flags import (
     format_option,
     out_option,
     sign_options,
+    state_option,
 )
 from audit.errors import ExitStatus
 from audit.jobtypes import NAMES as JOB_TYPES
@@ -95,11 +96,7 @@ def cli() -> None:
 @format_option
 @sign_options
 @connection_options
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False),
-    help="SQLite state (default .vod-audit/state.db beside the manifest).",
-)
+@state_option
 @click.option("--refresh", is_flag=True, help="Query every job again, ignoring stored results.")
 @click.option(
     "--fail-on",
@@ -147,11 +144,7 @@ def run(
 @cli.command()
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @connection_options
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False),
-    help="SQLite state (default .vod-audit/state.db beside the manifest).",
-)
+@state_option
 @click.option("--refresh", is_flag=True, help="Plan to query every job again, ignoring stored results.")
 @click.option(
     "--discover", is_flag=True, help="Ask the service for the media sources' jobs (no GetJobDetail)."

@@ -76,6 +76,13 @@ format_option = click.option(
 )
 
 
+state_option = click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    help="SQLite state (default .vod-audit/state.db beside the manifest).",
+)
+
+
 out_option = click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Folder for the reports."
 )

@@ -24,7 +24,7 @@ from audit.run.state import State
 from audit.run.waivers import SOON
 from audit.terminal import Echo
 from audit.timeutil import format_duration, parse_duration
-from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
+from audit.vod.protocol import ACTION, LIST_JOB_INFO, PAGE_SIZE, SEARCH_MEDIA
 
 SHOWN = 5  # job ids named per change; the counts say the rest
 
@@ -87,19 +87,26 @@ def execute(
             resolved = resolved and ok
             echo(f"  provider {alias or 'default'}: credentials {words}")
         found: list[Discovery] = []
-        if discover and manifest.queries and resolved:
+        windows: dict[int, dict[str, int]] = {}  # a media source's media per SearchType, by its index
+        accounts = {alias: f"provider {alias or 'default'}" for alias in per_provider}
+        if manifest.queries and resolved:
             from audit.discover.run import discover_all
+            from audit.discover.walk import counted
 
             with open_connections(options, manifest.providers, needed, threading.Event(), fixed) as conns:
-                manifest, _, found = discover_all(manifest, conns, threading.Event())
                 accounts = {alias: account_key(conn.keys) for alias, conn in conns.items()}
-        else:
-            accounts = {alias: f"provider {alias or 'default'}" for alias in per_provider}
+                if discover:
+                    manifest, _, found = discover_all(manifest, conns, threading.Event())
+                else:
+                    now = datetime.now(UTC)
+                    for index, query in enumerate(manifest.queries):
+                        if not query.media_ids:
+                            windows[index] = counted(query, conns[query.provider], threading.Event(), now)
         services = {
             alias: fixed.service if fixed is not None else _endpoint(opts)
             for alias, opts in per_provider.items()
         }
-        _report(manifest, per_provider, services, accounts, found, state, options, window, echo)
+        _report(manifest, per_provider, services, accounts, (found, windows), state, options, window, echo)
     if not resolved:
         err("vod-audit: a provider's credentials cannot be resolved, so a run could not start: exit 1")
         return ExitStatus.ERROR
@@ -117,12 +124,13 @@ def _report(
     per_provider: Mapping[str | None, RunOptions],
     services: Mapping[str | None, str],
     accounts: Mapping[str | None, str],
-    found: list[Discovery],
+    asked: tuple[list[Discovery], dict[int, dict[str, int]]],
     state_file: Path,
     options: RunOptions,
     budget: float | None,
     echo: Echo,
 ) -> None:
+    found, windows = asked
     by_provider: dict[str | None, list[JobSpec]] = {alias: [] for alias in per_provider}
     for spec in manifest.jobs:
         by_provider.setdefault(spec.provider, []).append(spec)
@@ -160,18 +168,24 @@ def _report(
             f"{len(discovery.media):,} media, {len(discovery.jobs):,} jobs"
         )
     if manifest.queries and not found:
-        for query in manifest.queries:
+        for index, query in enumerate(manifest.queries):
             account = usage[accounts[query.provider]]
-            if query.media_ids:
-                account.calls[LIST_JOB_INFO] += len(query.media_ids) * len(query.types)
-            else:
-                account.unknown = True
-        echo("  discovery: not asked (--discover asks the service and counts the media and jobs it lists)")
+            account.unknown = True  # the jobs discovery lists, each one GetJobDetail
+            media = len(query.media_ids) if query.media_ids else sum(windows.get(index, {}).values())
+            if index in windows:
+                account.calls[SEARCH_MEDIA] += sum(
+                    max(1, -(-n // PAGE_SIZE)) for n in windows[index].values()
+                )
+            account.calls[LIST_JOB_INFO] += media * len(query.types)
+            said = f"{media:,} media" + (
+                " in the window (SearchMedia's Total)" if index in windows else " named"
+            )
+            echo(f"  discovery {query.position}: {said}; --discover lists their jobs")
     longest = 0.0
     for name, account in usage.items():
         calls = ", ".join(f"{op} {n:,} at {account.rates[op]:g}/s" for op, n in account.calls.items() if n)
         longest = max(longest, account.seconds)
-        extra = " + discovery's calls (unknown until asked)" if account.unknown else ""
+        extra = " + a GetJobDetail per job discovery lists" if account.unknown else ""
         echo(f"  calls ({name}): {calls or 'none'}{extra}: {format_duration(account.seconds)} at the limits")
     total = sum(sum(a.calls.values()) for a in usage.values())
     verdict = ""

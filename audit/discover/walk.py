@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,6 +81,31 @@ def discover(query: MediaQuery, conn: Connection, stop: threading.Event, now: da
     finally:
         client.close()
     return found
+
+
+def counted(query: MediaQuery, conn: Connection, stop: threading.Event, now: datetime) -> dict[str, int]:
+    """How many media of each SearchType the query's window holds: SearchMedia's Total, one call of
+    one result per type (what `plan` states a window's discovery will cost by)."""
+    until = query.until or now
+    client = conn.client()
+    try:
+        totals = {}
+        for kind in query.media_types:
+            params = {"SearchType": kind, "Match": match_of(query, until), "PageNo": "1", "PageSize": "1"}
+            fetched = conn.fetcher(client, SEARCH_MEDIA, _asking(client, params)).fetch_one(
+                JobRef(kind, "1"), stop
+            )
+            try:
+                totals[kind] = page_of(_answer(query, fetched, f"SearchMedia ({kind})"))[0].total
+            except Malformed as exc:
+                raise _fail(query, f"SearchMedia ({kind}): {exc}") from None
+        return totals
+    finally:
+        client.close()
+
+
+def _asking(client: VodClient, params: dict[str, str]) -> Callable[[JobRef], CallResult]:
+    return lambda _: client.call(SEARCH_MEDIA, params)
 
 
 def _fail(query: MediaQuery, what: str) -> Incomplete:

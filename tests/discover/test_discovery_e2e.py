@@ -61,6 +61,23 @@ def jobs(count: int, kind: str = "transcode", prefix: str = "j", **fields: objec
     ]
 
 
+def embedded_run(manifest: Path, data: Path, folder: Path, *extra: str):
+    """`vod-audit run` of `manifest` on the embedded emulator serving `data`, reports in folder/out."""
+    return cli(
+        "run",
+        str(manifest),
+        "--emulator",
+        str(data),
+        "--out",
+        str(folder / "out"),
+        "--no-progress",
+        "--state",
+        str(folder / "state.db"),
+        *extra,
+        env=clean_env(**EMULATOR_ENV),
+    )
+
+
 def write(path: Path, document: dict) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
@@ -106,6 +123,12 @@ def test_each_operation_keeps_to_its_own_limit_and_plan_predicts_the_run(start_e
     ]
     manifest = write(tmp_path / "night.yaml", {"version": 1, "jobs_from": sources})
     rates = ("--qps", "8", "--search-qps", "4", "--list-qps", "6")
+    # Without --discover, plan asks only each window's Total (one SearchMedia call per source and
+    # type) and states the discovery's cost from it; with it, the jobs too.
+    costed = cli("plan", str(manifest), "--endpoint", emulator.url, *rates)
+    assert costed.returncode == 0, costed.stderr
+    assert served(emulator.url) == {"SearchMedia": 6, "ListJobInfo": 0, "GetJobDetail": 0}
+    assert "+ a GetJobDetail per job discovery lists" in costed.stdout
     plan = cli("plan", str(manifest), "--endpoint", emulator.url, "--discover", *rates)
     assert plan.returncode == 0, plan.stderr
     before = served(emulator.url)
@@ -117,6 +140,10 @@ def test_each_operation_keeps_to_its_own_limit_and_plan_predicts_the_run(start_e
     # 6 searches; 6 media x 2 types, three times; each job once
     assert made == {"SearchMedia": 6, "ListJobInfo": 36, "GetJobDetail": 6}
     assert predicted(plan.stdout) == made
+    assert {op: n for op, n in predicted(costed.stdout).items() if op != "GetJobDetail"} == {
+        "SearchMedia": made["SearchMedia"],
+        "ListJobInfo": made["ListJobInfo"],
+    }
     assert throttled(emulator.url) == 0
     document = results(out)
     assert [d["calls"] for d in document["discovery"]] == [{"SearchMedia": 2, "ListJobInfo": 12}] * 3
@@ -256,18 +283,7 @@ def test_the_issue_s_manifest_runs_on_the_embedded_emulator(tmp_path):
         "  - media: {since: 24h, types: [transcode, snapshot, ai]}\n"
     )
     out = tmp_path / "out"
-    done = cli(
-        "run",
-        str(manifest),
-        "--emulator",
-        str(data),
-        "--out",
-        str(out),
-        "--no-progress",
-        "--state",
-        str(tmp_path / "state.db"),
-        env=clean_env(**EMULATOR_ENV),
-    )
+    done = embedded_run(manifest, data, tmp_path)
     assert done.returncode == 0, done.stderr
     document = results(out)
     assert document["planned"] == 6 and document["sources"] == {"media": 6}
@@ -310,24 +326,14 @@ def test_a_data_file_s_own_media_entries_are_searched_by_their_fields(tmp_path):
         {"version": 1, "jobs_from": [{"media": {"since": "24h", "types": ["transcode"], "tags": ["news"]}}]},
     )
     out = tmp_path / "out"
-    done = cli(
-        "run",
-        str(manifest),
-        "--emulator",
-        str(data),
-        "--out",
-        str(out),
-        "--no-progress",
-        "--state",
-        str(tmp_path / "state.db"),
-    )
+    done = embedded_run(manifest, data, tmp_path)
     assert done.returncode == 0, done.stderr
     document = results(out)
     assert sorted(r["job_id"] for r in document["results"]) == ["j00000000", "j00000002"]
     assert [(d["media"], d["jobs"]) for d in document["discovery"]] == [(3, 2)]  # video: 2 media, audio: 1
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"jobs": bodies, "media": [{"MediaId": "m", "CreationTime": "yesterday"}]}))
-    refused = cli("run", str(manifest), "--emulator", str(bad), "--out", str(out), "--no-progress")
+    refused = embedded_run(manifest, bad, tmp_path)
     assert refused.returncode == 1
     assert (
         refused.stderr
@@ -347,17 +353,7 @@ def test_a_listed_job_whose_media_the_window_does_not_list_is_said_unlisted(tmp_
         {"version": 1, "jobs": listed, "jobs_from": [{"media": {"since": "24h", "types": ["transcode"]}}]},
     )
     out = tmp_path / "out"
-    done = cli(
-        "run",
-        str(manifest),
-        "--emulator",
-        str(data),
-        "--out",
-        str(out),
-        "--no-progress",
-        "--state",
-        str(tmp_path / "state.db"),
-    )
+    done = embedded_run(manifest, data, tmp_path)
     assert done.returncode == 0, done.stderr  # a warning: the outcome stands
     found = {
         r["job_id"]: [(f["kind"], f["severity"], f["actual"]) for f in r["findings"]]
