@@ -22,6 +22,7 @@ from audit.options import RunOptions, for_provider, resolve, state_path
 from audit.run.connection import DEFAULT, Fixed, account_key, keys_from_env, open_connections
 from audit.run.state import State
 from audit.run.waivers import SOON
+from audit.runparts import mask
 from audit.terminal import Echo
 from audit.timeutil import format_duration, parse_duration
 from audit.vod.protocol import ACTION, LIST_JOB_INFO, PAGE_SIZE, SEARCH_MEDIA
@@ -43,20 +44,27 @@ class Account:
         return sum(count / self.rates[operation] for operation, count in self.calls.items())
 
 
-def credential_line(alias: str | None, options: RunOptions, fixed: Fixed | None) -> tuple[str, bool]:
-    """Where a provider's keys would come from, found without a call; (words, resolved)."""
+def credential_line(options: RunOptions, fixed: Fixed | None) -> tuple[str, str | None]:
+    """Where a provider's keys would come from, found without a call: (words, the source's stable
+    identity, which providers sharing keys share a limit by; None when it cannot be resolved)."""
     if fixed is not None:
-        return "the embedded emulator's own key", True
+        return "the embedded emulator's own key", "emulator"
     try:
         if options.credentials_env:
             keys = keys_from_env(options.credentials_env, os.environ)
-            return keys.source.describe, True
+            return keys.source.describe, keys.source.identity
         from audit.credentials.chain import locate
 
         step, source = locate(options.profile, sts_endpoint=options.sts_endpoint)
-        return f"{source.describe} (credential chain: {step})", True
+        return f"{source.describe} (credential chain: {step})", source.identity
     except CredentialError as exc:
-        return f"cannot be resolved: {exc}", False
+        return f"cannot be resolved: {exc}", None
+
+
+def shown(identity: str) -> str:
+    """A source of keys as plan names it: an AccessKey ID shortened as every report shortens it."""
+    kind, _, name = identity.partition(" ")
+    return f"key {mask(name)}" if kind == "key" else identity
 
 
 def execute(
@@ -82,19 +90,21 @@ def execute(
             alias: options if alias is None else for_provider(options, manifest.providers[alias])
             for alias in sorted(needed, key=lambda a: (a is not None, a or ""))
         }
+        # Without a call, providers are counted per source of keys: the same keys, the same limits.
+        accounts: dict[str | None, str] = {}
         for alias, opts in per_provider.items():
-            words, ok = credential_line(alias, opts, fixed)
-            resolved = resolved and ok
+            words, identity = credential_line(opts, fixed)
+            resolved = resolved and identity is not None
+            accounts[alias] = shown(identity) if identity else f"provider {alias or 'default'}"
             echo(f"  provider {alias or 'default'}: credentials {words}")
         found: list[Discovery] = []
         windows: dict[int, dict[str, int]] = {}  # a media source's media per SearchType, by its index
-        accounts = {alias: f"provider {alias or 'default'}" for alias in per_provider}
         if manifest.queries and resolved:
             from audit.discover.run import discover_all
             from audit.discover.walk import counted
 
             with open_connections(options, manifest.providers, needed, threading.Event(), fixed) as conns:
-                accounts = {alias: account_key(conn.keys) for alias, conn in conns.items()}
+                accounts = {alias: shown(account_key(conn.keys)) for alias, conn in conns.items()}
                 if discover:
                     manifest, _, found = discover_all(manifest, conns, threading.Event())
                 else:
