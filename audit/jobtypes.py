@@ -12,6 +12,11 @@ from typing import Any, NamedTuple
 # schema file; `catalogue()` refuses to start when the two disagree.
 NAMES = ("transcode", "snapshot", "ai", "workflow")
 
+# The job types ListJobInfo lists ("transcoding tasks, snapshot tasks, and AI tasks", ListJobInfo
+# reference, JobType), each with the detail field naming its media (GetJobDetail reference): what
+# discovery asks for, and what a job's media is read from.
+MEDIA_FIELDS = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
+
 # Report facets: a column of the results that only some job types fill, from a field of their detail.
 FACETS = ("template_id", "definition", "ai_job_type")
 

@@ -11,11 +11,10 @@ from typing import Any
 
 from audit.commands.embedded import embedded
 from audit.errors import ExitStatus, UserError
-from audit.jobtypes import JobRef
+from audit.jobtypes import MEDIA_FIELDS, JobRef
 from audit.manifest.model import MediaQuery
 from audit.manifest.positions import Position
 from audit.manifest.sources.events import EventJobs, read_events
-from audit.manifest.sources.media import LISTED_TYPES
 from audit.options import resolve
 from audit.run.connection import Connection, open_connection
 from audit.run.importer import import_jobs, read_ids
@@ -62,7 +61,7 @@ def _discovered(job_type: str | None, media: Sequence[str], conn: Connection) ->
         Position("--media", 1, 1),
         None,
         None,
-        (job_type,) if job_type else LISTED_TYPES,
+        (job_type,) if job_type else tuple(MEDIA_FIELDS),
         media_ids=tuple(dict.fromkeys(media)),
     )
     found = discover(query, conn, threading.Event(), datetime.now(UTC))

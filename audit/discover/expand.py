@@ -8,14 +8,11 @@ from dataclasses import replace
 
 from audit.discover.walk import Discovery
 from audit.findings import Finding
-from audit.jobtypes import JobRef, job_type
+from audit.jobtypes import MEDIA_FIELDS, JobRef, job_type
 from audit.manifest.model import JobSpec, Manifest
 from audit.results import JobResult
 from audit.runparts import DiscoveryRecord
 from audit.timeutil import parse_utc
-
-# The detail field naming a listed job's media (GetJobDetail reference): what ListJobInfo lists by.
-LISTED_MEDIA = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
 
 
 def _unmanaged(found: Discovery, media_id: str) -> Finding:
@@ -125,7 +122,7 @@ def unlisted_media(found: Sequence[Discovery]) -> Callable[[JobResult], tuple[Fi
     discovered = {ref for d in found for ref in d.jobs}
 
     def check(result: JobResult) -> tuple[Finding, ...]:
-        field = LISTED_MEDIA.get(result.job_type)
+        field = MEDIA_FIELDS.get(result.job_type)
         if field is None or result.ref in discovered or result.body_json is None:
             return ()
         detail = job_type(result.job_type).detail(json.loads(result.body_json)) or {}

@@ -17,7 +17,7 @@ from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Gateway, Refusal, Request
 from audit.emulator.identity import CREDENTIALS_URI, METADATA_ROLES, METADATA_TOKEN, Identity
 from audit.emulator.media import Library, SearchError
-from audit.jobtypes import NAMES
+from audit.jobtypes import MEDIA_FIELDS, NAMES
 from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
 
 Transport = Literal["normal", "reset", "truncate"]
@@ -234,7 +234,7 @@ class VodApi:
                 if not params.get(name):
                     message = f"The input parameter {name} that is mandatory for processing this request is not supplied."
                     return Reply(400, error_document("MissingParameter", message, request_id, host), delay)
-            if params["JobType"] not in ("transcode", "snapshot", "ai"):
+            if params["JobType"] not in MEDIA_FIELDS:
                 message = f"The specified parameter JobType is not valid. ({params['JobType']})"
                 return Reply(400, error_document("InvalidParameter", message, request_id, host), delay)
             return Reply(200, self.library.list_jobs(params, request_id, datetime.now(UTC)), delay)

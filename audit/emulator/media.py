@@ -10,13 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audit.emulator.data import StoredJob
-from audit.jobtypes import job_type
+from audit.jobtypes import MEDIA_FIELDS, job_type
 from audit.timeutil import format_utc, parse_utc
 from audit.vod.protocol import PAGE_SIZE, PAGED_RESULTS, SCROLLED_RESULTS
 
-# The job types ListJobInfo lists ("transcoding tasks, snapshot tasks, and AI tasks", ListJobInfo
-# reference), and the detail field naming each one's media (GetJobDetail reference).
-LISTED_TYPES = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
 STORED_AT = "outin-emulator.oss-cn-shanghai.aliyuncs.com"  # every derived media's StorageLocation
 
 
@@ -70,7 +67,7 @@ def media_of(jobs: Mapping[tuple[str, str], StoredJob]) -> dict[str, Media]:
     earliest job's CreateTime; its status follows its latest transcode job."""
     grouped: dict[str, list[StoredJob]] = {}
     for (name, _), job in jobs.items():
-        field = LISTED_TYPES.get(name)
+        field = MEDIA_FIELDS.get(name)
         detail = job_type(name).detail(job.body) if field else None
         media_id = detail.get(field) if detail is not None and field else None
         if isinstance(media_id, str) and media_id and job.create_time is not None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from audit.jobtypes import MEDIA_FIELDS
 from audit.manifest.model import MediaQuery
 from audit.manifest.positions import Problem
 from audit.manifest.sources.base import Entry, moment
 
 if TYPE_CHECKING:
     from audit.manifest.reader import Reader
-
-LISTED_TYPES = ("transcode", "snapshot", "ai")  # what ListJobInfo lists (ListJobInfo reference, JobType)
 
 
 class MediaSource:
@@ -67,7 +66,7 @@ class MediaSource:
                 entry.at(),
                 since,
                 until,
-                _strings(settings.get("types")) or LISTED_TYPES,
+                _strings(settings.get("types")) or tuple(MEDIA_FIELDS),
                 _strings(settings.get("media_types")) or ("video", "audio"),
                 _strings(settings.get("status")),
                 category if isinstance(category, int) and not isinstance(category, bool) else None,
