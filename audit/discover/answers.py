@@ -30,12 +30,10 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """A job ListJobInfo listed: which, for which media, and what it said of it."""
+    """A job ListJobInfo listed: which, and for which media (the rest is GetJobDetail's to say)."""
 
     ref: JobRef
     media_id: str
-    status: str | None
-    created: str | None
 
 
 @cache
@@ -99,13 +97,5 @@ def jobs_of(body: Mapping[str, Any], asked: JobRef) -> tuple[list[Listed], list[
         if not isinstance(job_id, str) or not job_id:
             notes.append(f"ListJobInfo {asked.job_type} {asked.job_id}: JobInfoList/{index} has no JobId")
             continue
-        status, created = item.get("Status"), item.get("CreateTime")
-        listed.append(
-            Listed(
-                JobRef(asked.job_type, job_id),
-                asked.job_id,
-                status if isinstance(status, str) else None,
-                created if isinstance(created, str) else None,
-            )
-        )
+        listed.append(Listed(JobRef(asked.job_type, job_id), asked.job_id))
     return listed, notes

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
 
 from audit.discover.answers import Listed, Malformed, jobs_of, page_of
 from audit.errors import UserError
@@ -18,6 +20,8 @@ from audit.vod.client import VodClient
 from audit.vod.fetch import Fetched
 from audit.vod.protocol import LIST_JOB_INFO, PAGE_SIZE, SCROLLED_RESULTS, SEARCH_MEDIA
 from audit.vod.records import Answer, CallResult
+
+T = TypeVar("T")
 
 
 class Incomplete(UserError):
@@ -86,19 +90,16 @@ def discover(query: MediaQuery, conn: Connection, stop: threading.Event, now: da
 def counted(query: MediaQuery, conn: Connection, stop: threading.Event, now: datetime) -> dict[str, int]:
     """How many media of each SearchType the query's window holds: SearchMedia's Total, one call of
     one result per type (what `plan` states a window's discovery will cost by)."""
-    until = query.until or now
+    match = match_of(query, query.until or now)
     client = conn.client()
     try:
         totals = {}
         for kind in query.media_types:
-            params = {"SearchType": kind, "Match": match_of(query, until), "PageNo": "1", "PageSize": "1"}
+            params = {"SearchType": kind, "Match": match, "PageNo": "1", "PageSize": "1"}
             fetched = conn.fetcher(client, SEARCH_MEDIA, _asking(client, params)).fetch_one(
                 JobRef(kind, "1"), stop
             )
-            try:
-                totals[kind] = page_of(_answer(query, fetched, f"SearchMedia ({kind})"))[0].total
-            except Malformed as exc:
-                raise _fail(query, f"SearchMedia ({kind}): {exc}") from None
+            totals[kind] = _read(query, fetched, f"SearchMedia ({kind})", page_of)[0].total
         return totals
     finally:
         client.close()
@@ -144,11 +145,7 @@ def _scroll(
     page_no, total = 1, 0
     media: list[str] = []
     asked = found.calls[SEARCH_MEDIA]
-
-    def ask(_: JobRef) -> CallResult:
-        return client.call(SEARCH_MEDIA, params)
-
-    fetcher = conn.fetcher(client, SEARCH_MEDIA, ask)
+    fetcher = conn.fetcher(client, SEARCH_MEDIA, _asking(client, params))  # sees each page's PageNo
     while True:
         params["PageNo"] = str(page_no)
         fetched = fetcher.fetch_one(JobRef(kind, str(page_no)), stop)
@@ -156,10 +153,7 @@ def _scroll(
         if stop.is_set():
             raise _fail(query, "the run was told to stop")
         what = f"SearchMedia ({kind}) page {page_no}"
-        try:
-            page, notes = page_of(_answer(query, fetched, what))
-        except Malformed as exc:
-            raise _fail(query, f"{what}: {exc}") from None
+        page, notes = _read(query, fetched, what, page_of)
         found.notes += [f"{what}: {n}" for n in notes]
         total = page.total
         if total > SCROLLED_RESULTS:
@@ -180,13 +174,17 @@ def _scroll(
     return media
 
 
-def _answer(query: MediaQuery, fetched: Fetched, what: str) -> dict[str, object]:
+def _read(query: MediaQuery, fetched: Fetched, what: str, read: Callable[[dict[str, Any]], T]) -> T:
+    """What `read` makes of the answer; Incomplete when there is none, or it cannot be read."""
     result = fetched.result
     if not isinstance(result, Answer):
         raise _fail(query, f"{what}: {result.describe()} after {fetched.attempts} attempt(s)")
     if not isinstance(result.body, dict):
         raise _fail(query, f"{what}: the answer is not a JSON object")
-    return result.body
+    try:
+        return read(result.body)
+    except Malformed as exc:
+        raise _fail(query, f"{what}: {exc}") from None
 
 
 def _list(
@@ -202,10 +200,7 @@ def _list(
     for fetched in fetcher.fetch_many(asked, concurrency=conn.concurrency, stop=stop):
         found.calls[LIST_JOB_INFO] = fetcher.stats.calls
         what = f"ListJobInfo {fetched.job.job_type} {fetched.job.job_id}"
-        try:
-            listed, notes = jobs_of(_answer(query, fetched, what), fetched.job)
-        except Malformed as exc:
-            raise _fail(query, f"{what}: {exc}") from None
+        listed, notes = _read(query, fetched, what, partial(jobs_of, asked=fetched.job))
         found.notes += notes
         for job in listed:
             found.jobs.setdefault(job.ref, job)

@@ -91,7 +91,7 @@ def test_a_job_list_is_read_whole_and_an_item_without_id_is_said_never_skipped_i
 def found(q: MediaQuery, *refs: JobRef) -> Discovery:
     discovery = Discovery(q, "default", "window")
     discovery.media = ["m"]
-    discovery.jobs = {ref: Listed(ref, "m", None, None) for ref in refs}
+    discovery.jobs = {ref: Listed(ref, "m") for ref in refs}
     return discovery
 
 
