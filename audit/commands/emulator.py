@@ -10,12 +10,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from audit.atomic import write_atomic
 from audit.emulator.config import FAULTS, EmulatorConfig
 from audit.emulator.data import Data, index, read_data_file
 from audit.emulator.generate import generate
 from audit.emulator.server import Emulator
 from audit.errors import ExitStatus, UserError
-from audit.report.atomic import write_atomic
 from audit.terminal import Echo
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
@@ -23,7 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from audit.atomic import write_atomic
 from audit.channels import ChannelSpec
+from audit.files import file_sha256
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
 from audit.manifest.positions import Position
@@ -216,7 +217,7 @@ def read(path: Path, roots: tuple[str, ...], env: Mapping[str, str]) -> Manifest
         if env_digest({n: env.get(n) for n in built["env"]}) != built["env"]:
             return None
         for name, digest in data["sources"]:
-            if hashlib.sha256(Path(name).read_bytes()).hexdigest() != digest:
+            if file_sha256(name) != digest:
                 return None
         return manifest_of(data)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -228,6 +229,4 @@ def write(path: Path, manifest: Manifest, env_names: Mapping[str, str | None]) -
     with contextlib.suppress(OSError, TypeError, ValueError):
         text = json.dumps(document(manifest, {"tool": tool_digest(), "env": env_digest(env_names)}))
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        write_atomic(path, text)

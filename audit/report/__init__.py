@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from audit.atomic import write_atomic
 from audit.errors import UserError
 from audit.evidence.sshsig import SIGNATURE
 from audit.files import file_sha256
-from audit.report.atomic import write_atomic
 
 if TYPE_CHECKING:  # the registry is read by the command line's help: it stays free of the run's modules
     from audit.results import RunRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audit.report.atomic import write_atomic
+from audit.atomic import write_atomic
 from audit.report.tables import durations_frame, findings_frame, results_frame
 from audit.results import RunRecord
 

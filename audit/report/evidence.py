@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from audit.atomic import write_atomic
 from audit.findings import Outcome
-from audit.report.atomic import write_atomic
 from audit.results import RunRecord
 
 FORMAT = 1

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.atomic import write_atomic
 from audit.attention import DISCOVERY_WORDS, action_lines, discovered
 from audit.jobtypes import NAMES
 from audit.jsonfile import compact_json
-from audit.report.atomic import write_atomic
 from audit.report.page import (
     NEEDS_ACTION_SHOWN,
     finding_rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.report.atomic import write_atomic
+from audit.atomic import write_atomic
 from audit.results import RunRecord, parts
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from audit.atomic import write_atomic
 from audit.findings import Outcome
 from audit.jobtypes import NAMES
-from audit.report.atomic import write_atomic
 from audit.results import BAD_OUTCOMES, JobResult, RunRecord, ordered
 
 

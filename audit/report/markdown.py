@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from audit.atomic import write_atomic
 from audit.attention import DISCOVERY_WORDS, discovered, needing_action
-from audit.report.atomic import write_atomic
 from audit.results import JobResult, RunRecord, waiver_lines
 from audit.runparts import WaiverRecord
 from audit.terminal import printable

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from audit.atomic import write_atomic
 from audit.findings import Finding
-from audit.report.atomic import write_atomic
 from audit.results import JobResult, RunRecord, ordered
 
 VERSION = "2.1.0"
