@@ -9,7 +9,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from audit.emulator.config import EmulatorConfig
@@ -181,9 +181,7 @@ class VodApi:
         job = self.jobs.get((job_type, job_id))
         if job is None:
             return None
-        if job.create_time and datetime.now(UTC) - job.create_time > timedelta(days=self.config.max_age_days):
-            return None  # the API only sees the last six months
-        return job
+        return job if job.visible(datetime.now(UTC), self.config.max_age_days) else None
 
     def handle(self, request: Request) -> Reply:
         """The reply to one API request: refused, throttled, failed, or answered."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,10 @@ class StoredJob:
     job_id: str
     body: dict[str, Any]  # the response without RequestId
     create_time: datetime | None
+
+    def visible(self, now: datetime, max_age_days: float) -> bool:
+        """Whether the API still sees it: GetJobDetail and ListJobInfo see the last six months."""
+        return self.create_time is None or now - self.create_time <= timedelta(days=max_age_days)
 
 
 def job_identity(entry: Any) -> tuple[str, str]:
@@ -65,16 +69,21 @@ def rebase(entry: dict[str, Any], delta: Any) -> dict[str, Any]:
     return shifted
 
 
+def _delta(anchor: Any, source: str, now: datetime | None) -> timedelta | None:
+    """How far `time_anchor` moves every time to make it now (None without one); UserError if malformed."""
+    if anchor is None:
+        return None
+    moment = parse_utc(anchor)
+    if moment is None:
+        raise UserError(f"{source}: time_anchor {anchor!r} is not a YYYY-MM-DDTHH:mm:ssZ time")
+    return (now or datetime.now(UTC)) - moment
+
+
 def index(
     entries: list[Any], source: str, now: datetime | None = None, anchor: Any = None
 ) -> dict[tuple[str, str], StoredJob]:
     """Jobs keyed by (type, id); UserError `source: entry N: ...` for the first bad entry."""
-    delta = None
-    if anchor is not None:
-        moment = parse_utc(anchor)
-        if moment is None:
-            raise UserError(f"{source}: time_anchor {anchor!r} is not a YYYY-MM-DDTHH:mm:ssZ time")
-        delta = (now or datetime.now(UTC)) - moment
+    delta = _delta(anchor, source, now)
     jobs: dict[tuple[str, str], StoredJob] = {}
     for number, entry in enumerate(entries, start=1):
         try:
@@ -110,7 +119,7 @@ MEDIA_FIELDS = {
 }
 
 
-def media_entries(entries: Any, source: str, delta: Any = None) -> tuple[dict[str, Any], ...]:
+def media_entries(entries: Any, source: str, delta: timedelta | None = None) -> tuple[dict[str, Any], ...]:
     """`media:` entries checked (a MediaId, a UTC CreationTime, known fields); UserError for the first bad one."""
     if entries is None:
         return ()
@@ -163,8 +172,6 @@ def read_data_file(path: str | Path, now: datetime | None = None) -> Data:
         document = {"jobs": []}
     if not isinstance(document, dict) or not isinstance(document.get("jobs"), list):
         raise UserError(f"{source}: expected a mapping with a `jobs:` list")
-    anchor = document.get("time_anchor")
+    anchor, now = document.get("time_anchor"), now or datetime.now(UTC)  # one now for jobs and media
     jobs = index(document["jobs"], source, now, anchor)
-    moment = parse_utc(anchor) if anchor is not None else None
-    delta = (now or datetime.now(UTC)) - moment if moment is not None else None
-    return Data(jobs, media_entries(document.get("media"), source, delta))
+    return Data(jobs, media_entries(document.get("media"), source, _delta(anchor, source, now)))

@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from audit.emulator.data import StoredJob
@@ -166,7 +166,7 @@ class Library:
     ) -> None:
         self.media = overlay(media_of(jobs), entries)
         self._ordered = sorted(self.media.values(), key=lambda m: (m.creation_time, m.media_id))
-        self._max_age = timedelta(days=max_age_days)
+        self._max_age_days = max_age_days
         self._paged = paged
 
     def search(self, params: Mapping[str, str], request_id: str) -> dict[str, Any]:
@@ -213,7 +213,7 @@ class Library:
         jobs = [
             j
             for j in (media.jobs if media else ())
-            if j.job_type == kind and j.create_time is not None and now - j.create_time <= self._max_age
+            if j.job_type == kind and j.visible(now, self._max_age_days)
         ]
         listed = []
         for job in jobs:

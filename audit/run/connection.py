@@ -115,9 +115,13 @@ class Connection:
         return Fetcher(client, limiter, retries=self.retries, deadline=deadline, ask=ask)
 
 
-def operation_limiters(options: RunOptions) -> dict[str, RateLimiter]:
-    """A limiter per discovery operation at its rate (search_qps, list_qps)."""
-    return {SEARCH_MEDIA: RateLimiter(options.search_qps), LIST_JOB_INFO: RateLimiter(options.list_qps)}
+def operation_limiters(*options: RunOptions) -> dict[str, RateLimiter]:
+    """A limiter per discovery operation for one account, at the lowest rate its providers' options
+    give (search_qps, list_qps)."""
+    return {
+        SEARCH_MEDIA: RateLimiter(min(o.search_qps for o in options)),
+        LIST_JOB_INFO: RateLimiter(min(o.list_qps for o in options)),
+    }
 
 
 def account_key(keys: Keys) -> str:
@@ -186,10 +190,7 @@ def open_connections(
         connections: dict[str | None, Connection] = {}
         for account, members in by_account.items():
             limiter = RateLimiter(rates[account])
-            limiters = {
-                SEARCH_MEDIA: RateLimiter(min(options[a].search_qps for a in members)),
-                LIST_JOB_INFO: RateLimiter(min(options[a].list_qps for a in members)),
-            }
+            limiters = operation_limiters(*(options[a] for a in members))
             for alias in members:
                 connections[alias] = Connection.of(
                     where[alias],

@@ -284,11 +284,11 @@ class _Pool(Generic[T]):
         jobs: Iterator[JobRef],
         stop: threading.Event,
         slots: int,
-        unreachable: Callable[[], ApiError | None] = lambda: None,
-        sizer: Sizer | None = None,
+        unreachable: Callable[[], ApiError | None],
+        sizer: Sizer,
     ) -> None:
         self._unreachable = unreachable
-        self._sizer = sizer or Sizer(slots, lambda: 0, lambda: float("inf"))
+        self._sizer = sizer
         self._turn = threading.Condition()
         self._drained = False  # every job taken
         self._fetch_one = fetch_one
