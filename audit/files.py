@@ -54,6 +54,12 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def ids_in(text: str) -> list[str]:
+    """One id per line, in order, each once; blank lines and `#` comments skipped (--ids, media_file)."""
+    lines = (line.strip() for line in text.splitlines())
+    return list(dict.fromkeys(line for line in lines if line and not line.startswith("#")))
+
+
 def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
     """The bytes of a regular file of at most `limit` bytes; NotReadable otherwise (see open_input)."""
     with open_input(path, limit) as stream:

@@ -111,12 +111,7 @@ def unlisted_media(found: Sequence[Discovery]) -> Callable[[JobResult], tuple[Fi
     searched window whose media the service did not list there (deleted, or another account's) is
     said `unlisted`. Windows with filters are left out: a media they skip is skipped on purpose.
     None when no source searched a window."""
-    windows = [
-        (d.query, set(d.media))
-        for d in found
-        if not d.query.media_ids
-        and not (d.query.status or d.query.tags or d.query.storage_location or d.query.category is not None)
-    ]
+    windows = [(d.query, set(d.media)) for d in found if not d.query.media_ids and not d.query.filtered]
     if not windows:
         return None
     discovered = {ref for d in found for ref in d.jobs}

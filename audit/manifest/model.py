@@ -127,6 +127,9 @@ class Expectation:
         )
 
 
+FILTERS = ("status", "category", "storage_location", "tags")  # a media source's search filters
+
+
 @dataclass(frozen=True, slots=True)
 class MediaQuery:
     """A `jobs_from: - media:` entry: the media the service is asked for, and which of their jobs."""
@@ -144,6 +147,11 @@ class MediaQuery:
     unmanaged: str = "ignore"  # ignore | report | fail
     provider: str | None = None
     provider_at: Position | None = None  # where its provider alias is written
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a filter narrows its window (a media outside the filters is skipped on purpose)."""
+        return any(getattr(self, name) not in (None, ()) for name in FILTERS)
 
     @property
     def label(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from audit import jobtypes
 from audit.errors import ExitStatus, UserError
-from audit.files import read_input
+from audit.files import ids_in, read_input
 from audit.jobtypes import JobRef
 from audit.manifest.build import literal_problems
 from audit.timeutil import duration_ceiling, seconds_between
@@ -25,10 +25,10 @@ def read_ids(source: str, flag: str = "--ids", what: str = "job ids") -> list[st
         text = sys.stdin.read() if source == "-" else read_input(source).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{flag} {source}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    ids = ids_in(text)
     if not ids:
         raise UserError(f"{flag} {source}: no {what} in it")
-    return list(dict.fromkeys(ids))
+    return ids
 
 
 @dataclass(frozen=True)

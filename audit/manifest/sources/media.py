@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from audit.files import ids_in
 from audit.jobtypes import MEDIA_FIELDS
-from audit.manifest.model import MediaQuery
+from audit.manifest.model import FILTERS, MediaQuery
 from audit.manifest.positions import Problem
 from audit.manifest.sources.base import Entry, moment
 
@@ -31,11 +32,7 @@ class MediaSource:
         listed = settings.get("media_file")
         if isinstance(listed, str) and listed:
             text = reader.read_text(entry.base / listed, entry.at("media", "media_file"))
-            ids += [
-                line.strip()
-                for line in (text or "").splitlines()
-                if line.strip() and not line.startswith("#")
-            ]
+            ids += ids_in(text or "")
         searched = not ids
         if searched and since is None and "since" not in settings:
             reader.problems.append(
@@ -44,7 +41,7 @@ class MediaSource:
                     "a media source needs since: (a window of creation times) or media_ids/media_file",
                 )
             )
-        if not searched and any(k in settings for k in ("since", "until", "status", "category", "tags")):
+        if not searched and any(k in settings for k in ("since", "until", *FILTERS)):
             reader.problems.append(
                 Problem(entry.at("media"), "media_ids/media_file name the media: no search filter applies")
             )
