@@ -147,26 +147,16 @@ def emulator_options(command: Command) -> Command:
             metavar="ID:SECRET[:TOKEN]",
             help="Another account's AccessKey, limited separately at --qps; repeatable.",
         ),
-        click.option(
-            "--qps",
-            default=EMULATOR.qps,
-            show_default=True,
-            type=click.FloatRange(0),
-            help="Per-account limit; 0 is off.",
-        ),
-        click.option(
-            "--search-qps",
-            default=EMULATOR.search_qps,
-            show_default=True,
-            type=click.FloatRange(0),
-            help="SearchMedia's own per-account limit; 0 is off.",
-        ),
-        click.option(
-            "--list-qps",
-            default=EMULATOR.list_qps,
-            show_default=True,
-            type=click.FloatRange(0),
-            help="ListJobInfo's own per-account limit; 0 is off.",
+        *(
+            # Each operation's own quota per account, as the service limits it.
+            click.option(
+                flag, default=default, show_default=True, type=click.FloatRange(0), help=f"{what}; 0 is off."
+            )
+            for flag, default, what in (
+                ("--qps", EMULATOR.qps, "Per-account limit"),
+                ("--search-qps", EMULATOR.search_qps, "SearchMedia's own per-account limit"),
+                ("--list-qps", EMULATOR.list_qps, "ListJobInfo's own per-account limit"),
+            )
         ),
         click.option(
             "--token-lifetime",
