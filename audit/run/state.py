@@ -2,107 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from audit.errors import UserError
 from audit.jobtypes import JobRef
-
-# PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
-# keyed by service and job, whatever AccessKey asked, with the account they belong to)
-LAYOUT = 4
-# PRAGMA application_id of every state file this tool writes ("vdat"): files of other programs are
-# refused, never migrated. Files written before it was set have 0 and only tables of ours.
-APPLICATION_ID = int.from_bytes(b"vdat", "big")
-_OUR_TABLES = frozenset(
-    {"responses", "responses_2", "accounts", "runs", "job_findings", "job_findings_3", "run_jobs"}
-)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    endpoint TEXT NOT NULL,
-    job_type TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    fetched_at TEXT NOT NULL,
-    final INTEGER NOT NULL,            -- terminal and schema-valid: no need to ask again
-    checked_with TEXT NOT NULL,        -- tool version and strictness the body was validated under
-    notes TEXT NOT NULL,               -- its schema warnings and notes, as JSON [pointer, message, severity, rule, evidence]
-    run_id TEXT NOT NULL,
-    canonical INTEGER NOT NULL DEFAULT 0,  -- 1 when the body as received is already compact JSON
-    account TEXT NOT NULL DEFAULT '',  -- the account UID the answer belongs to; '' when unknown
-    PRIMARY KEY (endpoint, job_type, job_id)
-);
--- Which account a source of credentials belongs to, learnt from the UserId its answers carry:
--- keyed by a digest of the source's stable identity (an AccessKey ID, a role ARN), never a secret.
-CREATE TABLE IF NOT EXISTS accounts (
-    identity TEXT PRIMARY KEY,
-    account TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    manifest_digest TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    status TEXT NOT NULL,              -- running | complete | incomplete | failed
-    counts TEXT,
-    calls INTEGER, retries INTEGER, throttles INTEGER,
-    changes TEXT,                      -- jobs new, ongoing, resolved, as JSON
-    sums TEXT,                         -- SHA-256 of its report set's SHA256SUMS, once written
-    audit TEXT NOT NULL DEFAULT ''     -- the audit (manifest `name:` or file names) it was a run of
-);
--- Night over night: per audit, service and job, the findings of the audit's last complete run that
--- audited it, each with when its unbroken streak began. Jobs never audited with findings have no row.
--- Audits are kept apart (two manifests sharing a state never compare with each other); answers in
--- `responses` are shared.
-CREATE TABLE IF NOT EXISTS job_findings (
-    audit TEXT NOT NULL DEFAULT '',
-    endpoint TEXT NOT NULL,
-    job_type TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    findings TEXT NOT NULL,            -- JSON {"kind:field": first_seen}
-    PRIMARY KEY (audit, endpoint, job_type, job_id)
-);
--- Each run's outcome and finding fingerprints per audited job, compressed: one row a run.
-CREATE TABLE IF NOT EXISTS run_jobs (
-    run_id TEXT PRIMARY KEY,
-    jobs BLOB NOT NULL                 -- zlib of lines "type<TAB>id<TAB>outcome<TAB>kind:field,..."
-);
-"""
-# Columns added after a table's first layout: a file of the older layout gets them in place, nothing
-# is dropped.
-_ADDED_COLUMNS = {
-    "runs": {"changes": "TEXT", "sums": "TEXT", "audit": "TEXT NOT NULL DEFAULT ''"},
-    # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
-    "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
-}
-# Layout 2 kept answers per AccessKey ID: they move to one row per service and job (the newest
-# answer of a job wins), of an unknown account.
-_FROM_LAYOUT_2 = """
-ALTER TABLE responses RENAME TO responses_2;
-{schema}
-INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, final, checked_with,
-    notes, run_id, canonical)
-    SELECT endpoint, job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical
-    FROM responses_2 ORDER BY fetched_at;
-DROP TABLE responses_2;
-"""
-# Layout 3 kept findings per service and job, whatever the manifest: they become the unnamed audit's
-# (''), which the first audit run on the upgraded file takes over (see State.begin_run).
-_FROM_LAYOUT_3 = """
-ALTER TABLE job_findings RENAME TO job_findings_3;
-{schema}
-INSERT INTO job_findings (audit, endpoint, job_type, job_id, findings)
-    SELECT '', endpoint, job_type, job_id, findings FROM job_findings_3;
-DROP TABLE job_findings_3;
-"""
+from audit.run.batch import Batch
+from audit.run.layout import APPLICATION_ID, LAYOUT, OUR_TABLES, SCHEMA, upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +36,7 @@ class StoredAnswer:
 
 
 class State:
-    """Each response is committed the moment it is stored; fetch workers store through one lock."""
+    """Responses are committed in batches (audit.run.batch); fetch workers store through one lock."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Opens (creating it for a run) the state at `path`. `read_only` opens it for reading
@@ -134,6 +48,7 @@ class State:
         self.unstored = 0
         self.audit = ""  # the audit of the run begun (begin_run): its history and findings only
         self._lock = threading.Lock()
+        self._batch = Batch(self._commit_answers)
         try:
             if read_only:
                 uri = f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -150,7 +65,7 @@ class State:
             # WAL with NORMAL: a killed process never corrupts the database; only a power cut may lose
             # the last commits, which the next run simply asks for again.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._upgrade(self._db.execute("PRAGMA user_version").fetchone()[0])
+            upgrade(self._db, self._db.execute("PRAGMA user_version").fetchone()[0])
             # One transaction: a new file's tables and stamps take one WAL frame per page, not one each.
             self._db.executescript(
                 f"BEGIN; {SCHEMA} PRAGMA user_version={LAYOUT}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
@@ -163,7 +78,7 @@ class State:
         application = self._db.execute("PRAGMA application_id").fetchone()[0]
         layout = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if application not in (0, APPLICATION_ID) or (application == 0 and not tables <= _OUR_TABLES):
+        if application not in (0, APPLICATION_ID) or (application == 0 and not tables <= OUR_TABLES):
             self._db.close()
             raise UserError(
                 f"{self.path}: not a vod-audit state (an SQLite file of another program); nothing was "
@@ -176,26 +91,8 @@ class State:
                 f"to {LAYOUT}); nothing was changed; use that version, or another --state"
             )
 
-    def _upgrade(self, layout: int) -> None:
-        """Brings a file of an older layout to this one; run history is always kept."""
-        if layout == LAYOUT:
-            return
-        for table, columns in _ADDED_COLUMNS.items():
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            for column, kind in columns.items():
-                if present and column not in present:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        findings = {row[1] for row in self._db.execute("PRAGMA table_info(job_findings)")}
-        if findings and "audit" not in findings:
-            self._db.executescript(f"BEGIN; {_FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
-        if layout == 2:
-            self._db.executescript(f"BEGIN; {_FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
-        elif layout != 3:
-            # Stored responses are only a cache of the API: a file of another layout has them
-            # dropped (the next run asks again) rather than misread.
-            self._db.execute("DROP TABLE IF EXISTS responses")
-
     def close(self) -> None:
+        self._batch.close()
         self._db.close()
 
     def lookup(
@@ -203,6 +100,7 @@ class State:
     ) -> dict[JobRef, StoredAnswer]:
         """Stored answers of these (type, id) keys from this service (an endpoint), whatever AccessKey
         asked for them; with `account` known, never one known to belong to another account."""
+        self._batch.flush()  # answers stored before are read back
         wanted = set(keys)
         found: dict[JobRef, StoredAnswer] = {}
         rows = self._db.execute(
@@ -227,7 +125,7 @@ class State:
         return found
 
     def store(self, service: str, answer: StoredAnswer) -> None:
-        """Commits one answer at once (called from the fetch workers)."""
+        """Queues one answer for the next batch's commit (called from the fetch workers)."""
         row = (
             service,
             answer.job_type,
@@ -241,13 +139,27 @@ class State:
             int(answer.canonical),
             answer.account,
         )
+        self._batch.add(row)
+
+    def _commit_answers(self, rows: Sequence[tuple[object, ...]]) -> None:
         with self._lock:
-            statement = (
-                "INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, "
-                "final, checked_with, notes, run_id, canonical, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-            if not self._write(statement, row):
-                self.unstored += 1
+            if self.failure is None:
+                try:  # one transaction: committed whole, or rolled back whole
+                    self._db.execute("BEGIN")
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, "
+                        "final, checked_with, notes, run_id, canonical, account) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._db.execute("COMMIT")
+                    return
+                except sqlite3.Error as exc:
+                    self.failure = str(exc)
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):  # failing too: SQLite rolls it back
+                            self._db.execute("ROLLBACK")
+            self.unstored += len(rows)
 
     def _write(self, statement: str, values: tuple[object, ...]) -> bool:
         """True when the statement was committed."""
@@ -295,6 +207,7 @@ class State:
         retries: int,
         throttles: int,
     ) -> None:
+        self._batch.flush()  # the run's answers are all in before it is recorded as ended
         if self.failure is None:
             self._write(
                 "UPDATE runs SET finished_at=?, status=?, counts=?, calls=?, retries=?, throttles=? WHERE run_id=?",
