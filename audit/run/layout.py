@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
-# keyed by service and job, whatever AccessKey asked, with the account they belong to)
-LAYOUT = 4
+# keyed by service and job, whatever AccessKey asked, with the account they belong to; 4: findings
+# per audit; 5: a final answer's judgement kept with it)
+LAYOUT = 5
 # PRAGMA application_id of every state file this tool writes ("vdat"): files of other programs are
 # refused, never migrated. Files written before it was set have 0 and only tables of ours.
 APPLICATION_ID = int.from_bytes(b"vdat", "big")
@@ -26,6 +27,8 @@ CREATE TABLE IF NOT EXISTS responses (
     run_id TEXT NOT NULL,
     canonical INTEGER NOT NULL DEFAULT 0,  -- 1 when the body as received is already compact JSON
     account TEXT NOT NULL DEFAULT '',  -- the account UID the answer belongs to; '' when unknown
+    judged_with TEXT NOT NULL DEFAULT '',  -- a final answer's: digest of the tool, --strict and the expectation
+    judged TEXT NOT NULL DEFAULT '',   -- a final answer's judgement under it, as JSON (audit.run.judged)
     PRIMARY KEY (endpoint, job_type, job_id)
 );
 -- Which account a source of credentials belongs to, learnt from the UserId its answers carry:
@@ -70,7 +73,12 @@ CREATE TABLE IF NOT EXISTS run_jobs (
 ADDED_COLUMNS = {
     "runs": {"changes": "TEXT", "sums": "TEXT", "audit": "TEXT NOT NULL DEFAULT ''"},
     # 1 when the body as received is already its compact JSON form: reused as it is, not re-encoded
-    "responses": {"canonical": "INTEGER NOT NULL DEFAULT 0"},
+    "responses": {
+        "canonical": "INTEGER NOT NULL DEFAULT 0",
+        # a final answer's judgement, reused while its judged_with digest is unchanged (layout 5)
+        "judged_with": "TEXT NOT NULL DEFAULT ''",
+        "judged": "TEXT NOT NULL DEFAULT ''",
+    },
 }
 # Layout 2 kept answers per AccessKey ID: they move to one row per service and job (the newest
 # answer of a job wins), of an unknown account.
@@ -108,7 +116,7 @@ def upgrade(db: sqlite3.Connection, layout: int) -> None:
         db.executescript(f"BEGIN; {FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
     if layout == 2:
         db.executescript(f"BEGIN; {FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
-    elif layout != 3:
+    elif layout not in (3, 4):
         # Stored responses are only a cache of the API: a file of another layout has them
         # dropped (the next run asks again) rather than misread.
         db.execute("DROP TABLE IF EXISTS responses")

@@ -22,6 +22,7 @@ from audit.options import RunOptions
 from audit.results import JobResult, RunRecord
 from audit.run.changes import Marking, tally
 from audit.run.connection import Connection
+from audit.run.judged import Read, decode, encode, judged_with, read
 from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.record import run_record, trend, waiver_record
 from audit.run.state import State, StoredAnswer
@@ -62,15 +63,13 @@ def _result(
     verdict: Verdict,
     marking: Marking,
     *,
-    body: Any,
+    seen: Read,
     body_json: str | None,
     fetched_at: str | None,
     from_state: bool,
     attempts: int,
     response_text: str | None = None,
 ) -> JobResult:
-    kind = job_type(spec.job_type)
-    request_id = body.get("RequestId") if isinstance(body, dict) else None
     outcome, found = verdict.outcome, verdict.findings
     if spec.noted:  # discovery's findings about the job's lists, whatever the answer said
         found = (*found, *spec.noted)
@@ -89,14 +88,14 @@ def _result(
         duration=verdict.duration,
         max_duration=spec.max_duration,
         body_json=body_json,
-        request_id=request_id if isinstance(request_id, str) else None,
+        request_id=seen.request_id,
         fetched_at=fetched_at,
         from_state=from_state,
         attempts=attempts,
         response_text=response_text,
         provider=spec.provider,
         expectation=spec.expectation,
-        **kind.facet_values(kind.detail(body)),
+        **seen.facets,
     )
 
 
@@ -121,27 +120,38 @@ def reuse_stored(
     keep: Callable[[JobResult], None],
     marking: Marking,
 ) -> dict[JobRef, JobSpec]:
-    """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch."""
+    """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch.
+
+    A final answer judged under the same tool, --strict and expectation is not judged again: its
+    judgement is read back (and, when the answer is compact JSON already, the answer is not parsed)."""
     to_fetch: dict[JobRef, JobSpec] = {}
     for spec in jobs:
         previous = stored.get(spec.ref)
         if previous is None or not previous.final:
             to_fetch[spec.ref] = spec
             continue
-        body = json.loads(previous.body)
-        # Answers as received are mostly compact JSON already: then they are the parsed form too.
-        parsed = previous.body if previous.canonical else compact_json(body)
         # Validated when stored; validated again only under another tool version or strictness.
         same_check = previous.checked_with == _checked_with(strict)
-        verdict = judge(
-            spec, body, now, strict=strict, checked=_checks(previous.notes) if same_check else None
-        )
+        same = same_check and previous.judged_with == judged_with(spec, strict)
+        known = decode(previous.judged) if same else None
+        if known is not None and previous.canonical:
+            (verdict, seen), parsed = known, previous.body
+        else:
+            body = json.loads(previous.body)
+            # Answers as received are mostly compact JSON already: then they are the parsed form too.
+            parsed = previous.body if previous.canonical else compact_json(body)
+            verdict, seen = known or (
+                judge(
+                    spec, body, now, strict=strict, checked=_checks(previous.notes) if same_check else None
+                ),
+                read(spec, body),
+            )
         keep(
             _result(
                 spec,
                 verdict,
                 marking,
-                body=body,
+                seen=seen,
                 body_json=parsed,
                 fetched_at=previous.fetched_at,
                 from_state=True,
@@ -336,6 +346,8 @@ def _judge_fetched(
         owner = _owner(spec, body)
         if owner is not None:
             lane.owners.add(owner)
+        seen = read(spec, body)
+        final = _is_final(verdict)
         state.store(
             lane.conn.service,
             StoredAnswer(
@@ -343,7 +355,7 @@ def _judge_fetched(
                 spec.job_id,
                 text,
                 fetched_at,
-                _is_final(verdict),
+                final,
                 _checked_with(strict),
                 notes,
                 run_id,
@@ -351,18 +363,22 @@ def _judge_fetched(
                 # The answer's own UserId first: what the credentials are known to belong to says
                 # nothing of an answer another account's job came back with.
                 account=owner or lane.account or "",
+                # Kept for the nights that reuse the answer: judged again only if what judged it changes.
+                judged_with=judged_with(spec, strict) if final else "",
+                judged=encode(verdict, seen) if final else "",
             ),
         )
         body_json: str | None = parsed
     else:
-        body = body_json = exact = None
+        body_json = exact = None
+        seen = read(spec, None)
         attempts = f" after {fetched.attempts} attempt{'s' if fetched.attempts > 1 else ''}"
         verdict = failed(result.describe() + attempts, not_found=result.job_not_found)
     return _result(
         spec,
         verdict,
         marking,
-        body=body,
+        seen=seen,
         body_json=body_json,
         fetched_at=fetched_at,
         from_state=False,

@@ -33,6 +33,8 @@ class StoredAnswer:
     run_id: str
     canonical: bool = False  # the body is already its compact JSON form
     account: str = ""  # the account UID the answer belongs to; '' when unknown
+    judged_with: str = ""  # a final answer's: what judged it (audit.run.judged.judged_with)
+    judged: str = ""  # a final answer's judgement, as JSON (audit.run.judged.encode)
 
 
 class State:
@@ -105,10 +107,22 @@ class State:
         found: dict[JobRef, StoredAnswer] = {}
         rows = self._db.execute(
             "SELECT job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, "
-            "account FROM responses WHERE endpoint=?",
+            "account, judged_with, judged FROM responses WHERE endpoint=?",
             (service,),
         )
-        for job_type, job_id, body, fetched_at, final, checked_with, notes, run_id, canonical, owner in rows:
+        for (
+            job_type,
+            job_id,
+            body,
+            fetched_at,
+            final,
+            checked,
+            notes,
+            run_id,
+            canonical,
+            owner,
+            *judged,
+        ) in rows:
             if (job_type, job_id) in wanted and (not account or not owner or owner == account):
                 found[JobRef(job_type, job_id)] = StoredAnswer(
                     job_type,
@@ -116,11 +130,12 @@ class State:
                     body,
                     fetched_at,
                     bool(final),
-                    checked_with,
+                    checked,
                     notes,
                     run_id,
                     bool(canonical),
                     owner,
+                    *judged,
                 )
         return found
 
@@ -138,6 +153,8 @@ class State:
             answer.run_id,
             int(answer.canonical),
             answer.account,
+            answer.judged_with,
+            answer.judged,
         )
         self._batch.add(row)
 
@@ -148,8 +165,8 @@ class State:
                     self._db.execute("BEGIN")
                     self._db.executemany(
                         "INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, "
-                        "final, checked_with, notes, run_id, canonical, account) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "final, checked_with, notes, run_id, canonical, account, judged_with, judged) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                     self._db.execute("COMMIT")

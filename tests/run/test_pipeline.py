@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
+
+import yaml
 
 from audit.emulator.data import job_identity
 from audit.findings import Outcome
@@ -71,3 +74,56 @@ def test_an_answer_reused_from_state_keeps_its_text_and_its_parsed_form(tmp_path
         assert json_module.loads(result.body_json) == json_module.loads(spaced)
         assert result.body_json == json_module.dumps(json_module.loads(spaced), separators=(",", ":"))
     assert second.results[0].from_state
+
+
+def test_a_final_answer_is_judged_again_only_when_what_judged_it_changes(start_emulator, tmp_path):
+    bodies = sample_jobs()
+    emulator = start_emulator(jobs=bodies, qps=0)
+    path = write_manifest(tmp_path / "m.yaml", bodies)
+    state_path = tmp_path / "state.db"
+    first = execute(
+        load_manifests([path], env={}), settings(emulator.url, state_path), stop=threading.Event()
+    )
+    second = execute(
+        load_manifests([path], env={}), settings(emulator.url, state_path), stop=threading.Event()
+    )
+    reused = [r for r in second.results if r.from_state]
+    assert reused, "some sample jobs are final"
+    fresh = {r.ref: r for r in first.results}
+    for result in reused:  # the judgement read back is the judgement made
+        again = dataclasses.replace(result, from_state=False, attempts=fresh[result.ref].attempts)
+        assert again == dataclasses.replace(fresh[result.ref], change=result.change)
+
+    # A judgement planted in state shows that it is read back, not made again...
+    planted = json.dumps(
+        ["drift", [["mismatch", "Planted", "x", "y", "planted", "error"]], [], "S", 1.0, "r", {}]
+    )
+    with sqlite3.connect(state_path) as database:
+        database.execute("UPDATE responses SET judged=? WHERE final=1", (planted,))
+    third = execute(
+        load_manifests([path], env={}), settings(emulator.url, state_path), stop=threading.Event()
+    )
+    assert {r.ref for r in third.results if any(f.field == "Planted" for f in r.findings)} == {
+        r.ref for r in reused
+    }
+    # ...until the expectation changes (a job's words), or --strict does: then each is judged afresh.
+    text = path.read_text()
+    document = yaml.safe_load(text)
+    path.write_text(
+        yaml.safe_dump(
+            {**document, "jobs": [{**j, "expect": {"max_duration": "3650d"}} for j in document["jobs"]]}
+        )
+    )
+    changed = execute(
+        load_manifests([path], env={}), settings(emulator.url, state_path), stop=threading.Event()
+    )
+    strict = dataclasses.replace(
+        settings(emulator.url, state_path),
+        options=RunOptions(endpoint=emulator.url, qps=100, concurrency=4, timeout=5, retries=1, strict=True),
+    )
+    path.write_text(text)
+    stricter = execute(load_manifests([path], env={}), strict, stop=threading.Event())
+    for night in (changed, stricter):
+        assert not any(f.field == "Planted" for r in night.results for f in r.findings)
+        assert {r.ref for r in night.results if r.from_state} == {r.ref for r in reused}
+    assert emulator.counters.snapshot()["total"] == len(bodies) + 4 * (len(bodies) - len(reused))
