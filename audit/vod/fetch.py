@@ -23,6 +23,7 @@ STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is tol
 LOOK_EVERY = 0.1  # seconds between the pool's looks at whether more calls in flight would help
 BUSY = 0.5  # this process's CPU per second above which more threads would only share the GIL
 REACHED = 0.9  # calls per second, as a share of the limiter's rate, at which the rate is reached
+GATHER = 0.002  # seconds the consumer lets results gather when none is ready (well under a slot's worth)
 
 
 class Caller(Protocol):
@@ -199,6 +200,10 @@ class Fetcher:
             running = len(workers)
             while running:
                 pool.look()
+                if pool.done.empty():
+                    # Nothing ready: a few results gather before the consumer wakes for them. Woken
+                    # for each one, it spent a fifth of its thread's CPU waking (bench/FINDINGS.md).
+                    time.sleep(GATHER)
                 try:
                     item = pool.done.get(timeout=LOOK_EVERY)
                 except queue.Empty:
