@@ -5,15 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
 def percent_encode(value: str) -> str:
     """RFC 3986: unreserved `A-Za-z0-9-_.~` kept, everything else as UTF-8 %XX (space %20, `*` %2A)."""
-    return quote(value, safe="~", encoding="utf-8")
+    # Names and ids are nearly always unreserved already: returned as they are, without quote's work.
+    return value if _UNRESERVED(value) else quote(value, safe="~", encoding="utf-8")
 
 
 def canonical_query(params: Mapping[str, str]) -> str:

@@ -59,6 +59,20 @@ def test_percent_encoding_rules():
     assert percent_encode("a b*c~d-e_f.g/h+i=j") == "a%20b%2Ac~d-e_f.g%2Fh%2Bi%3Dj"
     assert percent_encode("é") == "%C3%A9"
     assert canonical_query({"b": "2", "a": "1 1"}) == "a=1%201&b=2"
+    # Values already unreserved are returned as they are; anything else, newline included, encoded.
+    assert percent_encode("Abc-1_2.3~") == "Abc-1_2.3~"
+    assert percent_encode("abc\n") == "abc%0A" and percent_encode("") == ""
+
+
+@given(st.text())
+def test_percent_encoding_is_rfc3986_for_any_text(value):
+    encoded = percent_encode(value)
+    assert encoded == "".join(
+        c
+        if c in string.ascii_letters + string.digits + "-_.~"
+        else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+        for c in value
+    )
 
 
 job_ids = st.text(
