@@ -107,3 +107,22 @@ def test_answers_known_to_belong_to_another_account_are_not_served(tmp_path):
     assert state.account_of("key AK1") == "111" and state.account_of("key AK2") is None
     state.close()
     assert b"AK1" not in (tmp_path / "s.db").read_bytes()  # identities are kept as digests
+
+
+def test_a_layout_4_file_keeps_its_answers_and_gains_their_judgements(tmp_path):
+    # Layout 5 adds two columns to `responses`: a file of layout 4 keeps every stored answer (no
+    # call is made again for them), with no judgement yet (the next run judges and keeps it).
+    path = tmp_path / "state.db"
+    state = State(path)
+    state.store("e", StoredAnswer("ai", "j", "{}", "t", True, "v", "[]", "r", judged_with="k", judged="[]"))
+    state.close()
+    with sqlite3.connect(path) as database:
+        database.executescript(
+            "ALTER TABLE responses DROP COLUMN judged; ALTER TABLE responses DROP COLUMN judged_with; "
+            "PRAGMA user_version=4;"
+        )
+    state = State(path)
+    kept = state.lookup("e", [("ai", "j")])[("ai", "j")]
+    state.close()
+    assert (kept.body, kept.final, kept.judged_with, kept.judged) == ("{}", True, "", "")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (LAYOUT,)
