@@ -17,9 +17,8 @@ from audit.manifest.model import MediaQuery
 from audit.run.connection import Connection
 from audit.timeutil import format_utc
 from audit.vod.client import VodClient
-from audit.vod.fetch import Fetched
 from audit.vod.protocol import LIST_JOB_INFO, PAGE_SIZE, SCROLLED_RESULTS, SEARCH_MEDIA
-from audit.vod.records import Answer, CallResult
+from audit.vod.records import Answer, CallResult, Fetched
 
 T = TypeVar("T")
 

@@ -14,7 +14,8 @@ from audit.jobtypes import JobRef
 from audit.run.connection import Connection
 from audit.run.state import State
 from audit.runparts import ProviderLine, mask
-from audit.vod.fetch import CallStats, Fetched, Fetcher, NothingCanSucceed
+from audit.vod.fetch import CallStats, Fetcher, NothingCanSucceed
+from audit.vod.records import Fetched
 
 T = TypeVar("T")
 

@@ -30,8 +30,7 @@ from audit.run.waivers import WaiverBook
 from audit.runparts import DiscoveryRecord
 from audit.schema.validate import Violation
 from audit.timeutil import format_utc
-from audit.vod.fetch import Fetched
-from audit.vod.records import Answer
+from audit.vod.records import Answer, Fetched
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,24 @@
-"""Retries with backoff, run-wide call counters, and a bounded worker pool over the client."""
+"""Retries with backoff, run-wide call counters, and the calls of many jobs through a pool (pool.py)."""
 
 from __future__ import annotations
 
-import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from audit.errors import UserError
 from audit.jobtypes import JobRef
+from audit.vod.pool import STOP_GRACE, Pool, Sizer
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.reach import UNREACHABLE_AFTER, Reach
-from audit.vod.records import Answer, ApiError, CallResult
+from audit.vod.records import Answer, ApiError, CallResult, Fetched
 from audit.vod.transport import WATCHDOG
 
 T = TypeVar("T")
-STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is told to stop
-LOOK_EVERY = 0.1  # seconds between the pool's looks at whether more calls in flight would help
-BUSY = 0.5  # this process's CPU per second above which more threads would only share the GIL
-REACHED = 0.9  # calls per second, as a share of the limiter's rate, at which the rate is reached
-GATHER = 0.002  # seconds the consumer lets results gather when none is ready (well under a slot's worth)
 
 
 class Caller(Protocol):
@@ -40,16 +35,6 @@ class AuthenticationFailed(NothingCanSucceed):
 
 class Unreachable(NothingCanSucceed):
     """The endpoint could not be reached by any of the run's first calls."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """The final result for one job after retries."""
-
-    job: JobRef
-    result: CallResult
-    attempts: int
-    fetched_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,20 +158,22 @@ class Fetcher:
     ) -> Iterator[T]:
         """Yields `finish(result)` of each job as it completes; at most `concurrency` calls in flight.
 
-        `finish` runs on the worker that made the call, so that judging and storing one answer
-        overlaps the calls of the others instead of queueing behind one consumer thread.
-        Stops scheduling when `stop` is set (in-flight calls finish). Raises AuthenticationFailed
-        when calls are refused for their credentials before any call has succeeded.
+        `finish` runs where the call was made (the consumer while it is the one caller, else the
+        worker), so that judging and storing one answer overlaps the calls of the others instead of
+        queueing behind one consumer thread. Stops scheduling when `stop` is set (calls in flight get
+        STOP_GRACE seconds). Raises AuthenticationFailed when calls are refused for their credentials
+        before any call has succeeded.
         """
         # Workers pull jobs and push results through one queue: per-job futures and `wait()` over
         # every call in flight cost more CPU than the call itself once the API answers quickly.
         concurrency = max(1, concurrency)
         sizer = Sizer(concurrency, lambda: self._counters.calls, lambda: self._limiter.rate)
-        pool: _Pool[T] = _Pool(
+        stop = stop or threading.Event()
+        pool: Pool[T] = Pool(
             self.fetch_one,
             finish,
             iter(jobs),
-            stop or threading.Event(),
+            stop,
             concurrency,
             lambda: self.unreachable,
             sizer,
@@ -197,25 +184,8 @@ class Fetcher:
         for worker in workers:
             worker.start()
         try:
-            running = len(workers)
-            while running:
-                pool.look()
-                if pool.done.empty():
-                    # Nothing ready: a few results gather before the consumer wakes for them. Woken
-                    # for each one, it spent a fifth of its thread's CPU waking (bench/FINDINGS.md).
-                    time.sleep(GATHER)
-                try:
-                    item = pool.done.get(timeout=LOOK_EVERY)
-                except queue.Empty:
-                    pool.cut_off_after_stop()
-                    continue
-                if item is None:
-                    running -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    pool.slots.release()
-                    yield item
+            with WATCHDOG.cut_off(stop, STOP_GRACE):
+                yield from pool.collect(len(workers))
         finally:
             pool.halt.set()
             pool.slots.release(len(workers))  # wakes any worker waiting for a slot, to see the halt
@@ -236,148 +206,3 @@ class Fetcher:
 
 def _unchanged(fetched: Fetched) -> Fetched:
     return fetched
-
-
-class Sizer:
-    """How many of the workers may call: as few as keep up, doubled while more would help.
-
-    More calls in flight help only while the calls wait on the network. Once the calls made per second
-    reach the rate limiter's rate, more would only wait on it; once this process is busy most of each
-    second, more threads only hand the GIL to each other: against a fast server, 16 workers cost a
-    fifth more CPU than one for the same wall time (bench/FINDINGS.md). So the pool starts with one
-    caller and doubles, at most every LOOK_EVERY seconds, while neither holds, up to `most` (a latency
-    of 400 ms at 15 calls/s needs six: reached within a few tenths of a second)."""
-
-    def __init__(
-        self,
-        most: int,
-        calls: Callable[[], int],
-        rate: Callable[[], float],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        cpu: Callable[[], float] = time.process_time,
-    ) -> None:
-        self.most = most
-        self.active = 1
-        self._calls, self._rate = calls, rate
-        self._clock, self._cpu = clock, cpu
-        self._at, self._spent, self._made = clock(), cpu(), calls()
-
-    def look(self) -> bool:
-        """True when it let more callers call (called by the consumer; cheap when it is not time)."""
-        now = self._clock()
-        span = now - self._at
-        if span < LOOK_EVERY or self.active >= self.most:
-            return False
-        spent, made = self._cpu(), self._calls()
-        busy = (spent - self._spent) / span
-        pace = (made - self._made) / span
-        self._at, self._spent, self._made = now, spent, made
-        if busy < BUSY and pace < REACHED * self._rate():
-            self.active = min(self.most, self.active * 2)
-            return True
-        return False
-
-
-class _Pool(Generic[T]):
-    """The jobs, the results and the stop conditions shared by fetch_each's workers."""
-
-    def __init__(
-        self,
-        fetch_one: Callable[[JobRef, threading.Event], Fetched],
-        finish: Callable[[Fetched], T],
-        jobs: Iterator[JobRef],
-        stop: threading.Event,
-        slots: int,
-        unreachable: Callable[[], ApiError | None],
-        sizer: Sizer,
-    ) -> None:
-        self._unreachable = unreachable
-        self._sizer = sizer
-        self._turn = threading.Condition()
-        self._drained = False  # every job taken
-        self._fetch_one = fetch_one
-        self._finish = finish
-        self._jobs = jobs
-        self._take = threading.Lock()
-        self._stop = stop
-        self.halt = threading.Event()  # the consumer is gone, a worker failed, or calls were refused
-        # A slot is a job taken and not yet handed to the consumer: a slow consumer holds the callers
-        # back instead of letting answers pile up in memory.
-        self.slots = threading.Semaphore(slots)
-        self.done: queue.SimpleQueue[T | BaseException | None] = queue.SimpleQueue()
-        self.refused: ApiError | None = None
-        self._succeeded = False
-        self._stopped_at: float | None = None
-
-    def cut_off_after_stop(self) -> None:
-        """Once `stop` has been set for STOP_GRACE seconds, ends the calls still in flight, so that a
-        run told to stop does so within seconds whatever the server does (SIGTERM, Ctrl-C)."""
-        if not self._stop.is_set():
-            return
-        now = time.monotonic()
-        if self._stopped_at is None:
-            self._stopped_at = now
-        elif now - self._stopped_at >= STOP_GRACE:
-            WATCHDOG.expire_all()
-
-    def look(self) -> None:
-        """Lets more workers call when the sizer says more would help."""
-        if self._sizer.look():
-            self.wake()
-
-    def wake(self) -> None:
-        with self._turn:
-            self._turn.notify_all()
-
-    def _wait_turn(self, n: int) -> None:
-        """Worker `n` calls only once the sizer lets that many call (or the pool ends)."""
-        with self._turn:
-            while n >= self._sizer.active and not (
-                self.halt.is_set() or self._stop.is_set() or self._drained
-            ):
-                self._turn.wait(0.5)
-
-    def _next(self) -> JobRef | None:
-        self.slots.acquire()
-        with self._take:
-            if self._stop.is_set() or self.halt.is_set():
-                return None
-            job = next(self._jobs, None)
-        if job is None and not self._drained:
-            self._drained = True  # the workers still waiting for their turn have nothing to call
-            self.wake()
-        return job
-
-    def work(self, n: int = 0) -> None:
-        try:
-            self._wait_turn(n)
-            while (job := self._next()) is not None:
-                fetched = self._fetch_one(job, self._stop)
-                # A call that failed once the run was told to stop says nothing about the job: it
-                # stays unaudited (the run is reported incomplete), never an `error`.
-                cut_off = self._stop.is_set() and not isinstance(fetched.result, Answer)
-                if cut_off or self._refusal(fetched.result):
-                    self.slots.release()
-                else:
-                    self.done.put(self._finish(fetched))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self.halt.set()
-            self.done.put(exc)
-        finally:
-            self.done.put(None)
-
-    def _refusal(self, result: CallResult) -> bool:
-        """True for a credential refusal before any success, or an unreachable endpoint: the run's
-        failure, not a job's result."""
-        if self._unreachable() is not None:
-            self.halt.set()
-            return True
-        with self._take:
-            if isinstance(result, Answer):
-                self._succeeded = True
-            elif result.authentication and not self._succeeded:
-                self.refused = self.refused or result
-                self.halt.set()
-                return True
-            return False

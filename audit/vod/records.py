@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
+
+from audit.jobtypes import JobRef
 
 ErrorKind = Literal["api", "timeout", "connection", "body"]
 
@@ -100,3 +103,13 @@ class ApiError:
 
 
 CallResult = Answer | ApiError
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The final result for one job after retries."""
+
+    job: JobRef
+    result: CallResult
+    attempts: int
+    fetched_at: datetime

@@ -25,6 +25,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 
+STOP_LOOK = 0.1  # seconds between the watchdog's looks at a run's stop event while calls may run
 MAX_BODY = 4 << 20  # decoded bytes of one answer; a GetJobDetail body is a few KiB
 _CHUNK = 64 << 10
 
@@ -64,6 +65,29 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._local = threading.local()
         self._next_wake = 0.0  # when the thread wakes next by itself (under _lock)
+        self._stops: list[_Stop] = []  # runs that end their calls a grace period after a stop
+
+    def _started(self) -> None:
+        """Starts the thread on first use (under _lock)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="call-deadlines", daemon=True)
+            self._thread.start()
+
+    @contextmanager
+    def cut_off(self, stop: threading.Event, grace: float) -> Iterator[None]:
+        """While the block runs, once `stop` has been set for `grace` seconds every call in flight ends,
+        and every call made after: a run told to stop does so within seconds whatever the server does,
+        whichever thread is inside a call (the consumer may be one)."""
+        entry = _Stop(stop, grace)
+        with self._lock:
+            self._stops.append(entry)
+            self._started()
+            self._wake.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._stops.remove(entry)
 
     @contextmanager
     def guard(self, deadline: float) -> Iterator[Guard]:
@@ -71,9 +95,7 @@ class Watchdog:
         guard = Guard(deadline)
         with self._lock:
             self._guards.add(guard)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="call-deadlines", daemon=True)
-                self._thread.start()
+            self._started()
             # Woken only for a deadline before its next wake-up: calls start with deadlines a timeout
             # ahead, nearly always later, and waking the thread on every call cost a tenth of a run's CPU.
             if deadline < self._next_wake:
@@ -106,13 +128,33 @@ class Watchdog:
             self._wake.clear()
             now = time.monotonic()
             with self._lock:
+                cut = any(entry.past(now) for entry in self._stops)
                 for guard in self._guards:
-                    if not guard.expired and guard.deadline <= now:
+                    if not guard.expired and (cut or guard.deadline <= now):
                         guard.expire()
                 pending = [g.deadline for g in self._guards if not g.expired]
                 wait = max(0.01, min(pending) - now) if pending else 1.0
+                if self._stops:  # a stop is looked for as often as the consumer used to look
+                    wait = min(wait, STOP_LOOK)
                 self._next_wake = now + wait
             self._wake.wait(wait)
+
+
+class _Stop:
+    """A run's stop event, its grace, and since when the watchdog has seen it set."""
+
+    __slots__ = ("grace", "seen", "stop")
+
+    def __init__(self, stop: threading.Event, grace: float) -> None:
+        self.stop, self.grace = stop, grace
+        self.seen: float | None = None
+
+    def past(self, now: float) -> bool:
+        if not self.stop.is_set():
+            return False
+        if self.seen is None:
+            self.seen = now
+        return now - self.seen >= self.grace
 
 
 WATCHDOG = Watchdog()

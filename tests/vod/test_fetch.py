@@ -8,7 +8,8 @@ import time
 import pytest
 
 from audit.jobtypes import JobRef
-from audit.vod.fetch import LOOK_EVERY, AuthenticationFailed, Fetcher, Sizer, full_jitter
+from audit.vod.fetch import AuthenticationFailed, Fetcher, full_jitter
+from audit.vod.pool import LOOK_EVERY, STOP_GRACE, Sizer
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, ApiError
 
@@ -147,15 +148,81 @@ def test_a_failure_inside_a_worker_reaches_the_consumer():
     assert not [t for t in threading.enumerate() if t.name.startswith("fetch-")]
 
 
-def test_fetch_each_finishes_each_answer_on_the_worker_that_fetched_it():
+class Threads(Scripted):
+    """Remembers which thread made each call."""
+
+    def __init__(self, scripts, wait=0.0):
+        super().__init__(scripts)
+        self.wait, self.by = wait, {}
+
+    def get_job_detail(self, job):
+        self.by[job.job_id] = threading.current_thread().name
+        time.sleep(self.wait)  # the network's time, not this process's
+        return super().get_job_detail(job)
+
+
+@pytest.mark.parametrize("wait", [0.0, 0.02], ids=["fast", "waiting"])
+def test_fetch_each_finishes_each_answer_on_the_thread_that_fetched_it(wait):
     jobs = [JobRef("ai", f"j{i}") for i in range(40)]
+    caller = Threads({}, wait)
     finished = list(
-        fetcher(Scripted({})).fetch_each(
+        fetcher(caller).fetch_each(
             jobs, lambda f: (f.job.job_id, threading.current_thread().name), concurrency=3
         )
     )
     assert sorted(job_id for job_id, _ in finished) == sorted(j.job_id for j in jobs)
-    assert {thread for _, thread in finished} <= {"fetch-0", "fetch-1", "fetch-2"}
+    assert all(caller.by[job_id] == thread for job_id, thread in finished)
+    assert {thread for _, thread in finished} <= {
+        threading.current_thread().name,
+        "fetch-0",
+        "fetch-1",
+        "fetch-2",
+    }
+
+
+def test_while_one_caller_keeps_up_the_consumer_makes_every_call_itself():
+    # A server that answers at once: no result has to change threads (a tenth of a fast run's CPU).
+    jobs = [JobRef("ai", f"j{i}") for i in range(200)]
+    caller = Threads({})
+    assert len(list(fetcher(caller).fetch_many(jobs, concurrency=8))) == 200
+    assert set(caller.by.values()) == {threading.current_thread().name}
+
+
+def test_calls_that_wait_on_the_network_are_handed_to_the_workers():
+    jobs = [JobRef("ai", f"j{i}") for i in range(150)]
+    caller = Threads({}, wait=0.02)
+    assert len(list(fetcher(caller).fetch_many(jobs, concurrency=4))) == 150
+    assert {"fetch-0", "fetch-1", "fetch-2", "fetch-3"} <= set(caller.by.values())
+
+
+def test_a_stop_ends_the_call_the_consumer_is_inside_after_the_grace():
+    # One job, so the consumer makes the call itself; the server drips for a minute. The watchdog,
+    # not the consumer's loop, must end the call STOP_GRACE seconds after the stop.
+    from audit.vod.client import VodClient
+    from audit.vod.endpoints import resolve
+    from audit.vod.keys import Credentials
+    from tests.hostile import hostile, json_reply
+
+    class Watched(VodClient):
+        def get_job_detail(self, job):
+            calling.set()
+            return super().get_job_detail(job)
+
+    body = {"RequestId": "R", "AIJobDetail": {"JobId": "j"}}
+    stop, calling, ended = threading.Event(), threading.Event(), threading.Event()
+    found = []
+    with hostile(lambda query: json_reply(body, drip=0.5)) as url:
+        fetching = fetcher(Watched(resolve(endpoint=url), Credentials.of("AK", "S"), timeout=60))
+
+        def run():
+            found.extend(fetching.fetch_many([JobRef("ai", "j")], concurrency=4, stop=stop))
+            ended.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        assert calling.wait(20)
+        stop.set()
+        assert ended.wait(STOP_GRACE + 20), "the call ran on past the grace"
+    assert found == []  # cut off by the stop: not audited, never an error
 
 
 def test_a_failure_in_finish_reaches_the_consumer():
