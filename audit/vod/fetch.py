@@ -12,13 +12,14 @@ from typing import Protocol, TypeVar
 
 from audit.errors import UserError
 from audit.jobtypes import JobRef
-from audit.vod.pool import STOP_GRACE, Pool, Sizer
+from audit.vod.pool import Pool, Sizer
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.reach import UNREACHABLE_AFTER, Reach
 from audit.vod.records import Answer, ApiError, CallResult, Fetched
 from audit.vod.transport import WATCHDOG
 
 T = TypeVar("T")
+STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is told to stop
 
 
 class Caller(Protocol):
@@ -178,8 +179,10 @@ class Fetcher:
             lambda: self.unreachable,
             sizer,
         )
+        # With one call in flight at most, the collecting thread makes every call: no worker is needed.
         workers = [
-            threading.Thread(target=pool.work, args=(n,), name=f"fetch-{n}") for n in range(concurrency)
+            threading.Thread(target=pool.work, args=(n,), name=f"fetch-{n}")
+            for n in range(concurrency if concurrency > 1 else 0)
         ]
         for worker in workers:
             worker.start()
@@ -188,7 +191,8 @@ class Fetcher:
                 yield from pool.collect(len(workers))
         finally:
             pool.halt.set()
-            pool.slots.release(len(workers))  # wakes any worker waiting for a slot, to see the halt
+            for _ in workers:  # wakes any worker waiting for a slot, to see the halt
+                pool.slots.release()
             pool.wake()  # and any waiting for its turn to call
             for worker in workers:
                 worker.join()

@@ -12,7 +12,6 @@ from audit.jobtypes import JobRef
 from audit.vod.records import Answer, ApiError, CallResult, Fetched
 
 T = TypeVar("T")
-STOP_GRACE = 2.0  # seconds calls in flight may take to finish once a run is told to stop
 LOOK_EVERY = 0.1  # seconds between the pool's looks at whether more calls in flight would help
 BUSY = 0.5  # this process's CPU per second above which more threads would only share the GIL
 REACHED = 0.9  # calls per second, as a share of the limiter's rate, at which the rate is reached

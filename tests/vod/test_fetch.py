@@ -8,8 +8,8 @@ import time
 import pytest
 
 from audit.jobtypes import JobRef
-from audit.vod.fetch import AuthenticationFailed, Fetcher, full_jitter
-from audit.vod.pool import LOOK_EVERY, STOP_GRACE, Sizer
+from audit.vod.fetch import STOP_GRACE, AuthenticationFailed, Fetcher, full_jitter
+from audit.vod.pool import LOOK_EVERY, Sizer
 from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import Answer, ApiError
 
@@ -185,6 +185,17 @@ def test_while_one_caller_keeps_up_the_consumer_makes_every_call_itself():
     jobs = [JobRef("ai", f"j{i}") for i in range(200)]
     caller = Threads({})
     assert len(list(fetcher(caller).fetch_many(jobs, concurrency=8))) == 200
+    assert set(caller.by.values()) == {threading.current_thread().name}
+
+
+def test_one_call_in_flight_needs_no_worker_thread():
+    jobs = [JobRef("ai", f"j{i}") for i in range(30)]
+    caller = Threads({}, wait=0.01)  # calls that wait would bring workers in, were any allowed
+    seen = []
+    for fetched in fetcher(caller).fetch_many(jobs, concurrency=1):
+        seen.append(fetched.job.job_id)
+        assert not [t for t in threading.enumerate() if t.name.startswith("fetch-")]
+    assert sorted(seen) == sorted(j.job_id for j in jobs)
     assert set(caller.by.values()) == {threading.current_thread().name}
 
 
