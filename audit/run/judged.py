@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from audit.expect.engine import Verdict
@@ -35,16 +36,16 @@ def _digest(words: Any) -> str:
     return hashlib.sha256(f"{tool_digest()}\0{words!r}".encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
 class Read:
     """What a result takes from an answer besides the verdict: its RequestId and the job's facets."""
 
-    __slots__ = ("facets", "request_id")
-
-    def __init__(self, request_id: str | None, facets: dict[str, str | None]) -> None:
-        self.request_id, self.facets = request_id, facets
+    request_id: str | None
+    facets: dict[str, str | None]
 
 
 def read(spec: JobSpec, body: Any) -> Read:
+    """The answer's RequestId and the job's facets (none of either without a body)."""
     kind = job_type(spec.job_type)
     request_id = body.get("RequestId") if isinstance(body, dict) else None
     facets = kind.facet_values(kind.detail(body) if isinstance(body, dict) else None)
@@ -69,6 +70,7 @@ def encode(verdict: Verdict, seen: Read) -> str:
 
 
 def decode(text: str) -> tuple[Verdict, Read]:
+    """A judgement as `encode` stored it."""
     outcome, findings, notes, status, duration, request_id, facets = json.loads(text)
     verdict = Verdict(
         Outcome(outcome),
