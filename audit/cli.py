@@ -11,6 +11,7 @@ import click
 from audit import __version__
 from audit.cli_flags import (
     DefaultGroup,
+    asked_options,
     connection_options,
     emulator_options,
     format_option,
@@ -18,12 +19,13 @@ from audit.cli_flags import (
     sign_options,
     state_option,
 )
-from audit.errors import ExitStatus
-from audit.jobtypes import NAMES as JOB_TYPES
+from audit.common.errors import ExitStatus
+from audit.common.jobtypes import NAMES as JOB_TYPES
+from audit.common.schemafiles import PUBLIC_SCHEMAS
+from audit.common.terminal import Echo
 from audit.options import DEFAULTS
-from audit.terminal import Echo
 
-SCHEMA_NAMES = ("envelope", *JOB_TYPES, "error", "manifest", "notification", "search-media", "list-job-info")
+SCHEMA_NAMES = tuple(PUBLIC_SCHEMAS)  # what `schema show NAME` offers: every schema file users may read
 
 
 def main() -> None:
@@ -54,8 +56,8 @@ def guard(command: Callable[[Echo, Echo], ExitStatus], verbose: int = 0) -> NoRe
     Each subcommand imports its module inside `command`, so `--help` loads none of them and mypy
     checks every `execute` call.
     """
-    from audit.errors import UserError
-    from audit.terminal import Printer
+    from audit.common.errors import UserError
+    from audit.common.terminal import Printer
 
     _logging(verbose)
     echo, err = Printer(err=False), Printer(err=True)
@@ -76,7 +78,7 @@ def guard(command: Callable[[Echo, Echo], ExitStatus], verbose: int = 0) -> NoRe
 def _logging(verbose: int) -> None:
     import logging
 
-    from audit.terminal import PrintableFormatter
+    from audit.common.terminal import PrintableFormatter
 
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
@@ -97,16 +99,7 @@ def cli() -> None:
 @sign_options
 @connection_options
 @state_option
-@click.option("--refresh", is_flag=True, help="Query every job again, ignoring stored results.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["any", "new"]),
-    help=f"Exit 2 for any finding, or only for new ones (default {DEFAULTS.fail_on}).",
-)
-@click.option("--target", "targets", multiple=True, metavar="JOB_ID", help="Audit only this job; repeatable.")
-@click.option(
-    "--strict", is_flag=True, default=None, help="A response field the schema does not know is a violation."
-)
+@asked_options
 @click.option(
     "--progress/--no-progress", default=None, help="Progress on stderr (default: when it is a terminal)."
 )
@@ -118,11 +111,6 @@ def cli() -> None:
     help="Tell only this channel of the manifest's notify: section; repeatable (default: every channel).",
 )
 @click.option("--no-notify", is_flag=True, help="Tell no channel.")
-@click.option(
-    "--unmanaged",
-    type=click.Choice(["ignore", "report", "fail"]),
-    help="What every media source says of a discovered job no list names (default: each source's).",
-)
 @click.option(
     "--notify-strict",
     is_flag=True,
@@ -145,18 +133,30 @@ def run(
 @click.argument("manifests", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @connection_options
 @state_option
-@click.option("--refresh", is_flag=True, help="Plan to query every job again, ignoring stored results.")
+@asked_options
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The plan as lines to read, or one JSON document to diff and gate on.",
+)
 @click.option(
     "--discover", is_flag=True, help="Ask the service for the media sources' jobs (no GetJobDetail)."
 )
 @click.option("--budget", metavar="DURATION", help="The nightly window, e.g. 60m: say whether the run fits.")
-def plan(manifests: tuple[str, ...], verbose: int, discover: bool, budget: str | None, **flags: Any) -> None:
+def plan(
+    manifests: tuple[str, ...], verbose: int, discover: bool, budget: str | None, output: str, **flags: Any
+) -> None:
     """What a run would do: jobs, calls and their time at the limits, credentials, changes (exit 0/1)."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import plan
 
-        return plan.execute(manifests, flags, discover=discover, budget=budget, echo=echo, err=err)
+        return plan.execute(
+            manifests, flags, discover=discover, budget=budget, as_json=output == "json", echo=echo, err=err
+        )
 
     guard(command, verbose)
 

@@ -235,3 +235,31 @@ class DefaultGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [self.default, *args]
         return super().parse_args(ctx, args)
+
+
+def asked_options(command: Command) -> Command:
+    """Flags that change what a run asks and how it judges: `run` takes them, and `plan` takes the
+    same so that it predicts that run."""
+    options = [
+        click.option("--refresh", is_flag=True, help="Query every job again, ignoring stored results."),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["any", "new"]),
+            help=f"Exit 2 for any finding, or only for new ones (default {DEFAULTS.fail_on}).",
+        ),
+        click.option(
+            "--target", "targets", multiple=True, metavar="JOB_ID", help="Audit only this job; repeatable."
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            default=None,
+            help="A response field the schema does not know is a violation.",
+        ),
+        click.option(
+            "--unmanaged",
+            type=click.Choice(["ignore", "report", "fail"]),
+            help="What every media source says of a discovered job no list names (default: each source's).",
+        ),
+    ]
+    return _stacked(options, command)

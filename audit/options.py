@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from audit.report import FORMAT_NAMES
-from audit.runparts import FailOn
+from audit.results.parts import FailOn
 from audit.vod.endpoints import DEFAULT_REGION
 from audit.vod.protocol import DOCUMENTED_QPS, LIST_JOB_INFO, OPERATION_QPS, SEARCH_MEDIA
 

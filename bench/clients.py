@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 
 def _client(url: str, keys: list[list[str]], count: int) -> int:
-    from audit.jobtypes import JobRef
+    from audit.common.jobtypes import JobRef
     from audit.vod.client import VodClient
     from audit.vod.endpoints import resolve
     from audit.vod.keys import Credentials

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from audit.timeutil import format_utc
+from audit.common.timeutil import format_utc
 from bench.harness import emulator, measured, stats
 
 LIMITS = {"SearchMedia": 50.0, "ListJobInfo": 15.0}  # per account (API QPS limits page)

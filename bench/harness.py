@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,13 +18,11 @@ import yaml
 
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
+from tests.run.helpers import EMULATOR_ENV, clean_env
+from tests.run.helpers import run_args as cli_run_args
 
 PYTHON = sys.executable
-ENV = {
-    **{k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")},
-    "ALIBABA_CLOUD_ACCESS_KEY_ID": "emulator-ak",
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "emulator-secret",
-}
+ENV = clean_env(**EMULATOR_ENV)
 
 
 @contextmanager
@@ -95,27 +92,14 @@ def measured(folder: Path, *args: str, env: dict[str, str] | None = None) -> dic
         cwd=Path(__file__).resolve().parents[1],
         timeout=3600,
     )
-    result = json.loads(report.read_text())
+    result: dict[str, Any] = json.loads(report.read_text())
     result["stdout"], result["stderr"] = done.stdout, done.stderr
     return result
 
 
 def run_args(manifest: Path, url: str, out: Path, state: Path, *extra: str) -> tuple[str, ...]:
-    """`vod-audit run` of `manifest` against `url`: results.json only, no progress display."""
-    return (
-        "run",
-        str(manifest),
-        "--endpoint",
-        url,
-        "--out",
-        str(out),
-        "--state",
-        str(state),
-        "--no-progress",
-        "--format",
-        "json",
-        *extra,
-    )
+    """`vod-audit run` of `manifest` against `url` as the tests run it: results.json only."""
+    return cli_run_args(manifest, out, url, "--format", "json", *extra, state=state)
 
 
 def sdk_loop(folder: Path, url: str, keys: list[tuple[str, str]], seconds: float) -> dict[str, Any]:

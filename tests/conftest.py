@@ -10,10 +10,10 @@ from functools import cache
 
 import pytest
 
+from audit.common.timeutil import format_utc
 from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import index
 from audit.emulator.server import Emulator
-from audit.timeutil import format_utc
 from tests.bodies import OBJECTS, body
 
 StartEmulator = Callable[..., Emulator]

@@ -120,3 +120,30 @@ def test_modules_are_small_and_say_what_they_are():
         assert len(lines) <= LONGEST, f"{path.relative_to(ROOT)}: {len(lines)} lines"
         docstring = ast.get_docstring(ast.parse("\n".join(lines)))
         assert docstring and "\n" not in docstring.strip().split("\n\n")[0], path
+
+
+def test_no_unit_imports_a_unit_above_it():
+    """The units' import graph, as the code has it, runs one way: no two units reach each other by
+    any path (an arrow back up would)."""
+    rows = table()
+    graph: dict[str, set[str]] = {name: set() for name in rows}
+    for module, targets in edges(lazy=True).items():
+        mine = unit(module, rows)
+        graph[mine] |= {theirs for theirs in (unit(t, rows) for t in targets) if theirs != mine}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    back = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a in reach(b))
+    assert not back, back
+
+
+def test_few_modules_stand_loose_at_the_top_of_the_package():
+    loose = sorted(p.name for p in (ROOT / "audit").glob("*.py"))
+    assert len(loose) <= 8, loose

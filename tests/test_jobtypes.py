@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.jobtypes import FACETS, NAMES, catalogue, job_type
+from audit.common.jobtypes import FACETS, NAMES, catalogue, job_type
 from tests.bodies import OBJECTS, body
 
 

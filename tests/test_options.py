@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.jobtypes import NAMES, catalogue
+from audit.common.jobtypes import NAMES, catalogue
+from audit.common.schemafiles import schema_document
 from audit.options import DEFAULTS, PROVIDER_KEYS, RunOptions, resolve, state_path
 from audit.report import FORMAT_NAMES
-from audit.schema.store import schema_document
 
 
 def test_the_provider_block_of_the_manifest_schema_names_every_option_with_its_default():

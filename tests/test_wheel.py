@@ -58,7 +58,7 @@ def test_wheel_installs_and_finds_its_schemas(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["$id"] == "urn:vod-audit:envelope"
     installed = subprocess.run(
-        [str(env / "bin" / "python"), "-c", "import audit.schema.store as s; print(s.schema_dir())"],
+        [str(env / "bin" / "python"), "-c", "import audit.common.schemafiles as s; print(s.schema_dir())"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -1,1 +1,1 @@
-"""One adapter per subcommand: `vod-audit NAME` runs `audit.commands.NAME.execute` (`schema X` is `schema_X`)."""
+"""The subcommands: `vod-audit NAME` runs `audit.commands.NAME.execute` (`schema X` is `schema_X`); the rest are steps they share."""

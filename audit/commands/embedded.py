@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from audit.calls.connection import Fixed
 from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import read_data_file
 from audit.emulator.server import Emulator
-from audit.run.connection import Fixed
 from audit.vod.keys import Credentials
 
 

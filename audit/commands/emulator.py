@@ -10,13 +10,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from audit.atomic import write_atomic
+from audit.common.atomic import write_atomic
+from audit.common.errors import ExitStatus, UserError
+from audit.common.terminal import Echo
 from audit.emulator.config import FAULTS, EmulatorConfig
 from audit.emulator.data import Data, index, read_data_file
 from audit.emulator.generate import generate
 from audit.emulator.server import Emulator
-from audit.errors import ExitStatus, UserError
-from audit.terminal import Echo
 
 
 def build_jobs(data: str | None, count: int, seed: int) -> Data:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.commands.manifests import load_or_explain
-from audit.errors import ExitStatus, UserError
+from audit.common.errors import ExitStatus, UserError
+from audit.common.terminal import Echo
 from audit.options import DEFAULT_STATE, resolve, state_path
-from audit.run.state import State
-from audit.terminal import Echo
+from audit.state.backends import open_store
 
 COLUMNS = (
     "audit",
@@ -55,7 +55,7 @@ def execute(
             "MANIFEST`) or --state"
         )
         raise UserError(f"{path}: no such state file; {hint}")
-    opened = State(path, read_only=True)
+    opened = open_store(path, read_only=True)
     try:
         runs = [_run(row) for row in opened.history(audit)]
     finally:

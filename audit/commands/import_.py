@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.calls.connection import Connection, open_connection
 from audit.commands.embedded import embedded
-from audit.errors import ExitStatus, UserError
-from audit.jobtypes import MEDIA_FIELDS, JobRef
+from audit.common.errors import ExitStatus, UserError
+from audit.common.jobtypes import MEDIA_FIELDS, JobRef
+from audit.common.terminal import Echo
+from audit.discover.importer import import_jobs, read_ids
 from audit.manifest.model import MediaQuery
 from audit.manifest.positions import Position
 from audit.manifest.sources.events import EventJobs, read_events
 from audit.options import resolve
-from audit.run.connection import Connection, open_connection
-from audit.run.importer import import_jobs, read_ids
-from audit.terminal import Echo
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from audit.errors import UserError
+from audit.common.errors import UserError
+from audit.common.terminal import Echo
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.manifest.model import Manifest
-from audit.terminal import Echo
 
 
 def load_or_explain(manifests: tuple[str, ...], err: Echo, *, cached: bool = False) -> Manifest:

@@ -1,17 +1,16 @@
-"""`vod-audit notify`: the messages of a saved run sent again (or printed), and how every command says what became of them."""
+"""`vod-audit notify`: the messages of a saved run sent again (or printed)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 
-from audit.channels import ChannelSpec
 from audit.commands.manifests import load_or_explain
-from audit.errors import ExitStatus, UserError
+from audit.common.errors import ExitStatus, UserError
+from audit.common.terminal import Echo
+from audit.notify.said import check_chosen, record_lines
 from audit.notify.send import Options, tell_run
-from audit.resultsfile import read_results
-from audit.runparts import NotificationRecord
-from audit.terminal import Echo
+from audit.results.reader import read_results
 
 
 def execute(
@@ -41,21 +40,3 @@ def execute(
         echo(line)
     failed = [t for t in told if t.record.status == "failed"]
     return ExitStatus.ERROR if failed else ExitStatus.OK
-
-
-def check_chosen(chosen: Sequence[str], specs: Sequence[ChannelSpec]) -> None:
-    """Every name of --notify/--channel must be a channel of the manifest."""
-    names = [spec.name for spec in specs]
-    for name in chosen:
-        if name not in names:
-            known = ", ".join(names) or "none"
-            raise UserError(f"--notify {name}: no such channel in the manifest's notify: ({known})")
-
-
-def record_lines(records: Sequence[NotificationRecord]) -> list[str]:
-    """`notified oncall (dingtalk, on new): sent`, one line per channel."""
-    lines = []
-    for record in records:
-        why = f" ({record.why})" if record.why else ""
-        lines.append(f"notify {record.channel} ({record.type}, on {record.on}): {record.status}{why}")
-    return lines

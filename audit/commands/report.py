@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.commands.sealing import Signing, signer_of, write_set
-from audit.errors import ExitStatus
+from audit.common.errors import ExitStatus
+from audit.common.terminal import Echo
 from audit.evidence.sshsig import Signer
-from audit.merge import merge
 from audit.report import prepare_folder
-from audit.results import RunRecord
-from audit.resultsfile import read_results
-from audit.terminal import Echo
+from audit.results.merge import merge
+from audit.results.reader import read_results
+from audit.results.record import RunRecord
 
 
 def render(

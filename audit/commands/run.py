@@ -9,33 +9,36 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from audit.attention import needing_action
+from audit.calls.connection import open_connections
 from audit.commands.embedded import embedded
 from audit.commands.manifests import load_or_explain
-from audit.commands.notify import check_chosen, record_lines
 from audit.commands.sealing import Signing, signer_of, write_set
+from audit.common.errors import ExitStatus, UserError
+from audit.common.findings import Outcome
+from audit.common.terminal import Echo
 from audit.discover.expand import unlisted_media
 from audit.discover.run import discover_all
-from audit.errors import ExitStatus, UserError
 from audit.evidence.sshsig import Signer
-from audit.findings import Outcome
 from audit.manifest.model import Manifest
+from audit.notify.said import check_chosen, record_lines
 from audit.notify.send import Options, tell_failure, tell_run
 from audit.options import RunOptions, resolve, state_path
+from audit.plan.build import build
+from audit.plan.routes import routes_of
 from audit.report import REPORT_FILES, ReportsNotWritten, prepare_folder
-from audit.results import RunRecord, waiver_lines
-from audit.run.connection import open_connections
+from audit.report.progress import Progress
+from audit.results.attention import needing_action
+from audit.results.record import RunRecord, waiver_lines
+from audit.run.commit import settle, unreported, with_state_error
 from audit.run.pipeline import Settings
 from audit.run.pipeline import execute as audit
-from audit.run.progress import Progress
-from audit.runparts import NotificationRecord
-from audit.terminal import Echo
+from audit.state.backends import open_store
 
 
 @contextmanager
@@ -158,44 +161,52 @@ def _audit(
     echo: Echo,
     err: Echo,
 ) -> tuple[RunRecord, list[Path]]:
-    """The audit, its channels told (before the set is written, so results.json says what became of
-    each) and its set written: the record as written, and the files."""
+    """The plan built and executed, the channels told (before the set is written, so results.json
+    says what became of each), the set written, then the run settled in state: the record as
+    written, and the files."""
     needed = {spec.provider for spec in manifest.jobs} | {q.provider for q in manifest.queries} or {None}
-    told: list[NotificationRecord] = []
     with (
         interruptible(err) as stop,
         embedded(options.emulator) as fixed,
         open_connections(options, manifest.providers, needed, stop, fixed) as connections,
+        closing(open_store(state)) as store,
     ):
         manifest, found, discovered = discover_all(manifest, connections, stop, unmanaged=options.unmanaged)
-        settings = Settings(connections, options, state, found, unlisted_media(discovered))
+        plan = build(
+            manifest,
+            routes_of(connections),
+            store,
+            targets=options.targets,
+            refresh=options.refresh,
+            strict=options.strict,
+            discovery=[(d.query.provider, d.calls) for d in discovered],
+        )
+        settings = Settings(connections, options, found, unlisted_media(discovered))
         stream = sys.stderr
         progress = Progress(
-            len(manifest.jobs),
+            len(plan.jobs),
             stream,
             enabled=stream.isatty() if options.progress is None else options.progress,
             live=stream.isatty(),
         )
-        written: list[Path] = []
-
-        def publish(record: RunRecord) -> str:
-            told[:] = [t.record for t in tell_run(record, record.channels, telling, os.environ)]
-            record = replace(record, notifications=tuple(told))
-            try:
-                paths, sums = write_set(record, out, options.format, signer)
-                written.extend(paths)
-                return sums
-            except ReportsNotWritten:
-                summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
-                raise
-
         try:
-            record = audit(manifest, settings, stop=stop, on_result=progress.update, publish=publish)
-        except ReportsNotWritten as failure:
-            raise failure from None
+            audited = audit(manifest, plan, settings, store, stop=stop, on_result=progress.update)
         finally:
             progress.close()
-    return replace(record, notifications=tuple(told)), written
+        record = with_state_error(audited.record, store, state)
+        try:
+            told = tuple(t.record for t in tell_run(record, record.channels, telling, os.environ))
+            record = replace(record, notifications=told)
+            written, sums = write_set(record, out, options.format, signer)
+        except ReportsNotWritten:
+            unreported(store, audited)
+            summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
+            raise
+        except BaseException:
+            unreported(store, audited)
+            raise
+        settle(store, audited, sums)
+        return with_state_error(record, store, state), written
 
 
 def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -> None:

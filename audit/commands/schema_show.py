@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from audit.errors import ExitStatus
-from audit.schema.store import schema_document
-from audit.terminal import Echo
+from audit.common.errors import ExitStatus
+from audit.common.schemafiles import schema_document
+from audit.common.terminal import Echo
 
 
 def execute(name: str, *, echo: Echo, err: Echo) -> ExitStatus:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from audit.errors import ExitStatus, UserError
-from audit.jsonfile import read_json
+from audit.common.errors import ExitStatus, UserError
+from audit.common.jsonfile import read_json
+from audit.common.terminal import Echo
 from audit.schema.validate import is_valid, validate_response
-from audit.terminal import Echo
 
 
 def execute(paths: Iterable[str], *, strict: bool, echo: Echo, err: Echo) -> ExitStatus:

@@ -6,10 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from audit.common.files import file_sha256
 from audit.evidence.sshsig import Signer, sign
-from audit.files import file_sha256
 from audit.report import FORMAT_NAMES, SUMS, write_reports
-from audit.results import RunRecord
+from audit.results.record import RunRecord
 
 Signing = tuple[str | None, str | None]  # --sign KEY, --sign-key PUB
 

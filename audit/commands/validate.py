@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from audit.errors import ExitStatus
+from audit.common.errors import ExitStatus
+from audit.common.terminal import Echo
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.run.waivers import SOON
-from audit.terminal import Echo
 
 
 def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:

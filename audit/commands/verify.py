@@ -7,11 +7,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from audit.errors import ExitStatus, UserError
+from audit.common.errors import ExitStatus, UserError
+from audit.common.files import file_sha256, read_input
+from audit.common.terminal import Echo
 from audit.evidence import sshsig
-from audit.files import file_sha256, read_input
 from audit.report import SUMS
-from audit.terminal import Echo
 
 _LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
 EVIDENCE = "evidence.json"

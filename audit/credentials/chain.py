@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.common.files import read_input
 from audit.credentials import sts
 from audit.credentials.records import HOW_TO, CredentialError
 from audit.credentials.sources import (
@@ -34,7 +35,6 @@ from audit.credentials.sources import (
     Static,
     session_name,
 )
-from audit.files import read_input
 from audit.vod.endpoints import Endpoint
 from audit.vod.keys import Credentials
 

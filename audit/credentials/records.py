@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from audit.errors import UserError
+from audit.common.errors import UserError
 
 HOW_TO = (
     "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN "

@@ -113,7 +113,7 @@ class OidcRole:
         return f"role {self.role_arn}"
 
     def fetch(self) -> Credentials:
-        from audit.files import read_input
+        from audit.common.files import read_input
 
         try:
             token = read_input(Path(self.token_file)).decode("utf-8").strip()

@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from audit.common.timeutil import format_utc, parse_utc
 from audit.credentials.records import CredentialError, account_of_arn
-from audit.timeutil import format_utc, parse_utc
 from audit.vod.endpoints import Endpoint, resolve
 from audit.vod.keys import Credentials, redact
 from audit.vod.signing import canonical_query, sign_v1

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from audit.jobtypes import JobRef
-from audit.schema.store import all_schemas
+from audit.common.jobtypes import JobRef
+from audit.common.schemafiles import all_schemas
 from audit.schema.validate import to_pointer
 
 SEARCH_SCHEMA = "urn:vod-audit:search-media"

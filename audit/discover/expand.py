@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from audit.common.findings import Finding
+from audit.common.jobtypes import MEDIA_FIELDS, JobRef, job_type
+from audit.common.timeutil import parse_utc
 from audit.discover.walk import Discovery
-from audit.findings import Finding
-from audit.jobtypes import MEDIA_FIELDS, JobRef, job_type
 from audit.manifest.model import JobSpec, Manifest
-from audit.results import JobResult
-from audit.runparts import DiscoveryRecord
-from audit.timeutil import parse_utc
+from audit.results.parts import DiscoveryRecord
+from audit.results.record import JobResult
 
 
 def _unmanaged(found: Discovery, media_id: str) -> Finding:

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from audit.calls.connection import Connection
 from audit.discover.expand import expand
 from audit.discover.walk import Discovery, discover
 from audit.manifest.model import Manifest
-from audit.run.connection import Connection
-from audit.runparts import DiscoveryRecord
+from audit.results.parts import DiscoveryRecord
 
 
 def discover_all(

@@ -10,12 +10,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from audit.calls.connection import Connection
+from audit.common.errors import UserError
+from audit.common.jobtypes import JobRef
+from audit.common.timeutil import format_utc
 from audit.discover.answers import Listed, Malformed, jobs_of, page_of
-from audit.errors import UserError
-from audit.jobtypes import JobRef
 from audit.manifest.model import MediaQuery
-from audit.run.connection import Connection
-from audit.timeutil import format_utc
 from audit.vod.client import VodClient
 from audit.vod.protocol import LIST_JOB_INFO, PAGE_SIZE, SCROLLED_RESULTS, SEARCH_MEDIA
 from audit.vod.records import Answer, CallResult, Fetched

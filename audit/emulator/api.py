@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from audit.common.jobtypes import MEDIA_FIELDS, NAMES
 from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Gateway, Refusal, Request
 from audit.emulator.identity import CREDENTIALS_URI, METADATA_ROLES, METADATA_TOKEN, Identity
 from audit.emulator.media import Library, SearchError
-from audit.jobtypes import MEDIA_FIELDS, NAMES
 from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
 
 Transport = Literal["normal", "reset", "truncate"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UserError
-from audit.files import read_input
-from audit.jobtypes import catalogue
-from audit.timeutil import format_utc, parse_utc
+from audit.common.errors import UserError
+from audit.common.files import read_input
+from audit.common.jobtypes import catalogue
+from audit.common.timeutil import format_utc, parse_utc
 
 TIME_FIELDS = ("CreateTime", "CompleteTime", "FinishTime", "ModifiedTime")
 

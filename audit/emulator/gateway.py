@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from audit.common.timeutil import parse_utc
 from audit.credentials.sts import VERSION as STS_VERSION
-from audit.timeutil import parse_utc
 from audit.vod.protocol import OPERATIONS as VOD_OPERATIONS
 from audit.vod.protocol import VERSION
 from audit.vod.signing import (

@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit.timeutil import format_utc, parse_utc
+from audit.common.timeutil import format_utc, parse_utc
 
 DEFINITIONS = {"LD": 25, "SD": 35, "HD": 60, "FHD": 110, "2K": 220, "4K": 420}  # median seconds
 TEMPLATES = [f"{n:08x}e0000000000000000bf0b812" for n in (0xDBFAAEC9, 0x1A2B3C4D, 0x5E6F7081)]

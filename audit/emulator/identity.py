@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from audit.common.timeutil import format_utc
 from audit.emulator.gateway import Caller, Key
-from audit.timeutil import format_utc
 
 METADATA_TOKEN = "/latest/api/token"
 METADATA_ROLES = "/latest/meta-data/ram/security-credentials/"

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from audit.common.jobtypes import MEDIA_FIELDS, job_type
+from audit.common.timeutil import format_utc, parse_utc
 from audit.emulator.data import StoredJob
-from audit.jobtypes import MEDIA_FIELDS, job_type
-from audit.timeutil import format_utc, parse_utc
 from audit.vod.protocol import PAGE_SIZE, PAGED_RESULTS, SCROLLED_RESULTS
 
 STORED_AT = "outin-emulator.oss-cn-shanghai.aliyuncs.com"  # every derived media's StorageLocation

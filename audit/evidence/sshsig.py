@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from audit.errors import UserError
+from audit.common.errors import UserError
 
 NAMESPACE = "vod-audit"
 SIGNATURE = "SHA256SUMS.sig"

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from audit.findings import Finding, Outcome, outcome_of
-from audit.jobtypes import JobType, job_type
+from audit.common.findings import Finding, Outcome, outcome_of
+from audit.common.jobtypes import JobType, job_type
+from audit.common.timeutil import format_duration, parse_utc, seconds_between
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec
 from audit.schema.validate import Violation, validate_response
-from audit.timeutil import format_duration, parse_utc, seconds_between
 
 
 @dataclass(frozen=True, slots=True)

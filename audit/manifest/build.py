@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from audit.jobtypes import NAMES, JobRef, catalogue
+from audit.common.jobtypes import NAMES, JobRef, catalogue
+from audit.common.suggest import suggest
+from audit.common.timeutil import parse_duration
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, MediaQuery, Waiver
 from audit.manifest.positions import Document, Path_, Position, Problem
 from audit.manifest.reader import Reader, Setting
 from audit.manifest.sources.base import RawJob
-from audit.suggest import suggest
-from audit.timeutil import parse_duration
 
 DURATION_KEYS = ("max_duration", "min_duration")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")

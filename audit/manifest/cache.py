@@ -18,31 +18,19 @@ import json
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from audit.atomic import write_atomic
-from audit.channels import ChannelSpec
-from audit.files import file_sha256
+from audit.common.atomic import write_atomic
+from audit.common.channels import ChannelSpec
+from audit.common.files import file_sha256
+from audit.common.schemafiles import tool_digest
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
 from audit.manifest.positions import Position
 
 FORMAT = 1
 Matcher = matchers.Matcher
-
-
-@cache
-def tool_digest() -> str:
-    """A digest of the package's code and schema files: a cache never outlives the code that built it."""
-    from audit.schema.store import schema_dir
-
-    combined = hashlib.sha256()
-    package = Path(__file__).resolve().parents[1]
-    for path in sorted([*package.rglob("*.py"), *schema_dir().glob("*.json")]):
-        combined.update(path.name.encode() + b"\0" + path.read_bytes())
-    return combined.hexdigest()
 
 
 def env_digest(names: Mapping[str, str | None]) -> dict[str, str]:

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from audit.channels import ChannelSpec
-from audit.findings import Finding
-from audit.jobtypes import JobRef
+from audit.common.channels import ChannelSpec
+from audit.common.findings import Finding
+from audit.common.jobtypes import JobRef
 from audit.manifest.matchers import Matcher
 from audit.manifest.positions import Position
 
@@ -57,7 +57,7 @@ def describe_expectation(
         pass
     except TypeError:  # a matcher holding a list or mapping cannot key a dict: say it afresh
         key = None
-    from audit.timeutil import format_duration
+    from audit.common.timeutil import format_duration
 
     words = [f"{name}: {matcher.describe()}" for name, matcher in expect]
     words += [

@@ -6,13 +6,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from audit.channels import MAX_JOBS, ChannelSpec, looks_like_secret, url_template_problem
+from audit.common.channels import MAX_JOBS, SIGNED, ChannelSpec, looks_like_secret, url_template_problem
 from audit.manifest.positions import Document, Path_, Problem
-
-# Which channel types sign their messages with a secret: DingTalk's "signing" security setting,
-# Feishu's signature verification, our webhook's HMAC header. WeCom group robots and Slack incoming
-# webhooks have no such secret (their URL is the credential); e-mail carries its password in the URL.
-SIGNED = frozenset({"dingtalk", "feishu", "webhook"})
 
 
 def channels(

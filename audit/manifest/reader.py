@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.files import read_input
-from audit.jobtypes import NAMES
+from audit.common.files import read_input
+from audit.common.jobtypes import NAMES
 from audit.manifest.model import MediaQuery, SourceFile
 from audit.manifest.positions import Document, Path_, Position, Problem, parse_yaml
 from audit.manifest.schema_check import schema_problems
 from audit.manifest.sources import LISTED, SOURCES
-from audit.manifest.sources.base import Entry, RawJob
+from audit.manifest.sources.base import Entry, Found, RawJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,17 @@ class Reader:
                 return
         value = entry.settings[source.key]
         if isinstance(value, source.takes) and value:  # anything else is reported by the schema check
-            source.read(entry, self)
+            self._add(source.read(entry, self))
+
+    def _add(self, found: Found) -> None:
+        self.jobs += found.jobs
+        self.problems += found.problems
+        self.queries += found.queries
+        for path, file in found.files.items():
+            self.sources.setdefault(path, file)
+        self.events_read += found.events_read
+        self.events_skipped += found.events_skipped
+        self.volatile = self.volatile or found.volatile
 
     def _collect(self, document: Document, value: Mapping[str, Any], base: Path, *, is_root: bool) -> None:
         name = value.get("name")
@@ -170,7 +180,7 @@ class Reader:
                     for name, setting in expect.items():
                         where = Setting(setting, document, ("defaults", job_type, name))
                         self._merge(self.defaults[job_type], name, where, f"default for {job_type}")
-        LISTED.read(Entry(value, document, (), base), self)
+        self._add(LISTED.read(Entry(value, document, (), base), self))
         channels = _list(value.get("notify"))
         if channels and not is_root:
             self.problems.append(

@@ -7,11 +7,11 @@ from collections.abc import Callable, Hashable, Iterable
 from functools import cache
 from typing import Any
 
-from audit.jobtypes import NAMES
+from audit.common.jobtypes import NAMES
+from audit.common.schemafiles import schema_document
+from audit.common.suggest import suggest
 from audit.manifest.positions import Document, Path_, Problem
 from audit.schema.messages import custom_message, described_type, json_type, unknown_properties
-from audit.schema.store import schema_document
-from audit.suggest import suggest
 
 
 @cache

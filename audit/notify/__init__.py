@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from audit.channels import ChannelSpec
+from audit.common.channels import ChannelSpec
 from audit.notify.channel import Channel
 from audit.notify.dingtalk import DingTalk
 from audit.notify.email import Email

@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlsplit
 from requests.adapters import HTTPAdapter
 
 from audit import __version__
+from audit.common.terminal import printable
 from audit.notify.channel import Channel, Outgoing, Secrets
-from audit.terminal import printable
 from audit.vod.keys import redact
 
 ATTEMPTS = 4  # one try and three retries: 1 s, 2 s, 4 s apart unless the platform says when

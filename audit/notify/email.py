@@ -11,7 +11,7 @@ import html
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from audit.channels import ChannelSpec
+from audit.common.channels import ChannelSpec
 from audit.notify.channel import Outgoing, Refusal, Secrets
 from audit.notify.message import Message
 from audit.notify.text import counts_line, plain_job, where_line

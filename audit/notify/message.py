@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from audit.attention import ActionLine, action_lines
-from audit.channels import ChannelSpec
-from audit.findings import Outcome
-from audit.results import RunRecord
+from audit.common.channels import ChannelSpec
+from audit.common.findings import Outcome
+from audit.results.attention import ActionLine, action_lines
+from audit.results.record import RunRecord
 
 
 @dataclass(frozen=True)

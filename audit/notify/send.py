@@ -11,15 +11,15 @@ from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 
-from audit.channels import ChannelSpec
-from audit.files import read_input
+from audit.common.channels import ChannelSpec
+from audit.common.files import read_input
+from audit.common.terminal import withhold
 from audit.notify import CHANNELS
 from audit.notify.channel import Secrets
 from audit.notify.deliver import TIMEOUT, Sleep, deliver
 from audit.notify.message import Message, compose, failed_run, trigger_holds
-from audit.results import RunRecord
-from audit.runparts import NotificationRecord
-from audit.terminal import withhold
+from audit.results.parts import NotificationRecord
+from audit.results.record import RunRecord
 
 
 class Unresolved(Exception):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from audit.attention import ActionLine
 from audit.notify.message import Message
+from audit.results.attention import ActionLine
 
 _SHOWN = 160  # characters of a finding's message or a description a chat line keeps
 

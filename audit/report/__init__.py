@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from audit.atomic import write_atomic
-from audit.errors import UserError
+from audit.common.atomic import write_atomic
+from audit.common.errors import UserError
+from audit.common.files import file_sha256
 from audit.evidence.sshsig import SIGNATURE
-from audit.files import file_sha256
 
 if TYPE_CHECKING:  # the registry is read by the command line's help: it stays free of the run's modules
-    from audit.results import RunRecord
+    from audit.results.record import RunRecord
 
 
 class ReportFormat(Protocol):
@@ -27,31 +27,23 @@ class ReportFormat(Protocol):
     def write(self, run: RunRecord, out: Path) -> list[Path]: ...
 
 
-# Each format's plug-in, imported only when selected: pandas and jinja2 stay unloaded otherwise.
-PLUGINS = {
-    "html": ("audit.report.html", "HtmlReport"),
-    "csv": ("audit.report.csv_files", "CsvReport"),
-    "json": ("audit.report.json_file", "JsonReport"),
-    "junit": ("audit.report.junit", "JunitReport"),
-    "md": ("audit.report.markdown", "MarkdownReport"),
-    "sarif": ("audit.report.sarif", "SarifReport"),
+# Each format's plug-in and the files it writes, imported only when selected: pandas and jinja2
+# stay unloaded otherwise. The one place a format is declared: names and files derive from it.
+PLUGINS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "html": ("audit.report.html", "HtmlReport", ("report.html",)),
+    "csv": ("audit.report.csv_files", "CsvReport", ("results.csv", "mismatches.csv", "durations.csv")),
+    "json": ("audit.report.json_file", "JsonReport", ("results.json",)),
+    "junit": ("audit.report.junit", "JunitReport", ("junit.xml",)),
+    "md": ("audit.report.markdown", "MarkdownReport", ("summary.md",)),
+    "sarif": ("audit.report.sarif", "SarifReport", ("results.sarif",)),
 }
 FORMAT_NAMES = tuple(PLUGINS)
-REPORT_FILES = (
-    "report.html",
-    "results.csv",
-    "mismatches.csv",
-    "durations.csv",
-    "results.json",
-    "junit.xml",
-    "summary.md",
-    "results.sarif",
-    "evidence.json",
-)
+EVIDENCE = "evidence.json"  # written into every set, whatever the formats (audit.report.evidence)
+REPORT_FILES = (*(name for _, _, files in PLUGINS.values() for name in files), EVIDENCE)
 
 
 def plugin(name: str) -> ReportFormat:
-    module, cls = PLUGINS[name]
+    module, cls, _ = PLUGINS[name]
     format_class: type[ReportFormat] = getattr(importlib.import_module(module), cls)
     return format_class()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audit.atomic import write_atomic
+from audit.common.atomic import write_atomic
 from audit.report.tables import durations_frame, findings_frame, results_frame
-from audit.results import RunRecord
+from audit.results.record import RunRecord
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

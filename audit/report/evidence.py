@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from audit.atomic import write_atomic
-from audit.findings import Outcome
-from audit.results import RunRecord
+from audit.common.atomic import write_atomic
+from audit.common.findings import Outcome
+from audit.results.record import RunRecord
 
 FORMAT = 1
 

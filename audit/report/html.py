@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.atomic import write_atomic
-from audit.attention import DISCOVERY_WORDS, action_lines, discovered
-from audit.jobtypes import NAMES
-from audit.jsonfile import compact_json
+from audit.common.atomic import write_atomic
+from audit.common.jobtypes import NAMES
+from audit.common.jsonfile import compact_json
+from audit.common.timeutil import format_duration, format_utc
 from audit.report.page import (
     NEEDS_ACTION_SHOWN,
     finding_rows,
@@ -20,8 +20,8 @@ from audit.report.page import (
     trend,
 )
 from audit.report.tables import duration_summary, durations_frame, histogram, provider_counts
-from audit.results import RunRecord, ordered, waiver_lines
-from audit.timeutil import format_duration, format_utc
+from audit.results.attention import DISCOVERY_WORDS, action_lines, discovered
+from audit.results.record import RunRecord, ordered, waiver_lines
 
 SLOWEST = 20
 SCHEMA_EXAMPLES = 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.atomic import write_atomic
-from audit.results import RunRecord, parts
+from audit.common.atomic import write_atomic
+from audit.results.record import RunRecord, parts
 
 
 class JsonReport:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from audit.atomic import write_atomic
-from audit.findings import Outcome
-from audit.jobtypes import NAMES
-from audit.results import BAD_OUTCOMES, JobResult, RunRecord, ordered
+from audit.common.atomic import write_atomic
+from audit.common.findings import Outcome
+from audit.common.jobtypes import NAMES
+from audit.results.record import BAD_OUTCOMES, JobResult, RunRecord, ordered
 
 
 def _clean(text: str) -> str:

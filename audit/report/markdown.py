@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audit.atomic import write_atomic
-from audit.attention import DISCOVERY_WORDS, discovered, needing_action
-from audit.results import JobResult, RunRecord, waiver_lines
-from audit.runparts import WaiverRecord
-from audit.terminal import printable
+from audit.common.atomic import write_atomic
+from audit.common.terminal import printable
+from audit.results.attention import DISCOVERY_WORDS, discovered, needing_action
+from audit.results.parts import WaiverRecord
+from audit.results.record import JobResult, RunRecord, waiver_lines
 
 TOP_FINDINGS = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")

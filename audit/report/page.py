@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.attention import what_is_wrong
-from audit.findings import Finding
-from audit.results import JobResult, RunRecord
-from audit.timeutil import format_duration
+from audit.common.findings import Finding
+from audit.common.timeutil import format_duration
+from audit.results.attention import what_is_wrong
+from audit.results.record import JobResult, RunRecord
 
 NEEDS_ACTION_SHOWN = 50  # the jobs table below holds the rest, filterable by change
 # Past this many jobs the page embeds the answers of jobs with findings, warnings or errors only:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from audit.atomic import write_atomic
-from audit.findings import Finding
-from audit.results import JobResult, RunRecord, ordered
+from audit.common.atomic import write_atomic
+from audit.common.findings import Finding
+from audit.results.record import JobResult, RunRecord, ordered
 
 VERSION = "2.1.0"
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

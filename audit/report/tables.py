@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from audit.results import DEFAULT_PROVIDER, RunRecord, ordered
-from audit.runparts import ProviderLine
+from audit.results.parts import ProviderLine
+from audit.results.record import DEFAULT_PROVIDER, RunRecord, ordered
 
 RESULT_COLUMNS = [
     "job_type",
@@ -153,7 +153,7 @@ def provider_counts(run: RunRecord) -> list[dict[str, Any]]:
     """Per provider: its line of the run record and its jobs by outcome."""
     from collections import Counter
 
-    from audit.findings import Outcome
+    from audit.common.findings import Outcome
 
     tally: dict[str, Counter[str]] = {}
     for result in run.results:

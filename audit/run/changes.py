@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from audit.findings import Finding
-from audit.jobtypes import JobRef
-from audit.results import JobResult
+from audit.common.findings import Finding
+from audit.common.jobtypes import JobRef
+from audit.results.record import JobResult
 
 # Per job, the findings that count at the last complete run that audited it: {fingerprint: first_seen}
 Known = Mapping[JobRef, Mapping[str, str]]

@@ -1,4 +1,4 @@
-"""The audit of a manifest: plan, reuse state, fetch, judge, store; one result per audited job."""
+"""The audit of a manifest as its plan says: reuse what is final, fetch the rest, judge, store; one result per job."""
 
 from __future__ import annotations
 
@@ -8,28 +8,35 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from audit import __version__
-from audit.errors import UserError
+from audit.calls.connection import Connection
+from audit.calls.lanes import Lane, calls_per_lane, side_by_side
+from audit.common.findings import Finding, outcome_of
+from audit.common.jobtypes import JobRef, job_type
+from audit.common.jsonfile import compact_json
+from audit.common.timeutil import format_utc
 from audit.expect.engine import Verdict, failed, judge
-from audit.findings import Finding, Outcome, outcome_of
-from audit.jobtypes import JobRef, job_type
-from audit.jsonfile import compact_json
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
-from audit.results import JobResult, RunRecord
+from audit.plan.model import Plan
+from audit.results.parts import DiscoveryRecord
+from audit.results.record import JobResult, RunRecord
 from audit.run.changes import Marking, tally
-from audit.run.connection import Connection
-from audit.run.judged import Read, decode, encode, judged_with, read
-from audit.run.lanes import Lane, calls_per_lane, side_by_side
 from audit.run.record import run_record, trend, waiver_record
-from audit.run.state import State, StoredAnswer
 from audit.run.waivers import WaiverBook
-from audit.runparts import DiscoveryRecord
-from audit.schema.validate import Violation
-from audit.timeutil import format_utc
+from audit.state.answers import (
+    Read,
+    check_notes,
+    checked_with,
+    checks,
+    decode,
+    encode,
+    is_final,
+    judged_with,
+    read,
+)
+from audit.state.store import Store, StoredAnswer
 from audit.vod.records import Answer, Fetched
 
 
@@ -39,22 +46,9 @@ class Settings:
 
     connections: Mapping[str | None, Connection]  # by provider alias; None: the default provider
     options: RunOptions
-    state_path: Path
     discovery: tuple[DiscoveryRecord, ...] = ()  # what the manifest's media sources found, and cost
     # Findings about a listed job's answer that discovery has (its media not listed in a window)
     noted: Callable[[JobResult], tuple[Finding, ...]] | None = None
-
-
-def plan(jobs: Sequence[JobSpec], targets: Sequence[str]) -> list[JobSpec]:
-    """The manifest's jobs, or only those named by --target (each target must name a job)."""
-    if not targets:
-        return list(jobs)
-    ids = {job.job_id for job in jobs}
-    unknown = [t for t in targets if t not in ids]
-    if unknown:
-        raise UserError(f"--target {unknown[0]}: no such job in the manifest")
-    wanted = set(targets)
-    return [job for job in jobs if job.job_id in wanted]
 
 
 def _result(
@@ -98,19 +92,6 @@ def _result(
     )
 
 
-def _checked_with(strict: bool) -> str:
-    return f"{__version__}{' strict' if strict else ''}"
-
-
-def _checks(text: str) -> tuple[Violation, ...]:
-    """A stored body's warnings and notes, as kept by _judge_fetched."""
-    return tuple(Violation(*fields) for fields in json.loads(text))
-
-
-def _is_final(verdict: Verdict) -> bool:
-    return verdict.terminal and verdict.outcome in (Outcome.OK, Outcome.DRIFT)
-
-
 def reuse_stored(
     jobs: Sequence[JobSpec],
     stored: Mapping[JobRef, StoredAnswer],
@@ -119,18 +100,18 @@ def reuse_stored(
     keep: Callable[[JobResult], None],
     marking: Marking,
 ) -> dict[JobRef, JobSpec]:
-    """Judges every job whose stored answer is final and hands it to `keep`; returns the jobs to fetch.
+    """Judges every job whose stored answer the plan reuses and hands it to `keep`; returns the jobs to fetch.
 
     A final answer judged under the same tool, --strict and expectation is not judged again: its
     judgement is read back (and, when the answer is compact JSON already, the answer is not parsed)."""
     to_fetch: dict[JobRef, JobSpec] = {}
     for spec in jobs:
         previous = stored.get(spec.ref)
-        if previous is None or not previous.final:
+        if previous is None:
             to_fetch[spec.ref] = spec
             continue
         # Validated when stored; validated again only under another tool version or strictness.
-        same_check = previous.checked_with == _checked_with(strict)
+        same_check = previous.checked_with == checked_with(strict)
         same = same_check and previous.judged_with == judged_with(spec, strict)
         known = decode(previous.judged) if same else None
         if known is not None and previous.canonical:
@@ -140,9 +121,7 @@ def reuse_stored(
             # Answers as received are mostly compact JSON already: then they are the parsed form too.
             parsed = previous.body if previous.canonical else compact_json(body)
             verdict, seen = known or (
-                judge(
-                    spec, body, now, strict=strict, checked=_checks(previous.notes) if same_check else None
-                ),
+                judge(spec, body, now, strict=strict, checked=checks(previous.notes) if same_check else None),
                 read(spec, body),
             )
         keep(
@@ -161,27 +140,38 @@ def reuse_stored(
     return to_fetch
 
 
+@dataclass(frozen=True)
+class Audited:
+    """A run's record, and what the state is told of the run once its reports are written (commit.py)."""
+
+    record: RunRecord
+    run_id: str
+    status: str  # complete, incomplete or failed
+    remembered: tuple[tuple[str, str, str, dict[str, str]], ...]  # (type, id, outcome, findings)
+    known: frozenset[JobRef]  # the jobs with findings before this run
+    services: Mapping[JobRef, str]  # where each job was audited
+
+
 def execute(
     manifest: Manifest,
+    plan: Plan,
     settings: Settings,
+    state: Store,
     *,
     stop: threading.Event,
     on_result: Callable[[JobResult], None] = lambda result: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    publish: Callable[[RunRecord], str | None] = lambda record: None,
-) -> RunRecord:
-    """Audits every planned job; with `stop` set midway, returns what was collected, marked incomplete.
+) -> Audited:
+    """Audits every job of `plan`; with `stop` set midway, returns what was collected, marked incomplete.
 
-    `publish` writes the record's reports and returns their SHA256SUMS digest (the next run's
-    evidence names it: a chain night over night). A complete run becomes the baseline of the next one's
-    changes only once it returns: a run whose reports were never written (a full disk, a kill during
-    the write) would otherwise hide its new findings from every later night as "ongoing"."""
+    The run is recorded as "reporting" until the command has written its reports and settled it
+    (audit.run.commit): a run whose reports were never written (a full disk, a kill during the write)
+    must not become the baseline that hides its new findings from every later night as "ongoing"."""
     options, connections = settings.options, settings.connections
-    jobs = plan(manifest.jobs, options.targets)
+    jobs = list(plan.jobs)
     started = now()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     book = WaiverBook(manifest.waivers, started)  # before the run is recorded: nothing left 'running'
-    state = State(settings.state_path)
     services = {spec.ref: connections[spec.provider].service for spec in jobs}
     state.begin_run(
         run_id,
@@ -190,9 +180,8 @@ def execute(
         ", ".join(sorted({c.service for c in connections.values()})),
         manifest.audit,
     )
-    lanes = {alias: Lane(conn, state) for alias, conn in connections.items()}
+    lanes = {alias: Lane(conn, plan.lanes[alias].account) for alias, conn in connections.items()}
     results: dict[JobRef, JobResult] = {}
-    failure = False
     # Changes are judged as each result is built, against the findings known before this run.
     known = state.previous_findings(services)
     marking = Marking(known, format_utc(started))
@@ -208,40 +197,12 @@ def execute(
         results[waived.ref] = waived
         on_result(waived)
 
-    try:
-        to_fetch: dict[JobRef, JobSpec] = {}
-        by_provider: dict[str | None, list[JobSpec]] = {}
-        for spec in jobs:
-            by_provider.setdefault(spec.provider, []).append(spec)
-        for alias, lane in lanes.items():
-            mine = by_provider.get(alias, [])
-            lane.jobs = len(mine)
-            stored = (
-                {}
-                if options.refresh
-                else state.lookup(lane.conn.service, (j.ref for j in mine), lane.account)
-            )
-            to_fetch.update(reuse_stored(mine, stored, options.strict, now(), keep, marking))
-        if to_fetch and not stop.is_set():
-            for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop, marking):
-                keep(result)
-    except BaseException:
-        failure = True
-        raise
-    finally:
+    def finish(failed: bool) -> Audited:
         record = run_record(
-            manifest,
-            settings.options,
-            jobs,
-            results,
-            lanes,
-            run_id,
-            format_utc(started),
-            now(),
-            state.last_sums(),
+            manifest, options, jobs, results, lanes, run_id, format_utc(started), now(), state.last_sums()
         )
         changes, remembered = tally(record.results)
-        status = "failed" if failure else "incomplete" if record.incomplete else "complete"
+        status = "failed" if failed else "incomplete" if record.incomplete else "complete"
         record = replace(
             record,
             changes=changes,
@@ -252,38 +213,32 @@ def execute(
         # Until its reports are written a complete run is "reporting"; killed then, it stays so.
         state.end_run(run_id, record.finished_at, "reporting" if status == "complete" else status, *counted)
         for lane in lanes.values():
-            lane.learn(state)
-        record = _state_error(
-            replace(record, trend=trend(state.history(manifest.audit), run_id, status)), state, settings
-        )
-        try:
-            sums = None if failure else publish(record)
-        except BaseException:
-            state.end_run(run_id, record.finished_at, "unreported", *counted)
-            raise
-        else:
-            if sums is not None:
-                state.reported(run_id, sums)
-            if status == "complete":  # an interrupted or failed run is never what the next one compares to
-                state.end_run(run_id, record.finished_at, status, *counted)
-                state.remember(run_id, remembered, changes, known, services)
-        finally:
-            state.close()
-    return _state_error(record, state, settings)
+            learnt = lane.learnt()
+            if learnt is not None:
+                state.learn_account(*learnt)
+        record = replace(record, trend=trend(state.history(manifest.audit), run_id, status))
+        return Audited(record, run_id, status, tuple(remembered), frozenset(known), services)
 
-
-def _state_error(record: RunRecord, state: State, settings: Settings) -> RunRecord:
-    """The record, saying why the state could not be written when it could not."""
-    if state.failure is None:
-        return record
-    unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
-    return replace(record, state_error=f"{settings.state_path}: {state.failure} ({unstored})")
+    try:
+        to_fetch: dict[JobRef, JobSpec] = {}
+        for alias, lane in lanes.items():
+            planned = plan.lanes[alias]
+            lane.jobs = len(planned.jobs)
+            lane.owners.update(answer.account for answer in planned.reuse.values() if answer.account)
+            to_fetch.update(reuse_stored(planned.jobs, planned.reuse, options.strict, now(), keep, marking))
+        if to_fetch and not stop.is_set():
+            for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop, marking):
+                keep(result)
+    except BaseException:
+        finish(failed=True)
+        raise
+    return finish(failed=False)
 
 
 def _fetch(
     lanes: Mapping[str | None, Lane],
     to_fetch: Mapping[JobRef, JobSpec],
-    state: State,
+    state: Store,
     run_id: str,
     strict: bool,
     now: Callable[[], datetime],
@@ -324,7 +279,7 @@ def _owner(spec: JobSpec, body: dict[str, Any]) -> str | None:
 def _judge_fetched(
     spec: JobSpec,
     fetched: Fetched,
-    state: State,
+    state: Store,
     run_id: str,
     strict: bool,
     now: datetime,
@@ -341,12 +296,12 @@ def _judge_fetched(
         text = result.text if result.text is not None else parsed or ""
         exact = text if text != parsed else None
         verdict = judge(spec, body, now, strict=strict, anomalies=result.anomalies)
-        notes = json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
+        notes = check_notes(verdict)
         owner = _owner(spec, body)
         if owner is not None:
             lane.owners.add(owner)
         seen = read(spec, body)
-        final = _is_final(verdict)
+        final = is_final(verdict)
         state.store(
             lane.conn.service,
             StoredAnswer(
@@ -355,7 +310,7 @@ def _judge_fetched(
                 text,
                 fetched_at,
                 final,
-                _checked_with(strict),
+                checked_with(strict),
                 notes,
                 run_id,
                 canonical=exact is None,

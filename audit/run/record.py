@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from audit import __version__
-from audit.jobtypes import JobRef
+from audit.calls.lanes import Lane
+from audit.common.jobtypes import JobRef
+from audit.common.timeutil import format_utc
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
-from audit.results import JobResult, RunRecord
-from audit.run.lanes import Lane
+from audit.results.parts import CredentialsUsed, TrendPoint, WaiverRecord, mask
+from audit.results.record import JobResult, RunRecord
 from audit.run.waivers import WaiverStatus
-from audit.runparts import CredentialsUsed, TrendPoint, WaiverRecord, mask
-from audit.timeutil import format_utc
 
 
 def run_record(

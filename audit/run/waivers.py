@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from audit.findings import Outcome, Waived, outcome_of
-from audit.jobtypes import job_type
+from audit.common.findings import Outcome, Waived, outcome_of
+from audit.common.jobtypes import job_type
 from audit.manifest.model import Waiver
-from audit.results import JobResult
+from audit.results.record import JobResult
 
 SOON = timedelta(days=14)  # a live waiver lapsing within this is announced
 WaiverState = Literal["live", "expired", "stale"]

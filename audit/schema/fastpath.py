@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from audit.timeutil import is_utc_shaped, parse_utc
+from audit.common.timeutil import is_utc_shaped, parse_utc
 
 Path = tuple[str | int, ...]
 # `unknown` collects the paths of fields an `additionalProperties: false` does not know; None

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from audit.jobtypes import catalogue
+from audit.common.jobtypes import catalogue
+from audit.common.schemafiles import all_schemas
+from audit.common.timeutil import is_utc_shaped, parse_utc
 from audit.schema.fastpath import Check, NotCompilable, Path, compile_schema
 from audit.schema.messages import custom_message, unknown_properties
-from audit.schema.store import all_schemas
-from audit.timeutil import is_utc_shaped, parse_utc
 
 # violation: breaks a rule the reference or an official SDK model states (the job is `invalid`);
 # warning: breaks a rule of ours, or a listed value the service may have added to (reported, counted);

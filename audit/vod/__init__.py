@@ -1,1 +1,1 @@
-"""Everything that talks to the VOD endpoint: signing, credentials, client, rate limiting."""
+"""The wire to VOD: signing, keys, endpoints, the bounded transport, the client of each operation, typed answers."""

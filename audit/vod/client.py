@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from audit.jobtypes import JobRef, job_type
-from audit.jsonfile import parse_answer
-from audit.timeutil import format_utc
+from audit.common.jobtypes import JobRef, job_type
+from audit.common.jsonfile import parse_answer
+from audit.common.timeutil import format_utc
 from audit.vod.endpoints import Endpoint
 from audit.vod.keys import Credentials, FixedKeys, KeyHolder, redact
 from audit.vod.protocol import ACTION, VERSION

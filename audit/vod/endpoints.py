@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from audit.errors import UserError
+from audit.common.errors import UserError
 
 DEFAULT_REGION = "cn-shanghai"
 # The SDK's endpoint map sends cn-hangzhou to the Shanghai endpoint.

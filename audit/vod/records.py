@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from audit.jobtypes import JobRef
+from audit.common.jobtypes import JobRef
 
 ErrorKind = Literal["api", "timeout", "connection", "body"]
 

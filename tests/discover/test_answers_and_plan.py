@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from audit.common.findings import Outcome, outcome_of
+from audit.common.jobtypes import JobRef
 from audit.discover.answers import Listed, Malformed, jobs_of, page_of
 from audit.discover.expand import expand
 from audit.discover.walk import Discovery, match_of
 from audit.emulator.data import index
 from audit.emulator.generate import generate
 from audit.emulator.media import Library, SearchError
-from audit.findings import Outcome, outcome_of
-from audit.jobtypes import JobRef
 from audit.manifest.matchers import Equals
 from audit.manifest.model import Expectation, JobSpec, Manifest, MediaQuery
 from audit.manifest.positions import Position

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from audit.timeutil import format_utc
+from audit.common.timeutil import format_utc
 from tests.bodies import body
 from tests.run.helpers import EMULATOR_ENV, clean_env, cli, results, run_args
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from audit.common.jobtypes import JobRef
+from audit.common.timeutil import format_utc
 from audit.emulator.data import job_identity
-from audit.jobtypes import JobRef
-from audit.timeutil import format_utc
 from audit.vod.client import VodClient
 from audit.vod.endpoints import resolve
 from audit.vod.keys import Credentials

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from audit.common.timeutil import parse_utc
 from audit.emulator.data import load_data_file
 from audit.emulator.generate import generate
 from audit.schema.validate import validate_response
-from audit.timeutil import parse_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 

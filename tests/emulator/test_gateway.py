@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from audit.timeutil import format_utc
+from audit.common.timeutil import format_utc
 from audit.vod.signing import canonical_query, sign_v1, sign_v3
 
 KEY, SECRET = "emulator-ak", "emulator-secret"

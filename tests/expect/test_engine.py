@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.common.findings import Outcome
 from audit.expect.engine import Verdict, failed, judge
-from audit.findings import Outcome
 from audit.manifest import matchers
 from audit.manifest.model import JobSpec
 from audit.manifest.positions import Position

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from audit.channels import ChannelSpec
-from audit.findings import Finding, Outcome
-from audit.results import JobResult, RunRecord
+from audit.common.channels import ChannelSpec
+from audit.common.findings import Finding, Outcome
+from audit.results.record import JobResult, RunRecord
 from tests.report.fixtures import fixed_run
 
 HOSTILE = "`<@all>` **bold** [click](https://evil.example) <font color=red>x</font> @all"

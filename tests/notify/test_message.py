@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from audit.attention import ActionLine
 from audit.notify.message import Message
 from audit.notify.text import markdown
+from audit.results.attention import ActionLine
 
 
 def line(**fields: object) -> ActionLine:

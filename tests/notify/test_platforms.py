@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import jsonschema
 
+from audit.common.schemafiles import schema_document
 from audit.notify.send import Options, tell_run
-from audit.schema.store import schema_document
 from tests.notify.capture import Capture, answer
 from tests.notify.records import HOSTILE, failing, spec
 
@@ -175,7 +175,7 @@ def test_the_documented_webhook_body_follows_the_schema():
 
 
 def test_every_channel_type_is_registered_allowed_and_documented_with_an_example():
-    from audit.channels import CHANNEL_TYPES
+    from audit.common.channels import CHANNEL_TYPES
     from audit.notify import CHANNELS
 
     manifest = schema_document("manifest")

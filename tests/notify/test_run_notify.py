@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from audit.schema.store import schema_document
+from audit.common.schemafiles import schema_document
 from tests.conftest import sample_jobs
 from tests.notify.receiver import receiver
 from tests.run.helpers import (

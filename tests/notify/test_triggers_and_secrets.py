@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from audit.findings import Outcome
+from audit.common.findings import Outcome
 from audit.notify.message import trigger_holds
 from audit.notify.send import Options, Unresolved, resolve, tell_run
 from tests.notify.capture import Capture, answer

@@ -13,10 +13,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.findings import Finding, Outcome
+from audit.common.findings import Finding, Outcome
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.report import FORMAT_NAMES, write_reports
-from audit.results import JobResult, RunRecord, from_document
+from audit.results.record import JobResult, RunRecord, from_document
 from tests.report.fixtures import plain_document
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.

@@ -13,9 +13,9 @@ from functools import cache
 
 import pytest
 
+from audit.common.jobtypes import job_type
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
-from audit.jobtypes import job_type
 from tests.run.helpers import cli, popen, results, run_args, state_of, write_manifest
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.
@@ -88,6 +88,6 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
         assert max(answered.values()) == 1  # a graceful stop loses nothing in flight
     else:
         # Only a call in flight at the kill, or an answer still waiting for its batch's commit (the
-        # last quarter second: audit.run.batch), may be asked again, and once.
+        # last quarter second: audit.state.batch), may be asked again, and once.
         assert max(answered.values()) <= 2
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []

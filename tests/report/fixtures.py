@@ -6,10 +6,10 @@ import json
 from dataclasses import asdict, fields, replace
 from typing import Any
 
-from audit.channels import ChannelSpec
-from audit.findings import Finding, Outcome, Waived
-from audit.results import JobResult, RunRecord
-from audit.runparts import DiscoveryRecord, NotificationRecord, TrendPoint, WaiverRecord
+from audit.common.channels import ChannelSpec
+from audit.common.findings import Finding, Outcome, Waived
+from audit.results.parts import DiscoveryRecord, NotificationRecord, TrendPoint, WaiverRecord
+from audit.results.record import JobResult, RunRecord
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 FORMULA = '=HYPERLINK("http://evil.example/","click")'

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from audit import resultsfile
-from audit.errors import UserError
+import audit.results.reader as resultsfile
+from audit.common.errors import UserError
 from audit.report import write_reports
-from audit.resultsfile import read_results
+from audit.results.reader import read_results
 from tests.report.fixtures import fixed_run
 
 

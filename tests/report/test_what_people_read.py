@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 
-from audit.findings import Finding, Outcome
+from audit.common.findings import Finding, Outcome
 from audit.report import write_reports
 from audit.report.markdown import TOP_FINDINGS, render
-from audit.results import JobResult
+from audit.results.record import JobResult
 from tests.report.fixtures import fixed_run
 
 

@@ -89,8 +89,8 @@ def state_of(out: Path) -> Path:
     return out.parent / f"{out.name}.state.db"
 
 
-def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...]:
-    """`vod-audit run` against `url`, with reports in `out` and the state beside it."""
+def run_args(manifest: Path, out: Path, url: str, *extra: str, state: Path | None = None) -> tuple[str, ...]:
+    """`vod-audit run` against `url`, with reports in `out` and the state beside it (or at `state`)."""
     return (
         "run",
         str(manifest),
@@ -99,7 +99,7 @@ def run_args(manifest: Path, out: Path, url: str, *extra: str) -> tuple[str, ...
         "--out",
         str(out),
         "--state",
-        str(state_of(out)),
+        str(state or state_of(out)),
         "--no-progress",
         *extra,
     )

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 import yaml
 
-from audit.run.state import APPLICATION_ID, State
+from audit.state.sqlite import APPLICATION_ID, State
 from tests.conftest import sample_jobs
 from tests.run.helpers import write_data
 
@@ -91,7 +91,7 @@ def test_a_layout_3_state_keeps_its_history_for_the_first_audit_run_on_it(tmp_pa
         """
     )
     db.close()
-    from audit.jobtypes import JobRef
+    from audit.common.jobtypes import JobRef
 
     state = State(path)
     state.begin_run("r2", "2026-11-02T00:00:00Z", "d", "svc", "nightly")

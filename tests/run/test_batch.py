@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from audit.run import batch
-from audit.run.batch import Batch
-from audit.run.state import State, StoredAnswer
+import audit.state.batch as batch
+from audit.state.batch import Batch
+from audit.state.sqlite import State
+from audit.state.store import StoredAnswer
 
 
 def _answer(n: int) -> StoredAnswer:

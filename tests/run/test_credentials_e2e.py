@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from audit.common.timeutil import format_utc
 from audit.emulator.generate import generate
-from audit.timeutil import format_utc
 from tests import loopback
 from tests.conftest import sample_jobs
 from tests.run.helpers import clean_env, cli, results, run_args, write_manifest

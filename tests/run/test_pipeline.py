@@ -9,12 +9,17 @@ import threading
 
 import yaml
 
+from audit.calls.connection import Connection
+from audit.common.findings import Outcome
 from audit.emulator.data import job_identity
-from audit.findings import Outcome
 from audit.manifest.load import load_manifests
 from audit.options import RunOptions
-from audit.run.connection import Connection
-from audit.run.pipeline import Settings, execute
+from audit.plan.build import build
+from audit.plan.routes import routes_of
+from audit.run.commit import settle
+from audit.run.pipeline import Settings
+from audit.run.pipeline import execute as audit
+from audit.state.backends import open_store
 from audit.vod.endpoints import resolve
 from audit.vod.keys import Credentials
 from tests.conftest import sample_jobs
@@ -26,7 +31,23 @@ def settings(url, state_path):
     connection = Connection.of(
         resolve(endpoint=url), Credentials.of("emulator-ak", "emulator-secret"), options
     )
-    return Settings(connections={None: connection}, options=options, state_path=state_path)
+    return Settings(connections={None: connection}, options=options), state_path
+
+
+def execute(manifest, prepared, *, stop):
+    """A run in-process as the command makes it: the plan built and executed, the run settled."""
+    settings, state_path = prepared
+    store = open_store(state_path)
+    try:
+        options = settings.options
+        plan = build(
+            manifest, routes_of(settings.connections), store, refresh=options.refresh, strict=options.strict
+        )
+        audited = audit(manifest, plan, settings, store, stop=stop)
+        settle(store, audited, None)
+        return audited.record
+    finally:
+        store.close()
 
 
 def test_state_keeps_notes_and_revalidates_under_another_version(start_emulator, tmp_path):
@@ -117,9 +138,15 @@ def test_a_final_answer_is_judged_again_only_when_what_judged_it_changes(start_e
     changed = execute(
         load_manifests([path], env={}), settings(emulator.url, state_path), stop=threading.Event()
     )
-    strict = dataclasses.replace(
-        settings(emulator.url, state_path),
-        options=RunOptions(endpoint=emulator.url, qps=100, concurrency=4, timeout=5, retries=1, strict=True),
+    prepared, _ = settings(emulator.url, state_path)
+    strict = (
+        dataclasses.replace(
+            prepared,
+            options=RunOptions(
+                endpoint=emulator.url, qps=100, concurrency=4, timeout=5, retries=1, strict=True
+            ),
+        ),
+        state_path,
     )
     path.write_text(text)
     stricter = execute(load_manifests([path], env={}), strict, stop=threading.Event())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from audit.findings import Outcome
-from audit.results import JobResult
-from audit.run.progress import Progress
+from audit.common.findings import Outcome
+from audit.report.progress import Progress
+from audit.results.record import JobResult
 
 
 class Clock:

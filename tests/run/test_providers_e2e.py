@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from audit.calls.connection import open_connections
 from audit.emulator.data import job_identity
 from audit.emulator.generate import generate
 from audit.options import RunOptions
-from audit.run.connection import open_connections
 from tests.run.helpers import clean_env, cli, results, run_args
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.

@@ -6,8 +6,9 @@ import sqlite3
 
 import pytest
 
-from audit.errors import UserError
-from audit.run.state import LAYOUT, State, StoredAnswer
+from audit.common.errors import UserError
+from audit.state.sqlite import LAYOUT, State
+from audit.state.store import StoredAnswer
 
 
 def test_an_older_layout_is_rebuilt_and_history_kept(tmp_path):

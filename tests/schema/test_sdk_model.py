@@ -6,7 +6,7 @@ import inspect
 
 from alibabacloud_vod20170321 import models as sdk_models
 
-from audit.schema.store import all_schemas
+from audit.common.schemafiles import all_schemas
 
 
 def _filled(cls):

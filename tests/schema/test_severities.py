@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from audit.common.schemafiles import all_schemas
 from audit.emulator.data import job_identity
-from audit.schema.store import all_schemas
 from audit.schema.validate import validate_response
 from tests.bodies import FIXTURES, reference_sample
 from tests.run.helpers import cli, results

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from audit import jobtypes
-from audit.schema.store import all_schemas, schema_document
+import audit.common.jobtypes as jobtypes
+from audit.common.schemafiles import all_schemas, schema_document
 from audit.schema.validate import is_valid, validate_response
 from tests.bodies import OBJECTS, body, reference_sample
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from audit.jobtypes import JobRef
+from audit.common.jobtypes import JobRef
 from audit.vod.client import VodClient
 from audit.vod.endpoints import resolve
 from audit.vod.keys import Credentials

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.errors import UserError
+from audit.common.errors import UserError
 from audit.vod.endpoints import resolve
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from audit.jobtypes import JobRef
+from audit.common.jobtypes import JobRef
 from audit.vod.client import VodClient, _interpret
 from audit.vod.endpoints import resolve
 from audit.vod.keys import Credentials

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from audit.jobtypes import JobRef
-from audit.vod.fetch import STOP_GRACE, AuthenticationFailed, Fetcher, full_jitter
-from audit.vod.pool import LOOK_EVERY, Sizer
-from audit.vod.ratelimit import RateLimiter
+from audit.calls.fetch import STOP_GRACE, AuthenticationFailed, Fetcher, full_jitter
+from audit.calls.pool import LOOK_EVERY, Sizer
+from audit.calls.ratelimit import RateLimiter
+from audit.common.jobtypes import JobRef
 from audit.vod.records import Answer, ApiError
 
 THROTTLED = ApiError("api", "Throttling.User", "slow down", 400, "R")
@@ -272,7 +272,7 @@ class GoesAway:
 def test_an_outage_mid_run_is_paused_through_with_probes_not_every_jobs_retries(monkeypatch):
     """Issue 26, item 2: after calls have succeeded, a streak of connection failures pauses the run
     and probes the endpoint one call at a time; the jobs' retries are not burnt, none becomes an error."""
-    import audit.vod.reach as reach
+    import audit.calls.reach as reach
 
     monkeypatch.setattr(reach, "PAUSE_FIRST", 0.05)
     caller = GoesAway(after=20, outage=0.8)

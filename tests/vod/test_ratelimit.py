@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from audit.vod.ratelimit import RateLimiter
+from audit.calls.ratelimit import RateLimiter
 
 
 class FakeClock:

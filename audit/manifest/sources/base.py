@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from audit.common.timeutil import parse_duration, parse_utc
+from audit.manifest.model import MediaQuery, SourceFile
 from audit.manifest.positions import Document, Path_, Position, Problem
-from audit.timeutil import parse_duration, parse_utc
-
-if TYPE_CHECKING:  # a source is handed the reader; the reader imports the registry at run time
-    from audit.manifest.reader import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +46,31 @@ class Entry:
         return self.document.at((*self.path, *keys))
 
 
-def moment(value: Any, where: Position, reader: Reader) -> datetime | None:
-    """A window's since/until: a UTC time, or a duration before the run; a problem at `where` else."""
+class Reading(Protocol):
+    """What a source may ask of the manifest being read: the run's clock, and a file's text (its
+    problems and digest kept by the reader, as for every file a manifest reads)."""
+
+    @property
+    def now(self) -> datetime: ...
+
+    def read_text(self, path: Path, where: Position) -> str | None: ...
+
+
+@dataclass
+class Found:
+    """What one job list yielded: the reader adds it to the manifest's."""
+
+    jobs: list[RawJob] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    queries: list[MediaQuery] = field(default_factory=list)  # media sources, asked of the service later
+    files: dict[str, SourceFile] = field(default_factory=dict)  # files read besides read_text's
+    events_read: int = 0
+    events_skipped: int = 0
+    volatile: bool = False  # its meaning depends on the clock or on a glob: never cached
+
+
+def moment(value: Any, where: Position, now: datetime, out: Found) -> datetime | None:
+    """A window's since/until: a UTC time, or a duration before `now`; a problem at `where` else."""
     if value is None:
         return None
     found = parse_utc(value)
@@ -57,24 +78,24 @@ def moment(value: Any, where: Position, reader: Reader) -> datetime | None:
         return found
     seconds = parse_duration(value)
     if seconds is not None:
-        reader.volatile = True  # counted back from the clock
+        out.volatile = True  # counted back from the clock
         try:
-            return reader.now - timedelta(seconds=seconds)
+            return now - timedelta(seconds=seconds)
         except OverflowError:
-            reader.problems.append(Problem(where, f"{value!r} reaches back before the year 1"))
+            out.problems.append(Problem(where, f"{value!r} reaches back before the year 1"))
             return None
-    reader.problems.append(
+    out.problems.append(
         Problem(where, f"{value!r} is neither a UTC time YYYY-MM-DDTHH:mm:ssZ nor a duration such as 24h")
     )
     return None
 
 
 class JobSource(Protocol):
-    """A kind of job list. `read` adds the jobs it names to the reader (`reader.jobs`), each with its
-    position, and every problem to `reader.problems`; it reports, never raises."""
+    """A kind of job list. `read` returns the jobs it names, each with its position, and every
+    problem; it reports, never raises."""
 
     key: str  # the key that names it in a `jobs_from:` entry: csv, events, media
     options: frozenset[str]  # further keys only this kind takes (`provider` is every kind's)
     takes: type  # what its key's value is: a file name (str), or a mapping of settings (media)
 
-    def read(self, entry: Entry, reader: Reader) -> None: ...
+    def read(self, entry: Entry, reader: Reading) -> Found: ...

@@ -5,15 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from audit.jobtypes import catalogue
+from audit.common.jobtypes import catalogue
 from audit.manifest.positions import Document, Path_, Position, Problem, pack
 from audit.manifest.schema_check import schema_problems
-from audit.manifest.sources.base import Entry, RawJob
-
-if TYPE_CHECKING:
-    from audit.manifest.reader import Reader
+from audit.manifest.sources.base import Entry, Found, RawJob, Reading
 
 
 class CsvSource:
@@ -23,18 +20,20 @@ class CsvSource:
     options: frozenset[str] = frozenset()
     takes: type = str
 
-    def read(self, entry: Entry, reader: Reader) -> None:
+    def read(self, entry: Entry, reader: Reading) -> Found:
+        out = Found()
         path = entry.base / entry.settings["csv"]
         text = reader.read_text(path, entry.at("csv"))
         if text is None:
-            return
+            return out
         document, problems = read_csv(text, str(path))
-        reader.problems.extend(problems)
-        reader.problems.extend(schema_problems(document))
+        out.problems.extend(problems)
+        out.problems.extend(schema_problems(document))
         for index, job in enumerate(document.value["jobs"]):
-            reader.jobs.append(
+            out.jobs.append(
                 RawJob(job, document, ("jobs", index), self.key, entry.provider, entry.provider_at)
             )
+        return out
 
 
 def read_csv(text: str, name: str) -> tuple[Document, list[Problem]]:

@@ -30,16 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from audit.files import MAX_INPUT, file_sha256, open_input
-from audit.jobtypes import JobRef
+from audit.common.files import MAX_INPUT, file_sha256, open_input
+from audit.common.jobtypes import JobRef
 from audit.manifest.model import SourceFile
 from audit.manifest.positions import Document, Position, Problem, pack
-from audit.manifest.sources.base import Entry, RawJob, moment
-
-if TYPE_CHECKING:
-    from audit.manifest.reader import Reader
+from audit.manifest.sources.base import Entry, Found, RawJob, Reading, moment
 
 # EventType -> (job type, where the ids are: a top-level field, or a list and the field of its items)
 EVENT_JOBS: dict[str, tuple[str, str, str | None]] = {
@@ -61,24 +58,25 @@ class EventSource:
     options = frozenset({"since", "until"})
     takes: type = str
 
-    def read(self, entry: Entry, reader: Reader) -> None:
+    def read(self, entry: Entry, reader: Reading) -> Found:
+        out = Found()
         pattern = entry.settings["events"]
-        reader.volatile = True  # a glob: a new file may match it tomorrow
+        out.volatile = True  # a glob: a new file may match it tomorrow
         # The pattern is the user's; the manifest's own folder is a path, whatever characters its name
         # holds (`night[1]/` must not read `night1/`).
         paths = sorted(Path(p) for p in glob.glob(str(Path(glob.escape(str(entry.base))) / pattern)))
         if not paths:
-            reader.problems.append(Problem(entry.at("events"), f"no file matches {pattern!r}"))
-            return
+            out.problems.append(Problem(entry.at("events"), f"no file matches {pattern!r}"))
+            return out
         since, until = (
-            moment(entry.settings.get(name), entry.at(name), reader) for name in ("since", "until")
+            moment(entry.settings.get(name), entry.at(name), reader.now, out) for name in ("since", "until")
         )
         found = EventJobs()
         read_events(paths, found, since, until)
         for file, line, message in found.problems:
-            reader.problems.append(Problem(Position(file, line, 1), message))
-        reader.events_read += found.events
-        reader.events_skipped += found.skipped
+            out.problems.append(Problem(Position(file, line, 1), message))
+        out.events_read += found.events
+        out.events_skipped += found.skipped
         listings: dict[str, Document] = {}  # one per file: a job's position is ("jobs", n) in it
         for (job_type, job_id), (file, line) in found.jobs.items():
             listing = listings.setdefault(file, Document(file, {"jobs": []}))
@@ -86,12 +84,13 @@ class EventSource:
             listing.value["jobs"].append({"id": job_id, "type": job_type})
             listing.values[("jobs", index)] = pack(line, 1)
             job = listing.value["jobs"][index]
-            reader.jobs.append(
+            out.jobs.append(
                 RawJob(job, listing, ("jobs", index), self.key, entry.provider, entry.provider_at)
             )
         for path in paths:
             with contextlib.suppress(OSError):  # an unreadable file is reported where it was read
-                reader.sources.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
+                out.files.setdefault(str(path), SourceFile(str(path), file_sha256(path)))
+        return out
 
 
 @dataclass

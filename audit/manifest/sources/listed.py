@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from audit.manifest.sources.base import Entry, RawJob
-
-if TYPE_CHECKING:
-    from audit.manifest.reader import Reader
+from audit.manifest.sources.base import Entry, Found, RawJob, Reading
 
 
 class ListedSource:
@@ -17,8 +12,10 @@ class ListedSource:
     options: frozenset[str] = frozenset()
     takes: type = list
 
-    def read(self, entry: Entry, reader: Reader) -> None:
+    def read(self, entry: Entry, reader: Reading) -> Found:
+        out = Found()
         jobs = entry.settings.get("jobs")
         for index, job in enumerate(jobs if isinstance(jobs, list) else []):
             if isinstance(job, dict):  # anything else is reported by the schema check
-                reader.jobs.append(RawJob(job, entry.document, ("jobs", index)))
+                out.jobs.append(RawJob(job, entry.document, ("jobs", index)))
+        return out

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from audit.files import ids_in
-from audit.jobtypes import MEDIA_FIELDS
+from audit.common.files import ids_in
+from audit.common.jobtypes import MEDIA_FIELDS
 from audit.manifest.model import FILTERS, MediaQuery
 from audit.manifest.positions import Problem
-from audit.manifest.sources.base import Entry, moment
-
-if TYPE_CHECKING:
-    from audit.manifest.reader import Reader
+from audit.manifest.sources.base import Entry, Found, Reading, moment
 
 
 class MediaSource:
@@ -22,12 +19,13 @@ class MediaSource:
     options: frozenset[str] = frozenset()
     takes: type = dict
 
-    def read(self, entry: Entry, reader: Reader) -> None:
+    def read(self, entry: Entry, reader: Reading) -> Found:
+        out = Found()
         settings: dict[str, Any] = entry.settings["media"]
-        since = moment(settings.get("since"), entry.at("media", "since"), reader)
-        until = moment(settings.get("until"), entry.at("media", "until"), reader)
+        since = moment(settings.get("since"), entry.at("media", "since"), reader.now, out)
+        until = moment(settings.get("until"), entry.at("media", "until"), reader.now, out)
         if since is not None and until is not None and since > until:
-            reader.problems.append(Problem(entry.at("media", "until"), "until is before since"))
+            out.problems.append(Problem(entry.at("media", "until"), "until is before since"))
         ids = [i for i in settings.get("media_ids", ()) if isinstance(i, str)]
         listed = settings.get("media_file")
         if isinstance(listed, str) and listed:
@@ -35,14 +33,14 @@ class MediaSource:
             ids += ids_in(text or "")
         searched = not ids
         if searched and since is None and "since" not in settings:
-            reader.problems.append(
+            out.problems.append(
                 Problem(
                     entry.at("media"),
                     "a media source needs since: (a window of creation times) or media_ids/media_file",
                 )
             )
         if not searched and any(k in settings for k in ("since", "until", *FILTERS)):
-            reader.problems.append(
+            out.problems.append(
                 Problem(entry.at("media"), "media_ids/media_file name the media: no search filter applies")
             )
         for key in ("status", "tags", "storage_location"):
@@ -52,13 +50,13 @@ class MediaSource:
                     where = (
                         entry.at("media", key, index) if isinstance(values, list) else entry.at("media", key)
                     )
-                    reader.problems.append(
+                    out.problems.append(
                         Problem(
                             where, "a search value may not hold ' (the search protocol quotes values with it)"
                         )
                     )
         category = settings.get("category")
-        reader.queries.append(
+        out.queries.append(
             MediaQuery(
                 entry.at(),
                 since,
@@ -75,6 +73,7 @@ class MediaSource:
                 entry.provider_at,
             )
         )
+        return out
 
 
 def _strings(value: Any) -> tuple[str, ...]:

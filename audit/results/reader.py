@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from audit.errors import UserError
-from audit.files import open_input
-from audit.jsonfile import parse_input, read_json, unreadable
-from audit.results import RunRecord, from_document
+from audit.common.errors import UserError
+from audit.common.files import open_input
+from audit.common.jsonfile import parse_input, read_json, unreadable
+from audit.results.record import RunRecord, from_document
 
 _RESULTS = b' "results": [\n'
 _END = (b" ]\n", b"}\n")

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TextIO
 
-from audit.results import JobResult
-from audit.terminal import silence
-from audit.timeutil import format_duration
+from audit.common.terminal import silence
+from audit.common.timeutil import format_duration
+from audit.results.record import JobResult
 
 
 class Progress:

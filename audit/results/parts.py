@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, cast
 
-from audit.channels import ChannelSpec
+from audit.common.channels import ChannelSpec
 
 FailOn = Literal["any", "new"]  # the gate: exit 2 for any finding, or only for new ones
 FAIL_ON: tuple[FailOn, ...] = ("any", "new")

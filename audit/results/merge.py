@@ -9,10 +9,10 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from audit import __version__
-from audit.errors import UserError
-from audit.jobtypes import JobRef
-from audit.results import DEFAULT_PROVIDER, RunRecord
-from audit.runparts import ProviderLine
+from audit.common.errors import UserError
+from audit.common.jobtypes import JobRef
+from audit.results.parts import ProviderLine
+from audit.results.record import DEFAULT_PROVIDER, RunRecord
 
 
 def _default_name(run: RunRecord) -> str:

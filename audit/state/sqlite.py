@@ -1,4 +1,4 @@
-"""SQLite state (WAL): every response as it arrives, and the history of runs. No secret is stored."""
+"""The SQLite backend of the store (WAL): every answer as it arrives, and the history of runs. No secret is stored."""
 
 from __future__ import annotations
 
@@ -9,36 +9,18 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from audit.errors import UserError
-from audit.jobtypes import JobRef
-from audit.run.batch import Batch
-from audit.run.layout import APPLICATION_ID, LAYOUT, OUR_TABLES, SCHEMA, upgrade
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """One job's latest answer as kept in state (a row of `responses`, less the service it came from)."""
-
-    job_type: str
-    job_id: str
-    body: str  # the body's JSON text
-    fetched_at: str
-    final: bool  # terminal and schema-valid: no need to ask again
-    checked_with: str  # tool version and strictness the body was validated under
-    notes: str  # its schema warnings and notes, as JSON
-    run_id: str
-    canonical: bool = False  # the body is already its compact JSON form
-    account: str = ""  # the account UID the answer belongs to; '' when unknown
-    judged_with: str = ""  # a final answer's: what judged it (audit.run.judged.judged_with)
-    judged: str = ""  # a final answer's judgement, as JSON (audit.run.judged.encode)
+from audit.common.errors import UserError
+from audit.common.jobtypes import JobRef
+from audit.state.batch import Batch
+from audit.state.layout import APPLICATION_ID, LAYOUT, OUR_TABLES, SCHEMA, upgrade
+from audit.state.store import StoredAnswer
 
 
 class State:
-    """Responses are committed in batches (audit.run.batch); fetch workers store through one lock."""
+    """Responses are committed in batches (audit.state.batch); fetch workers store through one lock."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Opens (creating it for a run) the state at `path`. `read_only` opens it for reading
@@ -196,8 +178,12 @@ class State:
         ).fetchone()
         return str(row[0]) if row else None
 
-    def learn_account(self, identity: str, account: str) -> None:
-        self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
+    def learn_account(self, identity: str, account: str | None) -> None:
+        """Remembers the account of a source of credentials; None forgets it."""
+        if account is None:
+            self._write("DELETE FROM accounts WHERE identity=?", (_digest(identity),))
+        else:
+            self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
 
     def begin_run(
         self, run_id: str, started_at: str, manifest_digest: str, services: str, audit: str
@@ -285,7 +271,7 @@ class State:
         self,
         run_id: str,
         audited: Iterable[tuple[str, str, str, dict[str, str]]],
-        changes: dict[str, int],
+        changes: Mapping[str, int],
         known: Iterable[JobRef],
         services: Mapping[JobRef, str],
     ) -> None:
@@ -315,7 +301,9 @@ class State:
                     "INSERT OR REPLACE INTO run_jobs VALUES (?, ?)",
                     (run_id, zlib.compress(lines.encode(), 6)),
                 )
-                self._db.execute("UPDATE runs SET changes=? WHERE run_id=?", (json.dumps(changes), run_id))
+                self._db.execute(
+                    "UPDATE runs SET changes=? WHERE run_id=?", (json.dumps(dict(changes)), run_id)
+                )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:

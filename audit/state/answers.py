@@ -1,4 +1,4 @@
-"""A final answer's judgement kept in state, reused while nothing that judged it has changed."""
+"""An answer as kept in state: what checked and judged it, and a final answer's judgement, reused while unchanged."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from audit import __version__
+from audit.common.findings import Finding, Outcome
+from audit.common.jobtypes import job_type
+from audit.common.schemafiles import tool_digest
 from audit.expect.engine import Verdict
-from audit.findings import Finding, Outcome
-from audit.jobtypes import job_type
-from audit.manifest.cache import tool_digest
 from audit.manifest.model import JobSpec
 from audit.schema.validate import Violation
 
@@ -81,3 +82,23 @@ def decode(text: str) -> tuple[Verdict, Read]:
         True,
     )
     return verdict, Read(request_id, facets)
+
+
+def checked_with(strict: bool) -> str:
+    """What a stored answer was validated under: the tool's version, and --strict."""
+    return f"{__version__}{' strict' if strict else ''}"
+
+
+def checks(text: str) -> tuple[Violation, ...]:
+    """A stored answer's schema warnings and notes, as `check_notes` kept them."""
+    return tuple(Violation(*fields) for fields in json.loads(text))
+
+
+def check_notes(verdict: Verdict) -> str:
+    """An answer's schema warnings and notes, as stored beside it."""
+    return json.dumps([[v.pointer, v.message, v.severity, v.rule, v.evidence] for v in verdict.checks])
+
+
+def is_final(verdict: Verdict) -> bool:
+    """Whether an answer needs no asking again: the job ended, and the answer was judged ok or drift."""
+    return verdict.terminal and verdict.outcome in (Outcome.OK, Outcome.DRIFT)

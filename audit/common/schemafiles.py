@@ -1,7 +1,8 @@
-"""Locates and loads the JSON Schema data files shipped with the package."""
+"""The JSON Schema data files shipped with the package, and a digest of them and of the code."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -45,3 +46,14 @@ def schema_document(name: str) -> dict[str, Any]:
     """The schema published under a public name such as `transcode`, as a fresh copy."""
     document: dict[str, Any] = json.loads((schema_dir() / PUBLIC_SCHEMAS[name]).read_text(encoding="utf-8"))
     return document
+
+
+@cache
+def tool_digest() -> str:
+    """A digest of the package's code and schema files: what a cache or a kept judgement was made
+    by; neither outlives the code that made it."""
+    combined = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted([*package.rglob("*.py"), *schema_dir().glob("*.json")]):
+        combined.update(path.name.encode() + b"\0" + path.read_bytes())
+    return combined.hexdigest()

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS responses (
     canonical INTEGER NOT NULL DEFAULT 0,  -- 1 when the body as received is already compact JSON
     account TEXT NOT NULL DEFAULT '',  -- the account UID the answer belongs to; '' when unknown
     judged_with TEXT NOT NULL DEFAULT '',  -- a final answer's: digest of the tool, --strict and the expectation
-    judged TEXT NOT NULL DEFAULT '',   -- a final answer's judgement under it, as JSON (audit.run.judged)
+    judged TEXT NOT NULL DEFAULT '',   -- a final answer's judgement under it, as JSON (audit.state.answers)
     PRIMARY KEY (endpoint, job_type, job_id)
 );
 -- Which account a source of credentials belongs to, learnt from the UserId its answers carry:

@@ -7,7 +7,20 @@ import string
 from dataclasses import dataclass
 from urllib.parse import quote
 
-CHANNEL_TYPES = ("dingtalk", "feishu", "wecom", "slack", "email", "webhook")
+# Each platform a notify: entry may name (its `type:`), and whether it takes a signing secret:
+# DingTalk's and Feishu's signature verification, our webhook's HMAC header. WeCom group robots and
+# Slack incoming webhooks have no such secret (their URL is the credential); e-mail carries its
+# password in the URL. The one declaration: the plug-ins (audit.notify.CHANNELS) and the manifest
+# schema's enum are checked against it (tests/test_one_fact.py).
+SIGNED_BY = {
+    "dingtalk": True,
+    "feishu": True,
+    "wecom": False,
+    "slack": False,
+    "email": False,
+    "webhook": True,
+}
+SIGNED = frozenset(name for name, signed in SIGNED_BY.items() if signed)
 # new: a job has findings new since the last run; findings: any open finding; failure: the tool
 # failed, the run was cut short or jobs got no answer; always: after every run.
 TRIGGERS = ("new", "findings", "failure", "always")

@@ -10,11 +10,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from audit.jobtypes import JobRef
-from audit.run.connection import Connection
-from audit.run.state import State
-from audit.runparts import ProviderLine, mask
-from audit.vod.fetch import CallStats, Fetcher, NothingCanSucceed
+from audit.calls.connection import Connection
+from audit.calls.fetch import CallStats, Fetcher, NothingCanSucceed
+from audit.common.jobtypes import JobRef
+from audit.results.parts import ProviderLine, mask
 from audit.vod.records import Fetched
 
 T = TypeVar("T")
@@ -23,13 +22,13 @@ T = TypeVar("T")
 class Lane:
     """One provider's part of a run: whose stored answers it may reuse, and what it fetched."""
 
-    def __init__(self, conn: Connection, state: State) -> None:
+    def __init__(self, conn: Connection, account: str | None) -> None:
         self.conn = conn
         self.identity = conn.keys.source.identity
-        # The account its credentials state, else the one learnt from the answers this source of
-        # credentials had before (None: unknown, and any answer of the service may be reused).
-        self.account = conn.keys.current().account or state.account_of(self.identity)
-        self.owners: set[str] = set()  # UserIds its answers carried (workers add; add is atomic)
+        # The account the plan reuses stored answers of (None: unknown, any answer of the service).
+        self.account = account
+        # UserIds of every answer it used, reused or asked (workers add; add is atomic)
+        self.owners: set[str] = set()
         self.fetcher: Fetcher | None = None
         self.jobs = 0
 
@@ -55,10 +54,15 @@ class Lane:
         finally:
             client.close()
 
-    def learn(self, state: State) -> None:
-        """Remembers the account its answers showed, when the credentials did not state it."""
-        if len(self.owners) == 1 and not self.conn.keys.current().account:
-            state.learn_account(self.identity, next(iter(self.owners)))
+    def learnt(self) -> tuple[str, str | None] | None:
+        """What the state should remember of its credentials' account, when they do not state it:
+        (identity, the one UserId every answer it used carried), or (identity, None) to forget it
+        when its answers carried several (submitted by several users: the account is not known).
+        Judged on every answer used, reused ones too: learnt from the few asked on one night, it
+        would refuse the rest the next (issue #36)."""
+        if self.conn.keys.current().account or not self.owners:
+            return None
+        return self.identity, next(iter(self.owners)) if len(self.owners) == 1 else None
 
     def record(self) -> ProviderLine:
         """The provider's line of the run record: where, as whom, what it cost."""

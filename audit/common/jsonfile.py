@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UserError
-from audit.files import read_input
+from audit.common.errors import UserError
+from audit.common.files import read_input
 
 
 def _reject_constant(name: str) -> Any:

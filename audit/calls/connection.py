@@ -10,19 +10,19 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import audit.vod.endpoints as endpoints
+from audit.calls.fetch import Fetcher
+from audit.calls.ratelimit import RateLimiter
+from audit.common.jobtypes import JobRef
 from audit.credentials import chain
 from audit.credentials.records import CredentialError
 from audit.credentials.refresh import Keys
 from audit.credentials.sources import Static
-from audit.jobtypes import JobRef
 from audit.options import RunOptions, calls_for_rate, for_provider
-from audit.vod import endpoints
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.endpoints import Endpoint
-from audit.vod.fetch import Fetcher
 from audit.vod.keys import Credentials
 from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
-from audit.vod.ratelimit import RateLimiter
 from audit.vod.records import CallResult
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from audit import jobtypes
-from audit.errors import ExitStatus, UserError
-from audit.files import ids_in, read_input
-from audit.jobtypes import JobRef
+import audit.common.jobtypes as jobtypes
+from audit.calls.fetch import Fetcher
+from audit.common.errors import ExitStatus, UserError
+from audit.common.files import ids_in, read_input
+from audit.common.jobtypes import JobRef
+from audit.common.timeutil import duration_ceiling, seconds_between
 from audit.manifest.build import literal_problems
-from audit.timeutil import duration_ceiling, seconds_between
-from audit.vod.fetch import Fetcher
 from audit.vod.records import Answer
 
 

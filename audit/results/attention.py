@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from audit.findings import Outcome
-from audit.results import BAD_OUTCOMES, JobResult, RunRecord
+from audit.common.findings import Outcome
+from audit.results.record import BAD_OUTCOMES, JobResult, RunRecord
 
 
 def needing_action(run: RunRecord) -> list[JobResult]:

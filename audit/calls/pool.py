@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from audit.jobtypes import JobRef
+from audit.common.jobtypes import JobRef
 from audit.vod.records import Answer, ApiError, CallResult, Fetched
 
 T = TypeVar("T")

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from audit.errors import UserError
-from audit.jobtypes import JobRef
-from audit.vod.pool import Pool, Sizer
-from audit.vod.ratelimit import RateLimiter
-from audit.vod.reach import UNREACHABLE_AFTER, Reach
+from audit.calls.pool import Pool, Sizer
+from audit.calls.ratelimit import RateLimiter
+from audit.calls.reach import UNREACHABLE_AFTER, Reach
+from audit.common.errors import UserError
+from audit.common.jobtypes import JobRef
 from audit.vod.records import Answer, ApiError, CallResult, Fetched
 from audit.vod.transport import WATCHDOG
 

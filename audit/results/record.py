@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-from audit.channels import ChannelSpec
-from audit.errors import ExitStatus, UserError
-from audit.findings import Finding, Outcome, Waived, finding_kind, finding_severity
-from audit.jobtypes import JobRef
-from audit.jsonfile import compact_json
-from audit.runparts import (
+from audit.common.channels import ChannelSpec
+from audit.common.errors import ExitStatus, UserError
+from audit.common.findings import Finding, Outcome, Waived, finding_kind, finding_severity
+from audit.common.jobtypes import JobRef
+from audit.common.jsonfile import compact_json
+from audit.results.parts import (
     CredentialsUsed,
     DiscoveryRecord,
     FailOn,

@@ -81,7 +81,7 @@ def _record(name: str, detail_object: str, schema: Mapping[str, Any]) -> JobType
 @cache
 def catalogue() -> dict[str, JobType]:
     """Every job type by name, in the order of NAMES."""
-    from audit.schema.store import all_schemas
+    from audit.common.schemafiles import all_schemas
 
     schemas = all_schemas()
     objects: dict[str, str] = schemas["urn:vod-audit:envelope"]["x-detailObjects"]
