@@ -29,7 +29,6 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 audit: $(VENV)/.runtime
 	@$(BIN)/vod-audit run $(if $(MANIFEST),$(MANIFEST),examples/demo.yaml --emulator examples/demo-data.yaml) \
 		--out $(OUT); rc=$$?; \
-	if [ $$rc -ne 1 ]; then echo "report: $(OUT)/report.html"; fi; \
 	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
 
 # Everything, as CI runs it (.ci/run): about 7 minutes on 2 cores.

@@ -112,6 +112,11 @@ def cli() -> None:
 )
 @click.option("--no-notify", is_flag=True, help="Tell no channel.")
 @click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="No job to audit is expected (verdict EMPTY, exit 0), as the manifest's allow_empty: true says.",
+)
+@click.option(
     "--notify-strict",
     is_flag=True,
     help="Exit 1 when a notification could not be delivered (default: say so).",
@@ -213,7 +218,7 @@ def report() -> None:
     --out DIR`), or merge several runs into one set (`report merge RESULTS.json... --out DIR`)."""
 
 
-@report.command("render", hidden=True)
+@report.command("render")
 @click.argument("results", type=click.Path(dir_okay=False))
 @out_option
 @format_option

@@ -236,6 +236,17 @@ class DefaultGroup(click.Group):
             args = [self.default, *args]
         return super().parse_args(ctx, args)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's help lists the default subcommand's options too: they are what the group's
+        usage, without a subcommand name, takes."""
+        super().format_options(ctx, formatter)
+        command = self.commands[self.default]
+        with click.Context(command, info_name=self.default, parent=ctx) as inner:
+            options = [p for p in command.get_params(inner) if isinstance(p, click.Option)]
+            rows = [row for p in options if (row := p.get_help_record(inner))]
+        with formatter.section(f"Options of `{ctx.command_path} {self.default}` (also without its name)"):
+            formatter.write_dl([row for row in rows if not row[0].startswith("-h")])
+
 
 def asked_options(command: Command) -> Command:
     """Flags that change what a run asks and how it judges: `run` takes them, and `plan` takes the

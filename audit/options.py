@@ -49,6 +49,7 @@ class RunOptions:
     notify: tuple[str, ...] = field(default=(), metadata=_FLAG_ONLY)  # only these channels; (): all
     no_notify: bool = field(default=False, metadata=_FLAG_ONLY)
     notify_strict: bool = field(default=False, metadata=_FLAG_ONLY)  # a failed notification: exit 1
+    allow_empty: bool = field(default=False, metadata=_FLAG_ONLY)  # no job to audit is expected (exit 0)
     unmanaged: str | None = field(default=None, metadata=_FLAG_ONLY)  # every media source's, when given
 
     @property

@@ -196,10 +196,14 @@ class Fetcher:
             pool.wake()  # and any waiting for its turn to call
             for worker in workers:
                 worker.join()
-        if self.unreachable is not None:
+        # Whatever the number of jobs: one job whose every attempt failed to connect is as
+        # unreachable an endpoint as a thousand (issue #37), not a job `error` in a full report.
+        unreachable = self.unreachable if stop.is_set() else self.reach.nothing_reached()
+        if unreachable is not None:
+            failed = min(self.reach.failed_in_a_row, UNREACHABLE_AFTER)
             raise Unreachable(
-                f"{self.unreachable.message}; nothing was audited: no call reached the endpoint "
-                f"({UNREACHABLE_AFTER} in a row failed to connect)"
+                f"{unreachable.message}; nothing was audited: no call reached the endpoint "
+                f"({failed} in a row failed to connect)"
             )
         if pool.refused is not None:
             raise AuthenticationFailed(

@@ -34,6 +34,20 @@ class Reach:
         self._resume_at = 0.0
         self._prober: int | None = None  # the thread whose call is the probe
         self.pauses = 0  # outage pauses so far (for the run's statistics and tests)
+        self.last_failure: ApiError | None = None  # the last call that reached nothing
+
+    def nothing_reached(self) -> ApiError | None:
+        """Once every call has ended: the last failure when calls were made and none of them reached
+        the endpoint (a run of one job, whose retries end before UNREACHABLE_AFTER, included)."""
+        with self._changed:
+            if self.unreachable is None and not self._reached and self._streak:
+                self.unreachable = self.last_failure
+            return self.unreachable
+
+    @property
+    def failed_in_a_row(self) -> int:
+        """Calls in a row that reached nothing."""
+        return self._streak
 
     def before_call(self, stop: threading.Event | None) -> None:
         """Returns at once while the endpoint answers; during an outage, once its pause is over and
@@ -62,6 +76,7 @@ class Reach:
                     self._changed.notify_all()
                 return False
             self._streak += 1
+            self.last_failure = result
             if not self._reached:
                 if self._streak >= UNREACHABLE_AFTER:
                     self.unreachable = self.unreachable or result

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -22,8 +23,10 @@ from audit.commands.sealing import Signing, signer_of, write_set
 from audit.common.errors import ExitStatus, UserError
 from audit.common.findings import Outcome
 from audit.common.terminal import Echo
+from audit.common.words import counted
 from audit.discover.expand import unlisted_media
 from audit.discover.run import discover_all
+from audit.evidence import sshsig
 from audit.evidence.sshsig import Signer
 from audit.manifest.model import Manifest
 from audit.notify.said import check_chosen, record_lines
@@ -119,7 +122,7 @@ def _execute(
     refuse_overlap(state, out, manifests)
     check_chosen(options.notify, manifest.notify)
     telling = Options(chosen=set(options.notify) if options.notify else None, off=options.no_notify)
-    prepare_folder(out)
+    made = prepare_folder(out)
     try:
         record, written = _audit(manifest, options, state, out, signer, telling, started, echo, err)
     except Exception as failure:
@@ -130,11 +133,15 @@ def _execute(
             if isinstance(failure, UserError)
             else f"an internal error ({type(failure).__name__}); the console of the run says more"
         )
+        if made:  # a run that wrote nothing leaves no empty report folder behind
+            with suppress(OSError):
+                out.rmdir()
         told = tell_failure(manifest.notify, manifest.audit, said, telling, os.environ)
         for line in record_lines([t.record for t in told]):
             err(f"vod-audit: {line}")
         raise
-    summarise(record, written, time.monotonic() - started, echo)
+    signed = None if signer is None else sshsig.fingerprint(signer.key) or str(signer.key)
+    summarise(record, written, time.monotonic() - started, echo, terminal_width(), signed)
     if record.stopped_by:
         err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
     if record.state_error:
@@ -200,7 +207,9 @@ def _audit(
             written, sums = write_set(record, out, options.format, signer)
         except ReportsNotWritten:
             unreported(store, audited)
-            summarise(record, [], time.monotonic() - started, echo)  # what was found, at least here
+            summarise(
+                record, [], time.monotonic() - started, echo, terminal_width()
+            )  # what was found, at least here
             raise
         except BaseException:
             unreported(store, audited)
@@ -209,7 +218,15 @@ def _audit(
         return with_state_error(record, store, state), written
 
 
-def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -> None:
+def summarise(
+    record: RunRecord,
+    written: list[Path],
+    wall: float,
+    echo: Echo,
+    width: int | None = None,
+    signed_by: str | None = None,
+) -> None:
+    """The run on the console; a job's message is cut to a terminal's `width`, never in a file or pipe."""
     where = (
         f"the embedded emulator at {record.endpoint} (not the real service)"
         if record.emulator
@@ -218,7 +235,7 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
     # Audited means answered: a job whose every call failed was not audited, it is an error.
     unanswered = record.counts[Outcome.ERROR.value]
     echo(
-        f"vod-audit: audited {len(record.results) - unanswered} of {record.planned} jobs against {where}"
+        f"vod-audit: audited {len(record.results) - unanswered} of {counted(record.planned, 'job')} against {where}"
         + (f" ({unanswered} without an answer)" if unanswered else "")
         + (" - INCOMPLETE, interrupted" if record.incomplete else "")
     )
@@ -237,8 +254,8 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         calls = ", ".join(f"{operation} {count}" for operation, count in found.calls.items())
         echo(
             f"  discovery {found.source} ({found.provider}, {found.window}): {found.media} media, "
-            f"{found.jobs} jobs listed, {found.added} named by no list; calls {calls or 'none'}"
-            + (f"; {len(found.notes)} notes on the answers" if found.notes else "")
+            f"{counted(found.jobs, 'job')} listed, {found.added} named by no list; calls {calls or 'none'}"
+            + (f"; {counted(len(found.notes), 'note')} on the answers" if found.notes else "")
         )
     if len(record.providers) > 1:
         for lane in record.providers:
@@ -255,9 +272,8 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
         for result in listed[:SHOWN]:
             said = result.counted[0].message if result.counted else result.outcome.value
             change = "new" if result.change in (None, "new") else result.change
-            echo(
-                f"    {change:<8} {result.outcome.value:<9} {result.job_type} {result.job_id}  {_short(said)}"
-            )
+            line = f"    {change:<8} {result.outcome.value:<9} {result.job_type} {result.job_id}  "
+            echo(line + _short(said, None if width is None else max(20, width - len(line))))
         if len(listed) > SHOWN:
             echo(f"    and {len(listed) - SHOWN} more")
     for line in record_lines(record.notifications):
@@ -265,14 +281,18 @@ def summarise(record: RunRecord, written: list[Path], wall: float, echo: Echo) -
     report = next((path for path in written if path.name == "report.html"), written[0] if written else None)
     if report is not None:
         others = len(written) - 1
-        echo(
-            f"  report: {report} (and {others} more file{'s' if others != 1 else ''} in {report.parent}, sealed)"
-        )
+        sealed = "sealed" if signed_by is None else f"sealed and signed by {signed_by}"
+        echo(f"  report: {report} (and {counted(others, 'more file')} in {report.parent}, {sealed})")
     echo(f"verdict: {record.statement}")
 
 
 SHOWN = 10  # jobs named on the console; the reports name every one
 
 
-def _short(text: str, width: int = 110) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal standard output is, None when it is a file or a pipe."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None

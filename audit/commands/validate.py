@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from audit.common.errors import ExitStatus
+from audit.common.jobtypes import JOB_ID_SHAPE, MEDIA_FIELDS
 from audit.common.terminal import Echo
+from audit.common.words import counted
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.run.waivers import SOON
 
@@ -29,10 +31,16 @@ def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
             echo(
                 f"{waiver.position}: warning: the waiver expires on {waiver.expires}, within {SOON.days} days"
             )
+    for spec in manifest.jobs:
+        if spec.job_type in MEDIA_FIELDS and not JOB_ID_SHAPE.fullmatch(spec.job_id):
+            echo(
+                f"{spec.position}: warning: {spec.job_id!r} is not shaped as the reference's JobIds (32 "
+                "lower-case letters and digits); GetJobDetail will likely say not_found: check the id"
+            )
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""
     asked = len(manifest.queries)
     media = f", and {asked} media source{'s' if asked != 1 else ''} asked when a run starts" if asked else ""
-    echo(f"ok: {len(manifest.jobs)} jobs in {files} file{'s' if files != 1 else ''}{events}{media}")
+    echo(f"ok: {counted(len(manifest.jobs), 'job')} in {counted(files, 'file')}{events}{media}")
     return ExitStatus.OK

@@ -11,7 +11,7 @@ from urllib.parse import quote
 # DingTalk's and Feishu's signature verification, our webhook's HMAC header. WeCom group robots and
 # Slack incoming webhooks have no such secret (their URL is the credential); e-mail carries its
 # password in the URL. The one declaration: the plug-ins (audit.notify.CHANNELS) and the manifest
-# schema's enum are checked against it (tests/test_one_fact.py).
+# schema's enum are checked against it (tests/notify/test_platforms.py).
 SIGNED_BY = {
     "dingtalk": True,
     "feishu": True,

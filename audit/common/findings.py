@@ -16,6 +16,19 @@ FindingKind = Literal[
 # error: counts against the job (its outcome, the exit code); warning: reported and counted apart,
 # never changing the outcome (a schema rule of ours, or a value outside a listed enum).
 FindingSeverity = Literal["error", "warning"]
+# What the warnings of each kind are, as a report explains them in a few words.
+WARNING_WORDS: dict[str, str] = {
+    "schema": "rules no source states, or values the reference does not list",
+    "unmanaged": "jobs discovery found that no list of the manifest names",
+    "missed_event": "jobs the service lists that no event named (a lost callback?)",
+    "unlisted": "jobs an event named that the service does not list",
+}
+
+
+def warning_words(kinds: Iterable[str]) -> str:
+    """The warnings of these kinds, explained in the order of WARNING_WORDS."""
+    present = set(kinds)
+    return "; ".join(words for kind, words in WARNING_WORDS.items() if kind in present)
 
 
 def finding_kind(value: Any) -> FindingKind:

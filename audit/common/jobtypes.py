@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,11 @@ NAMES = ("transcode", "snapshot", "ai", "workflow")
 # reference, JobType), each with the detail field naming its media (GetJobDetail reference): what
 # discovery asks for, and what a job's media is read from.
 MEDIA_FIELDS = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
+
+# The JobIds GetJobDetail's reference shows in its examples are 32 lower-case letters and digits
+# ("2dc1634e**********3f1d22d1a0174e", "63df12s0**********4hdq249t82kr91"). No page states the form:
+# an id of another shape is our inference of a typo, and only ever warned about (`validate`).
+JOB_ID_SHAPE = re.compile(r"[0-9a-z]{32}")
 
 # Report facets: a column of the results that only some job types fill, from a field of their detail.
 FACETS = ("template_id", "definition", "ai_job_type")

@@ -10,6 +10,7 @@ environment (PASSPHRASE_VARIABLE) through an askpass helper that holds no secret
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -109,6 +110,28 @@ def verified(sums: Path, signature: Path, allowed: Path, identity: str) -> bool:
             stdin=data,
         )
     return done.returncode == 0
+
+
+def self_signed(sums: Path, signature: Path) -> str | None:
+    """The fingerprint of the key that made `signature`, when it is a good SSHSIG of `sums` in
+    NAMESPACE by the key embedded in it (`ssh-keygen -Y check-novalidate`: who that key belongs to
+    is not checked); None when it is not."""
+    with sums.open("rb") as data:
+        done = _run(
+            ["-Y", "check-novalidate", "-n", NAMESPACE, "-s", str(signature)],
+            {"PATH": os.environ.get("PATH", "")},
+            stdin=data,
+        )
+    found = re.search(r"\bkey (SHA256:[A-Za-z0-9+/=]+)", done.stdout)
+    return found[1] if done.returncode == 0 and found else None
+
+
+def fingerprint(key: Path) -> str | None:
+    """The SHA256 fingerprint of a key file (`ssh-keygen -l`: public, or private without asking its
+    passphrase), None when ssh-keygen cannot read one there."""
+    done = _run(["-l", "-E", "sha256", "-f", str(key)], {"PATH": os.environ.get("PATH", "")})
+    found = re.search(r"\b(SHA256:[A-Za-z0-9+/=]+)", done.stdout)
+    return found[1] if done.returncode == 0 and found else None
 
 
 def _ssh_keygen() -> str:

@@ -136,6 +136,7 @@ def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any
         "provider": dict(manifest.provider),
         "providers": {k: dict(v) for k, v in manifest.providers.items()},
         "name": manifest.name,
+        "allow_empty": manifest.allow_empty,
         "events": list(manifest.events),
         "jobs": jobs,
         "waivers": [
@@ -187,6 +188,7 @@ def manifest_of(data: Mapping[str, Any]) -> Manifest:
         notify,
         (),
         defaults,
+        bool(data["allow_empty"]),
     )
 
 

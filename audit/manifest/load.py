@@ -76,5 +76,6 @@ def _load(
         tuple(notify),
         tuple(queries),
         builder.defaults,
+        reader.allow_empty,
     )
     return manifest, reader, builder

@@ -183,6 +183,7 @@ class Manifest:
     notify: tuple[ChannelSpec, ...] = ()  # the channels told after a run
     queries: tuple[MediaQuery, ...] = ()  # `jobs_from: - media:`, asked of the service before a run
     defaults: Mapping[str, Expectation] = field(default_factory=dict)  # by job type
+    allow_empty: bool = False  # `allow_empty: true`: a run with no job to audit is expected, not a failure
 
     @property
     def audit(self) -> str:

@@ -46,6 +46,7 @@ class Reader:
         self.volatile = False
         self.waivers: list[RawJob] = []  # waiver entries as written, with where
         self.names: list[tuple[str, Position]] = []  # `name:` of each top-level manifest that gives one
+        self.allow_empty = False  # a top-level manifest says `allow_empty: true`
         # `notify:` entries as written, with where and the folder their files are relative to
         self.notify: list[tuple[Mapping[str, Any], Document, Path_, Path]] = []
         self._read: set[Path] = set()  # resolved paths already read: an include tree read once each
@@ -137,6 +138,16 @@ class Reader:
         self.volatile = self.volatile or found.volatile
 
     def _collect(self, document: Document, value: Mapping[str, Any], base: Path, *, is_root: bool) -> None:
+        if value.get("allow_empty") is True:
+            if is_root:
+                self.allow_empty = True
+            else:
+                self.problems.append(
+                    Problem(
+                        document.at(("allow_empty",), key=True),
+                        "allow_empty: is only allowed in a top-level manifest",
+                    )
+                )
         name = value.get("name")
         if isinstance(name, str):
             if not is_root:

@@ -20,7 +20,7 @@ class Message:
     run_id: str
     started_at: str
     event: str  # the trigger it is sent for: new, findings, failure or always
-    verdict: str  # FAIL, INCOMPLETE, ERRORS, PASS, or FAILED (the tool could not finish)
+    verdict: str  # FAIL, INCOMPLETE, ERRORS, EMPTY, PASS, or FAILED (the tool could not finish)
     statement: str  # the jobs' state and the gate's decision, as every report says them
     counts: Mapping[str, int] = field(default_factory=dict)
     changes: Mapping[str, int] = field(default_factory=dict)
@@ -43,6 +43,8 @@ def trigger_holds(on: str, run: RunRecord) -> str | None:
         return None if run.new_failing else "no job has new findings"
     if on == "findings":
         return None if run.verdict == "FAIL" else "no job has findings"
+    if run.empty and not run.allow_empty:  # an audit of nothing failed to prove anything
+        return None
     cut_short = run.incomplete or run.stopped_by or run.state_error
     return None if cut_short or run.counts[Outcome.ERROR.value] else "the run finished, every job answered"
 

@@ -56,8 +56,10 @@ class ReportsNotWritten(UserError):
     """The report set could not be written; the previous set in the folder is left as it was."""
 
 
-def prepare_folder(out: Path) -> None:
-    """Creates the report folder, or says clearly why it cannot be used (before any API call)."""
+def prepare_folder(out: Path) -> bool:
+    """Creates the report folder, or says clearly why it cannot be used (before any API call);
+    True when this call made it (a run that fails removes it again while it is empty)."""
+    made = not out.exists()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
     for name in (*REPORT_FILES, SUMS, SIGNATURE):
@@ -77,6 +79,7 @@ def prepare_folder(out: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
+    return made
 
 
 def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Path]:

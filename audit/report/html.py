@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.common.atomic import write_atomic
+from audit.common.findings import warning_words
 from audit.common.jobtypes import NAMES
 from audit.common.jsonfile import compact_json
 from audit.common.timeutil import format_duration, format_utc
@@ -79,7 +80,7 @@ def _histograms(durations: Any) -> list[dict[str, Any]]:
                             "low": format_duration(lo),
                             "high": format_duration(hi),
                             "n": n,
-                            "height": round(100 * n / peak, 1),
+                            "height": round(90 * n / peak, 1),  # room above for its count
                         }
                         for lo, hi, n in bins
                     ],
@@ -139,6 +140,7 @@ def parts(run: RunRecord, rendered_at: datetime | None = None) -> Iterator[str]:
         finding_count=sum(len(r.counted) for r in run.results),
         jobs_with_findings=sum(1 for r in run.results if r.counted),
         warnings=run.warnings,
+        warned=warning_words(f.kind for r in run.results for f in r.warnings),
         waived=run.waived,
         changes=_changes(run),
         needs_action=action,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.common.atomic import write_atomic
-from audit.results.record import RunRecord, parts
+from audit.results.jsonform import parts
+from audit.results.record import RunRecord
 
 
 class JsonReport:

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 from audit.common.atomic import write_atomic
+from audit.common.findings import warning_words
 from audit.common.terminal import printable
+from audit.common.words import counted
 from audit.results.attention import DISCOVERY_WORDS, discovered, needing_action
 from audit.results.parts import WaiverRecord
 from audit.results.record import JobResult, RunRecord, waiver_lines
@@ -28,8 +30,8 @@ def render(run: RunRecord) -> str:
         "",
         f"**{escape(run.statement)}**",
         "",
-        f"{len(run.results)} of {run.planned} jobs audited against {where}; "
-        f"{run.calls} calls, {run.retries} retries, {run.throttles} throttled.",
+        f"{len(run.results)} of {counted(run.planned, 'job')} audited against {where}; "
+        f"{counted(run.calls, 'call')}, {counted(run.retries, 'retry', 'retries')}, {run.throttles} throttled.",
         "",
         "| outcome | jobs |",
         "|---|---:|",
@@ -40,7 +42,7 @@ def render(run: RunRecord) -> str:
         lines += [
             "",
             f"{run.warnings} warning{'s' if run.warnings != 1 else ''} in {warned} job{'s' if warned != 1 else ''} "
-            "(rules no source states, or values the reference does not list; they change no outcome).",
+            f"({warning_words(f.kind for r in run.results for f in r.warnings)}; they change no outcome).",
         ]
     changes = run.changes
     lines += [
@@ -78,8 +80,8 @@ def _discovery(run: RunRecord) -> list[str]:
         calls = ", ".join(f"{escape(op)} {n}" for op, n in found.calls.items())
         lines.append(
             f"- {code(found.source)} ({escape(found.provider)}, {escape(found.window)}): {found.media} media, "
-            f"{found.jobs} jobs listed, {found.added} named by no list; calls {calls or 'none'}"
-            + (f"; {len(found.notes)} notes on the answers (results.json)" if found.notes else "")
+            f"{counted(found.jobs, 'job')} listed, {found.added} named by no list; calls {calls or 'none'}"
+            + (f"; {counted(len(found.notes), 'note')} on the answers (results.json)" if found.notes else "")
         )
     for kind, results in discovered(run).items():
         named = ", ".join(code(f"{r.job_type} {r.job_id}") for r in results[:TOP_FINDINGS])

@@ -180,9 +180,18 @@ def document(run: RunRecord) -> dict[str, Any]:
                 "tool": {"driver": {"name": "vod-audit", "version": run.tool_version, "rules": described}},
                 "invocations": [
                     {
-                        "executionSuccessful": not run.incomplete,
+                        "executionSuccessful": not run.incomplete and not (run.empty and not run.allow_empty),
                         "startTimeUtc": run.started_at,
                         "endTimeUtc": run.finished_at,
+                        **(
+                            {
+                                "toolExecutionNotifications": [
+                                    {"level": "error", "message": {"text": run.statement}}
+                                ]
+                            }
+                            if run.empty and not run.allow_empty
+                            else {}
+                        ),
                     }
                 ],
                 "originalUriBaseIds": bases.document(),
@@ -192,6 +201,7 @@ def document(run: RunRecord) -> dict[str, Any]:
                     "endpoint": run.endpoint,
                     "verdict": run.verdict,
                     "gate": run.gate,
+                    "statement": run.statement,
                 },
             }
         ],

@@ -8,7 +8,8 @@ from typing import Any, BinaryIO
 from audit.common.errors import UserError
 from audit.common.files import open_input
 from audit.common.jsonfile import parse_input, read_json, unreadable
-from audit.results.record import RunRecord, from_document
+from audit.results.jsonform import from_document
+from audit.results.record import RunRecord
 
 _RESULTS = b' "results": [\n'
 _END = (b" ]\n", b"}\n")

@@ -1,19 +1,18 @@
-"""Frozen records of a run and its per-job results, and their JSON form (`results.json`, format 1)."""
+"""Frozen records of a run and its per-job results: the verdict, the gate and the statement every output says."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from audit.common.channels import ChannelSpec
-from audit.common.errors import ExitStatus, UserError
-from audit.common.findings import Finding, Outcome, Waived, finding_kind, finding_severity
+from audit.common.errors import ExitStatus
+from audit.common.findings import Finding, Outcome
 from audit.common.jobtypes import JobRef
-from audit.common.jsonfile import compact_json
+from audit.common.words import counted
 from audit.results.parts import (
     CredentialsUsed,
     DiscoveryRecord,
@@ -22,10 +21,6 @@ from audit.results.parts import (
     ProviderLine,
     TrendPoint,
     WaiverRecord,
-    checked_fields,
-    fail_on,
-    part_json,
-    part_of,
 )
 
 FORMAT = 1
@@ -131,6 +126,8 @@ class RunRecord:
     channels: tuple[ChannelSpec, ...] = ()  # the manifest's notify: channels (no secret), for a resend
     notifications: tuple[NotificationRecord, ...] = ()  # what became of each channel after the run
     discovery: tuple[DiscoveryRecord, ...] = ()  # what each media source found, and what it cost
+    allow_empty: bool = False  # no job to audit is expected: EMPTY passes the gate
+    empty_because: str = ""  # why no job was there to audit, when none was
 
     # Each figure below walks every result; a run's outputs ask for them a dozen times, so each is
     # worked out once per record (a new record, from `replace`, works them out again).
@@ -154,6 +151,8 @@ class RunRecord:
     def exit_code(self) -> ExitStatus:
         """0 all ok/pending; 2 drift, invalid or not_found (with fail_on new: only in a job whose
         findings are new); 3 errors only, or interrupted."""
+        if self.empty:  # an audit of nothing proves nothing: a failure, unless it was expected
+            return ExitStatus.OK if self.allow_empty else ExitStatus.ERROR
         new_only = self.fail_on == "new"
         outcomes = {r.outcome for r in self.results if not new_only or r.change in (None, "new")}
         if outcomes & BAD_OUTCOMES:
@@ -164,6 +163,11 @@ class RunRecord:
         return ExitStatus.OK
 
     @property
+    def empty(self) -> bool:
+        """No job was there to audit (not: a run stopped before it audited any)."""
+        return self.planned == 0 and not self.incomplete
+
+    @property
     def verdict(self) -> str:
         """The state of the jobs, whatever the gate decided: FAIL (jobs with findings), INCOMPLETE
         (the run stopped early), ERRORS (jobs without an answer), PASS. A `--fail-on new` night with
@@ -171,6 +175,8 @@ class RunRecord:
         outcomes = {result.outcome for result in self.results}
         if outcomes & BAD_OUTCOMES:
             return "FAIL"
+        if self.empty:
+            return "EMPTY"
         if self.incomplete:
             return "INCOMPLETE"
         return "ERRORS" if Outcome.ERROR in outcomes else "PASS"
@@ -179,6 +185,13 @@ class RunRecord:
     def gate(self) -> str:
         """The decision of the gate and its exit code: `gate --fail-on new: passed, exit 0`."""
         decided = "passed" if self.exit_code == ExitStatus.OK else "failed"
+        if self.empty:
+            why = (
+                "expected (allow_empty)"
+                if self.allow_empty
+                else "not expected (allow_empty: true or --allow-empty)"
+            )
+            return f"gate: an empty audit is {why}: {decided}, exit {self.exit_code:d}"
         return f"gate --fail-on {self.fail_on}: {decided}, exit {self.exit_code:d}"
 
     @property
@@ -188,6 +201,7 @@ class RunRecord:
             "fail_on": self.fail_on,
             "passed": self.exit_code == ExitStatus.OK,
             "exit_code": int(self.exit_code),
+            "allow_empty": self.allow_empty,
         }
 
     @property
@@ -203,7 +217,9 @@ class RunRecord:
         failing = sum(counts[o.value] for o in BAD_OUTCOMES)
         new = self.new_failing
         waived = counts[Outcome.WAIVED.value]
-        if failing:
+        if self.empty:
+            state = f"no job to audit ({self.empty_because or 'the manifests list none'})"
+        elif failing:
             state = f"{_jobs(failing)} with findings ({new} new)"
         elif self.incomplete:
             state = f"{len(self.results)} of {self.planned} jobs audited, the run stopped early"
@@ -216,160 +232,7 @@ class RunRecord:
 
 
 def _jobs(count: int) -> str:
-    return f"{count} job{'s' if count != 1 else ''}"
-
-
-def _head(run: RunRecord) -> dict[str, Any]:
-    document = {name.name: getattr(run, name.name) for name in fields(run) if name.name != "results"}
-    document["manifests"] = [{"path": p, "sha256": d} for p, d in run.manifests]
-    document["options"] = dict(run.options)
-    document["counts"] = run.counts
-    document["warnings"] = run.warnings
-    document["waived"] = run.waived
-    document["waivers"] = [part_json(w) for w in run.waivers]
-    document["changes"] = dict(run.changes)
-    document["trend"] = [part_json(t) for t in run.trend]
-    document["credentials"] = part_json(run.credentials)
-    document["providers"] = [part_json(p) for p in run.providers]
-    document["sources"] = dict(run.sources)
-    document["channels"] = [part_json(c) for c in run.channels]
-    document["notifications"] = [part_json(n) for n in run.notifications]
-    document["discovery"] = [part_json(d) for d in run.discovery]
-    document["exit_code"] = int(run.exit_code)
-    document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
-    document["gate"] = run.gate_document
-    document["statement"] = run.statement
-    return {"format": FORMAT, **document}
-
-
-def parts(run: RunRecord) -> Iterator[str]:
-    """results.json as it is written: the run's fields indented, then one result per line.
-
-    Each stored body is already canonical JSON, so it is spliced in as it is: parsing 100,000
-    responses only to serialise them again was most of the cost of writing this file. The lines
-    are yielded in batches, never joined into the whole text (which was the peak of a run's memory).
-    """
-    text = json.dumps(_head(run), ensure_ascii=False, indent=1)
-    yield text[:-2] + ',\n "results": [\n'
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    batch: list[str] = []
-    for index, result in enumerate(run.results):
-        if index:
-            batch.append(",\n")
-        batch += (encode(_result_document(result))[:-1], ', "response": ', result.body_json or "null", "}")
-        if len(batch) >= 4096:
-            yield "".join(batch)
-            batch.clear()
-    batch.append("\n ]\n}\n")
-    yield "".join(batch)
-
-
-# Field names looked up once: results.json of a 100,000-job run writes each of them 100,000 times.
-_RESULT_FIELDS = tuple(f.name for f in fields(JobResult))
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
-
-
-def _result_document(result: JobResult) -> dict[str, Any]:
-    """A result's entry in results.json, less its response (dumps splices in its compact JSON)."""
-    document = {name: getattr(result, name) for name in _RESULT_FIELDS if name != "body_json"}
-    document["outcome"] = result.outcome.value
-    document["findings"] = [_finding_document(f) for f in result.findings]
-    document["notes"] = list(result.notes)
-    return document
-
-
-def _finding_document(finding: Finding) -> dict[str, Any]:
-    document = {name: getattr(finding, name) for name in _FINDING_FIELDS}
-    if finding.waived is not None:
-        waived = finding.waived
-        document["waived"] = {"reason": waived.reason, "owner": waived.owner, "expires": waived.expires}
-    return document
-
-
-def from_document(document: Any, source: str, items: Iterable[Any] | None = None) -> RunRecord:
-    """A run back from results.json (its results from `items` when given, read one at a time);
-    UserError naming what is wrong when it is not one."""
-    try:
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"not a vod-audit results file of format {FORMAT}")
-        results = tuple(_result_from(item) for item in (document["results"] if items is None else items))
-        options = document.get("options") or {}
-        return RunRecord(
-            run_id=str(document["run_id"]),
-            tool_version=str(document["tool_version"]),
-            started_at=str(document["started_at"]),
-            finished_at=str(document["finished_at"]),
-            endpoint=str(document["endpoint"]),
-            emulator=bool(document["emulator"]),
-            manifests=tuple((str(m["path"]), str(m["sha256"])) for m in document["manifests"]),
-            manifest_digest=str(document["manifest_digest"]),
-            planned=int(document["planned"]),
-            results=results,
-            calls=int(document["calls"]),
-            retries=int(document["retries"]),
-            throttles=int(document["throttles"]),
-            incomplete=bool(document["incomplete"]),
-            access_key_id=document.get("access_key_id"),
-            options=dict(options),
-            state_error=document.get("state_error"),
-            waivers=tuple(part_of(WaiverRecord, w) for w in document.get("waivers") or ()),
-            changes=dict(document.get("changes") or {}),
-            trend=tuple(part_of(TrendPoint, t) for t in document.get("trend") or ()),
-            credentials=part_of(CredentialsUsed, document.get("credentials") or {}),
-            stopped_by=document.get("stopped_by"),
-            providers=tuple(part_of(ProviderLine, p) for p in document.get("providers") or ()),
-            # Written by every version as `fail_on` at the top; earlier files kept it in options only.
-            fail_on=fail_on(document.get("fail_on", options.get("fail_on", "any"))),
-            sources={str(kind): int(count) for kind, count in (document.get("sources") or {}).items()},
-            previous_sums=_optional_text(document.get("previous_sums"), "previous_sums"),
-            audit=_optional_text(document.get("audit"), "audit") or "",
-            channels=tuple(part_of(ChannelSpec, c) for c in document.get("channels") or ()),
-            notifications=tuple(part_of(NotificationRecord, n) for n in document.get("notifications") or ()),
-            discovery=tuple(part_of(DiscoveryRecord, d) for d in document.get("discovery") or ()),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise UserError(f"{source}: not a valid results file: {detail}") from None
-
-
-def _result_from(item: Mapping[str, Any]) -> JobResult:
-    findings = tuple(
-        Finding(
-            finding_kind(f["kind"]),
-            str(f["field"]),
-            str(f["expected"]),
-            str(f["actual"]),
-            str(f["message"]),
-            finding_severity(f.get("severity", "error")),
-            _waived(f.get("waived")),
-            f.get("first_seen"),
-        )
-        for f in item["findings"]
-    )
-    response = item.get("response")
-    return JobResult(
-        outcome=Outcome(item["outcome"]),
-        findings=findings,
-        notes=tuple(str(n) for n in item.get("notes", [])),
-        body_json=compact_json(response) if response is not None else None,
-        **checked_fields(JobResult, item, _READ_APART),
-    )
-
-
-_READ_APART = frozenset({"outcome", "findings", "notes", "body_json"})
-
-
-def _optional_text(value: Any, name: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} is not a string")
-    return value
-
-
-def _waived(value: Any) -> Waived | None:
-    if value is None:
-        return None
-    owner = value.get("owner")
-    return Waived(str(value["reason"]), str(owner) if owner is not None else None, str(value["expires"]))
+    return counted(count, "job")
 
 
 def waiver_lines(run: RunRecord, escape: Callable[[str], str] = str) -> list[str]:

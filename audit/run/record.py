@@ -11,6 +11,7 @@ from audit import __version__
 from audit.calls.lanes import Lane
 from audit.common.jobtypes import JobRef
 from audit.common.timeutil import format_utc
+from audit.common.words import counted
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
 from audit.results.parts import CredentialsUsed, TrendPoint, WaiverRecord, mask
@@ -61,6 +62,8 @@ def run_record(
         providers=tuple(lane.record() for lane in lanes.values()),
         fail_on=options.fail_on,
         sources=dict(Counter(spec.origin for spec in jobs)),
+        allow_empty=options.allow_empty or manifest.allow_empty,
+        empty_because="" if jobs else nothing_to_audit(manifest),
         previous_sums=previous_sums,
         audit=manifest.audit,
         channels=manifest.notify,
@@ -97,3 +100,15 @@ def waiver_record(status: WaiverStatus) -> WaiverRecord:
         waived=status.waived,
         expires_soon=status.soon,
     )
+
+
+def nothing_to_audit(manifest: Manifest) -> str:
+    """Why a manifest holds no job to audit, in the words every output says it with."""
+    read, skipped = manifest.events
+    said = []
+    if read:
+        whole = "all" if skipped == read else f"{skipped}"
+        said.append(f"{counted(read, 'event')} read, {whole} outside since/until or naming no job")
+    if manifest.queries:
+        said.append(f"{counted(len(manifest.queries), 'media source')} listed no job")
+    return "; ".join(said) or "the manifests list no job"

@@ -25,7 +25,7 @@ def test_an_expired_waiver_is_said_at_its_position(tmp_path, vod_audit):
         f"{tmp_path / 'm.yaml'}:5:5: warning: the waiver expired on 2020-01-01; it waives nothing"
         in done.stdout
     )
-    assert done.stdout.rstrip().endswith("ok: 1 jobs in 1 file")
+    assert done.stdout.rstrip().endswith("ok: 1 job in 1 file")  # issue #37: one job, not "1 jobs"
 
 
 def test_a_waiver_lapsing_soon_is_said(tmp_path, vod_audit):

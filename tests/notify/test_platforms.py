@@ -175,17 +175,17 @@ def test_the_documented_webhook_body_follows_the_schema():
 
 
 def test_every_channel_type_is_registered_allowed_and_documented_with_an_example():
-    from audit.common.channels import CHANNEL_TYPES
+    from audit.common.channels import SIGNED_BY
     from audit.notify import CHANNELS
 
     manifest = schema_document("manifest")
     assert (
         set(CHANNELS)
-        == set(CHANNEL_TYPES)
+        == set(SIGNED_BY)
         == set(manifest["properties"]["notify"]["items"]["properties"]["type"]["enum"])
     )
     docs = Path(__file__).parents[2] / "docs"
-    for kind in CHANNEL_TYPES:
+    for kind in SIGNED_BY:
         page = (docs / "notify" / f"{kind}.md").read_text()
         assert f"type: {kind}" in page and f"vod-audit notify reports/results.json --channel {kind}" in page
         assert f"notify/{kind}.md" in (docs / "notifications.md").read_text()

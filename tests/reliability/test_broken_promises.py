@@ -98,7 +98,7 @@ def test_a_run_whose_reports_failed_is_never_the_baseline(tmp_path, vod_audit, m
 
 # 1. A merged verdict is never milder than an input's: runs gated differently are refused.
 def test_runs_gated_differently_are_not_merged_into_a_milder_verdict(tmp_path, vod_audit):
-    from audit.results.record import parts
+    from audit.results.jsonform import parts
 
     strict = replace(fixed_run(), run_id="a", started_at="2026-11-25T02:00:00Z", fail_on="any")
     lenient = replace(
@@ -528,7 +528,7 @@ def test_a_broken_sts_answer_lets_the_chain_go_on(start_emulator, tmp_path, brok
 def test_a_results_file_of_the_wrong_shape_is_refused_on_the_way_in(
     tmp_path, vod_audit, field, value, merging
 ):
-    from audit.results.record import parts
+    from audit.results.jsonform import parts
 
     document = json.loads("".join(parts(fixed_run())))
     document["results"][0][field] = value

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from audit.common.findings import Finding, Outcome
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.report import FORMAT_NAMES, write_reports
-from audit.results.record import JobResult, RunRecord, from_document
+from audit.results.jsonform import from_document
+from audit.results.record import JobResult, RunRecord
 from tests.report.fixtures import plain_document
 
 # Slow tier (make test runs it, make test-fast leaves it out): real processes, servers and waits.

@@ -44,7 +44,12 @@ def plain_document(run: RunRecord) -> dict[str, Any]:
         "discovery": [{**asdict(d), "notes": list(d.notes)} for d in run.discovery],
         "exit_code": int(run.exit_code),
         "verdict": run.verdict,
-        "gate": {"fail_on": run.fail_on, "passed": run.exit_code == 0, "exit_code": int(run.exit_code)},
+        "gate": {
+            "fail_on": run.fail_on,
+            "passed": run.exit_code == 0,
+            "exit_code": int(run.exit_code),
+            "allow_empty": run.allow_empty,
+        },
         "statement": run.statement,
     }
     results = []

@@ -13,7 +13,7 @@ from junitparser import JUnitXml
 from audit.common.jsonfile import read_json
 from audit.report import FORMAT_NAMES, REPORT_FILES, write_reports
 from audit.report.html import embedded_json, parts
-from audit.results.record import from_document
+from audit.results.jsonform import from_document
 from tests.report.fixtures import FORMULA, XSS, fixed_run, plain_document
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -108,13 +108,13 @@ def test_reports_are_written_atomically_over_old_ones(tmp_path):
 
 
 def test_streamed_results_json_equals_the_document():
-    from audit.results.record import parts
+    from audit.results.jsonform import parts
 
     assert json.loads("".join(parts(fixed_run()))) == plain_document(fixed_run())
 
 
 def test_results_json_is_written_in_parts_never_whole():
-    from audit.results.record import parts
+    from audit.results.jsonform import parts
 
     run = replace(fixed_run(), results=fixed_run().results * 3000)
     chunks = list(parts(run))

@@ -123,3 +123,32 @@ def test_the_console_names_the_jobs_to_act_on_new_first(tmp_path, vod_audit):
     ids = {r["job_id"] for r in failing}
     assert all(line.split()[3] in ids for line in named)
     assert lines[12].startswith(f"  report: {out / 'report.html'}")
+
+
+# Issue #37, item 7: nothing reached is exit 1 in one sentence, whatever the number of jobs.
+@pytest.mark.parametrize("count", [1, 28])
+def test_an_unreachable_endpoint_is_one_sentence_whatever_the_number_of_jobs(
+    tmp_path, vod_audit, monkeypatch, count
+):
+    from tests.run.helpers import refused_endpoint
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "emulator-ak")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "emulator-secret")
+    manifest = tmp_path / "m.yaml"
+    jobs = "".join(f"  - {{id: '{n:032x}', type: transcode}}\n" for n in range(count))
+    manifest.write_text(f"version: 1\njobs:\n{jobs}")
+    out = tmp_path / "out"
+    with refused_endpoint() as where:
+        done = vod_audit(
+            "run",
+            str(manifest),
+            "--endpoint",
+            f"http://{where}",
+            "--out",
+            str(out),
+            "--state",
+            str(tmp_path / "s.db"),
+        )
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.count("\n") == 1 and "nothing was audited: no call reached the endpoint" in done.stderr
+    assert not out.exists()  # no report set, and no empty folder left behind (item 8)
