@@ -163,3 +163,34 @@ def test_evidence_counts_equal_the_runs_and_a_chain_of_nights_notices_a_missing_
     assert f"{nights[1]}: follows {nights[0]}" in chained.stdout
     gap = cli("verify", "--chain", str(nights[0]), str(nights[2]))
     assert gap.returncode == 2 and "a night is missing or replaced" in gap.stdout
+
+
+# Issue #37, item 3: without --allowed-signers a signature is still checked, against its own key.
+def test_verify_without_allowed_signers_still_checks_the_signature(tmp_path):
+    import hashlib
+
+    key = keypair(tmp_path, "ed25519")
+    out = tmp_path / "out"
+    done = run_signed(tmp_path, out, "--sign", str(key))
+    assert done.returncode == 0, done.stderr
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-l", "-E", "sha256", "-f", str(key)], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    # Issue #37, item 8: the console says the set was signed, and by which key.
+    assert f"sealed and signed by {fingerprint})" in done.stdout
+    good = cli("verify", str(out))
+    assert good.returncode == 0
+    assert (
+        f"SHA256SUMS.sig: OK (signed by {fingerprint}, signer not checked: give --allowed-signers)"
+        in good.stdout
+    )
+    page = out / "report.html"
+    page.write_bytes(page.read_bytes().replace(b"<html", b"<html data-x", 1))
+    sums = "".join(
+        f"{hashlib.sha256((out / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted(p.name for p in out.iterdir() if p.name not in ("SHA256SUMS", "SHA256SUMS.sig"))
+    )
+    (out / "SHA256SUMS").write_text(sums)  # every file matches again: only the signature tells
+    bad = cli("verify", str(out))
+    assert bad.returncode == 2
+    assert "SHA256SUMS.sig: FAILED (not a good vod-audit signature of SHA256SUMS)" in bad.stdout

@@ -66,3 +66,16 @@ def test_on_a_terminal_a_message_is_cut_at_its_width(tmp_path):
     needing = [line for line in lines if "deadbeef00000000000000000000dead" in line]
     assert needing and all(len(line) <= 90 for line in needing)
     assert needing[0].endswith("…") and LONG not in "\n".join(lines)
+
+
+# Issue #37, item 8: `make audit` says where the report is once (the CLI's own line), not twice.
+def test_make_audit_names_the_report_once(tmp_path):
+    done = subprocess.run(
+        ["make", "--no-print-directory", "audit", f"OUT={tmp_path / 'reports'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("report.html") == 1 and "verdict: FAIL" in done.stdout

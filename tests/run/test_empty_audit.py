@@ -47,7 +47,9 @@ def test_events_all_before_since_say_empty_in_every_output_and_exit_1(tmp_path):
     assert json.loads((out / "evidence.json").read_text())["verdict"] == "EMPTY"
     assert said in (out / "summary.md").read_text().replace("\\_", "_")  # Markdown escapes _
     page = (out / "report.html").read_text()
-    assert 'class="verdict EMPTY"' in page and "No job to audit: 38 events read, all outside since/until" in page
+    assert (
+        'class="verdict EMPTY"' in page and "No job to audit: 38 events read, all outside since/until" in page
+    )
     junit = ET.parse(out / "junit.xml").getroot()
     assert junit.get("tests") == "1" and junit.find(".//testcase/error").get("message").startswith(said)
     sarif = json.loads((out / "results.sarif").read_text())["runs"][0]
