@@ -11,6 +11,7 @@ import click
 from audit import __version__
 from audit.cli_flags import (
     DefaultGroup,
+    Duration,
     asked_options,
     connection_options,
     emulator_options,
@@ -111,6 +112,11 @@ def cli() -> None:
     help="Tell only this channel of the manifest's notify: section; repeatable (default: every channel).",
 )
 @click.option("--no-notify", is_flag=True, help="Tell no channel.")
+@click.option(
+    "--wait-lock",
+    type=Duration(),
+    help="Wait this long (e.g. 30m) for another run that holds the report folder or the audit's state.",
+)
 @click.option(
     "--allow-empty",
     is_flag=True,

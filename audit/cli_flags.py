@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -221,6 +221,28 @@ def emulator_options(command: Command) -> Command:
         ),
     ]
     return _stacked(options, command)
+
+
+if TYPE_CHECKING:  # generic for type checkers only: click before 8.2 cannot subscript it at run time
+    _FloatParam = click.ParamType[float]
+else:
+    _FloatParam = click.ParamType
+
+
+class Duration(_FloatParam):
+    """A duration as the manifest writes one (90s, 10m, 2h, 1d), in seconds."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        from audit.common.timeutil import parse_duration
+
+        seconds = parse_duration(value)
+        if seconds is None:
+            self.fail(f"{value!r} is not a duration such as 90s, 10m or 2h", param, ctx)
+        return seconds
 
 
 class DefaultGroup(click.Group):

@@ -50,6 +50,7 @@ class RunOptions:
     no_notify: bool = field(default=False, metadata=_FLAG_ONLY)
     notify_strict: bool = field(default=False, metadata=_FLAG_ONLY)  # a failed notification: exit 1
     allow_empty: bool = field(default=False, metadata=_FLAG_ONLY)  # no job to audit is expected (exit 0)
+    wait_lock: float = field(default=0.0, metadata=_FLAG_ONLY)  # seconds to wait for another run's lock
     unmanaged: str | None = field(default=None, metadata=_FLAG_ONLY)  # every media source's, when given
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,7 +24,9 @@ from audit.commands.manifests import load_or_explain
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.common.errors import ExitStatus, UserError
 from audit.common.findings import Outcome
+from audit.common.locks import Holder, held
 from audit.common.terminal import Echo
+from audit.common.timeutil import format_utc
 from audit.common.words import counted
 from audit.discover.expand import unlisted_media
 from audit.discover.run import discover_all
@@ -39,7 +43,7 @@ from audit.report.progress import Progress
 from audit.results.attention import needing_action
 from audit.results.record import RunRecord, waiver_lines
 from audit.run.commit import settle, unreported, with_state_error
-from audit.run.pipeline import Settings
+from audit.run.pipeline import Settings, new_run_id
 from audit.run.pipeline import execute as audit
 from audit.state.backends import open_store
 
@@ -122,9 +126,51 @@ def _execute(
     refuse_overlap(state, out, manifests)
     check_chosen(options.notify, manifest.notify)
     telling = Options(chosen=set(options.notify) if options.notify else None, off=options.no_notify)
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    me = Holder.this_run(run_id, format_utc(now))
+    # One run at a time in a report folder and on an audit's state, for the whole run: two at once
+    # would both be "the first night", or swap each other's reports away.
+    with (
+        held(folder_lock(out), me, f"the report folder {out}", wait=options.wait_lock, say=err),
+        held(
+            audit_lock(state, manifest.audit),
+            me,
+            f"the state {state} of audit {manifest.audit!r}",
+            wait=options.wait_lock,
+            say=err,
+        ),
+    ):
+        return _locked(manifest, options, state, out, signer, telling, started, run_id, echo, err)
+
+
+def folder_lock(out: Path) -> Path:
+    """The lock of a report folder: beside it, since the folder holds one run's set and nothing else."""
+    where = out.resolve()
+    return where.parent / f".{where.name}.vod-audit.lock"
+
+
+def audit_lock(state: Path, audit: str) -> Path:
+    """The lock of one audit on a state file (several audits may share the file)."""
+    key = hashlib.sha256(audit.encode()).hexdigest()[:16]
+    return state.parent / f".{state.name}.{key}.lock"
+
+
+def _locked(
+    manifest: Manifest,
+    options: RunOptions,
+    state: Path,
+    out: Path,
+    signer: Signer | None,
+    telling: Options,
+    started: float,
+    run_id: str,
+    echo: Echo,
+    err: Echo,
+) -> ExitStatus:
     made = prepare_folder(out)
     try:
-        record, written = _audit(manifest, options, state, out, signer, telling, started, echo, err)
+        record, written = _audit(manifest, options, state, out, signer, telling, started, run_id, echo, err)
     except Exception as failure:
         # The run could not finish: the channels on failure (or always) hear why, then the caller. A
         # bug's own words stay on this machine's console: the chat hears only what kind it was.
@@ -165,6 +211,7 @@ def _audit(
     signer: Signer | None,
     telling: Options,
     started: float,
+    run_id: str,
     echo: Echo,
     err: Echo,
 ) -> tuple[RunRecord, list[Path]]:
@@ -197,7 +244,9 @@ def _audit(
             live=stream.isatty(),
         )
         try:
-            audited = audit(manifest, plan, settings, store, stop=stop, on_result=progress.update)
+            audited = audit(
+                manifest, plan, settings, store, stop=stop, on_result=progress.update, run_id=run_id
+            )
         finally:
             progress.close()
         record = with_state_error(audited.record, store, state)

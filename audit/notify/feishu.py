@@ -21,7 +21,14 @@ from audit.notify.message import Message
 from audit.notify.text import counts_line, fit, plain_job, short, where_line
 
 LIMIT = 20_000  # bytes of the request body ("20 KB"), kept below 20 KiB either way it is read
-_COLOUR = {"PASS": "green", "FAIL": "red", "FAILED": "red", "ERRORS": "orange", "INCOMPLETE": "orange", "EMPTY": "orange"}
+_COLOUR = {
+    "PASS": "green",
+    "FAIL": "red",
+    "FAILED": "red",
+    "ERRORS": "orange",
+    "INCOMPLETE": "orange",
+    "EMPTY": "orange",
+}
 
 
 def signature(secret: str, timestamp_s: int) -> str:

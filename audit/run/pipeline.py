@@ -140,6 +140,11 @@ def reuse_stored(
     return to_fetch
 
 
+def new_run_id(started: datetime) -> str:
+    """A run's id: when it started, and six random hex digits."""
+    return f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
 @dataclass(frozen=True)
 class Audited:
     """A run's record, and what the state is told of the run once its reports are written (commit.py)."""
@@ -161,6 +166,7 @@ def execute(
     stop: threading.Event,
     on_result: Callable[[JobResult], None] = lambda result: None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    run_id: str | None = None,
 ) -> Audited:
     """Audits every job of `plan`; with `stop` set midway, returns what was collected, marked incomplete.
 
@@ -170,7 +176,7 @@ def execute(
     options, connections = settings.options, settings.connections
     jobs = list(plan.jobs)
     started = now()
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or new_run_id(started)
     book = WaiverBook(manifest.waivers, started)  # before the run is recorded: nothing left 'running'
     services = {spec.ref: connections[spec.provider].service for spec in jobs}
     state.begin_run(
