@@ -17,7 +17,17 @@
     return node;
   }
   function pill(value, className) { return el("span", value, "pill " + className); }
-  function idNode(value) { var span = el("span", value, "id"); span.title = value; return span; }
+  function idNode(value) { return el("span", value, "id"); }
+  // Each cell says its column's name: what a row shown as a card labels its lines with.
+  function headers(table) { return Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.dataset.label || th.textContent.trim(); }); }
+  function label(table) {
+    var names = headers(table);
+    table.querySelectorAll("tbody tr:not(.detail)").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) { if (!td.hasAttribute("data-label")) { td.setAttribute("data-label", names[i] || ""); } });
+    });
+  }
+  document.querySelectorAll("table").forEach(label);
+  var FAILING = { drift: true, invalid: true, not_found: true, error: true };
   function change(value) { return value ? el("span", value, "change " + value) : ""; }
 
   function evidenceNode(index) {
@@ -79,7 +89,7 @@
       draw();
     }
     function draw(limit) {
-      var start = limit ? 0 : state.page * PAGE, fragment = document.createDocumentFragment();
+      var printing = Boolean(limit), start = limit ? 0 : state.page * PAGE, fragment = document.createDocumentFragment();
       state.view.slice(start, start + (limit || PAGE)).forEach(function (row) {
         var tr = document.createElement("tr");
         options.cells(row).forEach(function (cell) {
@@ -94,13 +104,15 @@
           button.setAttribute("aria-label", "evidence"); button.textContent = state.open[key] ? "▾" : "▸";
           button.addEventListener("click", function () { if (state.open[key]) { delete state.open[key]; } else { state.open[key] = true; } draw(); });
           tr.firstChild.appendChild(button);
-          if (state.open[key]) {
+          // In print, every failing job's evidence is there, opened or not.
+          if (state.open[key] || (printing && options.expand.failing(row))) {
             var detail = el("tr", null, "detail"), td = el("td");
             td.colSpan = tr.children.length; td.appendChild(options.expand.node(row)); detail.appendChild(td); fragment.appendChild(detail);
           }
         }
       });
       body.replaceChildren(fragment);
+      label(body.parentNode);
       var pages = Math.max(1, Math.ceil(state.view.length / PAGE));
       document.getElementById(options.id + "-shown").textContent = state.view.length + " of " + options.rows.length + " " + options.noun + " shown";
       document.getElementById(options.id + "-page").textContent = "page " + (state.page + 1) + " of " + pages;
@@ -120,8 +132,12 @@
         refilter();
       });
     });
-    window.addEventListener("beforeprint", function () { draw(Math.min(state.view.length, PRINT_LIMIT) || PAGE); });
-    window.addEventListener("afterprint", function () { draw(); });
+    // The print media query as well as the print events: a PDF made without a print dialog (a
+    // headless browser's) switches media without firing beforeprint.
+    function forPrint(on) { if (on) { draw(Math.min(state.view.length, PRINT_LIMIT) || PAGE); } else { draw(); } }
+    window.addEventListener("beforeprint", function () { forPrint(true); });
+    window.addEventListener("afterprint", function () { forPrint(false); });
+    window.matchMedia("print").addEventListener("change", function (event) { forPrint(event.matches); });
     refilter();
   }
 
@@ -145,7 +161,7 @@
       return [["", "expand"], [pill(r[0], "o-" + r[0]), "nowrap"], [change(r[1]), "nowrap"], [r[2], "nowrap"], [idNode(r[3])], [r[4], "nowrap"],
         [r[5], "num"], [r[6], "num"], [r[7], "text"], [r[8], "text"], [r[9], "nowrap"]];
     },
-    expand: { key: function (i) { return i; }, node: evidenceNode }
+    expand: { key: function (i) { return i; }, node: evidenceNode, failing: function (i) { return FAILING[jobs[i][0]] === true; } }
   });
   Table({
     id: "findings", text: "findings-text", rows: findings, noun: "rows",
