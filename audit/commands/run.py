@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -141,7 +141,21 @@ def _execute(
             say=err,
         ),
     ):
-        return _locked(manifest, options, state, out, signer, telling, started, run_id, echo, err)
+        return _locked(Invocation(manifest, options, state, out, signer, telling, started, run_id), echo, err)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One `run`: what it audits and how, where it writes, who signs, and its id."""
+
+    manifest: Manifest
+    options: RunOptions
+    state: Path
+    out: Path
+    signer: Signer | None
+    telling: Options
+    started: float  # monotonic
+    run_id: str
 
 
 def folder_lock(out: Path) -> Path:
@@ -156,21 +170,11 @@ def audit_lock(state: Path, audit: str) -> Path:
     return state.parent / f".{state.name}.{key}.lock"
 
 
-def _locked(
-    manifest: Manifest,
-    options: RunOptions,
-    state: Path,
-    out: Path,
-    signer: Signer | None,
-    telling: Options,
-    started: float,
-    run_id: str,
-    echo: Echo,
-    err: Echo,
-) -> ExitStatus:
+def _locked(run: Invocation, echo: Echo, err: Echo) -> ExitStatus:
+    manifest, options, out, signer, telling = run.manifest, run.options, run.out, run.signer, run.telling
     made = prepare_folder(out)
     try:
-        record, written = _audit(manifest, options, state, out, signer, telling, started, run_id, echo, err)
+        record, written = _audit(run, echo, err)
     except Exception as failure:
         # The run could not finish: the channels on failure (or always) hear why, then the caller. A
         # bug's own words stay on this machine's console: the chat hears only what kind it was.
@@ -187,7 +191,7 @@ def _locked(
             err(f"vod-audit: {line}")
         raise
     signed = None if signer is None else sshsig.fingerprint(signer.key) or str(signer.key)
-    summarise(record, written, time.monotonic() - started, echo, terminal_width(), signed)
+    summarise(record, written, time.monotonic() - run.started, echo, terminal_width(), signed)
     if record.stopped_by:
         err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
     if record.state_error:
@@ -203,21 +207,11 @@ def _locked(
     return record.exit_code
 
 
-def _audit(
-    manifest: Manifest,
-    options: RunOptions,
-    state: Path,
-    out: Path,
-    signer: Signer | None,
-    telling: Options,
-    started: float,
-    run_id: str,
-    echo: Echo,
-    err: Echo,
-) -> tuple[RunRecord, list[Path]]:
+def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path]]:
     """The plan built and executed, the channels told (before the set is written, so results.json
     says what became of each), the set written, then the run settled in state: the record as
     written, and the files."""
+    manifest, options, state, out = run.manifest, run.options, run.state, run.out
     needed = {spec.provider for spec in manifest.jobs} | {q.provider for q in manifest.queries} or {None}
     with (
         interruptible(err) as stop,
@@ -245,19 +239,19 @@ def _audit(
         )
         try:
             audited = audit(
-                manifest, plan, settings, store, stop=stop, on_result=progress.update, run_id=run_id
+                manifest, plan, settings, store, stop=stop, on_result=progress.update, run_id=run.run_id
             )
         finally:
             progress.close()
         record = with_state_error(audited.record, store, state)
         try:
-            told = tuple(t.record for t in tell_run(record, record.channels, telling, os.environ))
+            told = tuple(t.record for t in tell_run(record, record.channels, run.telling, os.environ))
             record = replace(record, notifications=told)
-            written, sums = write_set(record, out, options.format, signer)
+            written, sums = write_set(record, out, options.format, run.signer)
         except ReportsNotWritten:
             unreported(store, audited)
             summarise(
-                record, [], time.monotonic() - started, echo, terminal_width()
+                record, [], time.monotonic() - run.started, echo, terminal_width()
             )  # what was found, at least here
             raise
         except BaseException:
