@@ -180,6 +180,14 @@ def test_readable_at_desktop_and_phone_widths(browser, tmp_path, width):
     assert page.locator("#trend .x-label").count() == 6 and page.locator("#trend .y-label").count() >= 2
     assert page.locator("#trend text.count").all_text_contents() == ["7", "3", "6"]
     assert page.locator(".legend li").all_inner_texts() == ["error", "drift", "ok"]
+    # Issue #37: a duration histogram has a y-axis (0 and its tallest bar's count) and each bar's count.
+    figure = page.locator("figure.chart").first
+    chart = figure.locator("svg")
+    assert chart.locator("line.axis").count() == 2
+    counts = [int(t) for t in chart.locator("text.count").all_text_contents()]
+    jobs = int(figure.locator("figcaption .muted").inner_text().split()[0])
+    assert counts and sum(counts) == jobs  # every job in one bar, each bar says how many
+    assert chart.locator("text").all_text_contents()[:2] == [str(max(counts)), "0"]  # the y-axis
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

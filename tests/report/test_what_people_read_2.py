@@ -57,3 +57,16 @@ def test_the_readme_lists_every_file_of_a_set():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## What you get", 1)[1].split("##", 1)[0]
     assert all(f"`{name}`" in section for name in REPORT_FILES)
+
+
+def test_a_run_that_fails_on_credentials_leaves_no_empty_report_folder(tmp_path, vod_audit, monkeypatch):
+    for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("version: 1\njobs:\n  - {id: 2dc1634e0000000000000000003f1d22, type: transcode}\n")
+    out = tmp_path / "reports"
+    done = vod_audit("run", str(manifest), "--out", str(out), "--state", str(tmp_path / "s.db"))
+    assert done.returncode == 1 and "no credentials found" in done.stderr
+    assert not out.exists()
