@@ -35,8 +35,19 @@ def show(value: Any) -> str:
         return repr(value)
 
 
+def typed(value: Any) -> Any:
+    """`value` with the type of every part: 0, False and 0.0 are three expectations, as the manifest
+    writes them, where Python's == (and so a dict key) says they are one."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(typed(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((typed(key), typed(item)) for key, item in value.items()))
+    return (type(value).__name__, value)
+
+
 class Matcher:
-    """A test of one value; `actual` is _MISSING when the field is absent."""
+    """A test of one value; `actual` is _MISSING when the field is absent. Two matchers are equal
+    when they test the same values of the same types (`typed`)."""
 
     def check(self, actual: Any) -> bool:
         raise NotImplementedError
@@ -49,6 +60,12 @@ class Matcher:
 class Equals(Matcher):
     value: Any
 
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and typed(self.value) == typed(other.value)
+
+    def __hash__(self) -> int:
+        return hash(('Equals', typed(self.value)))
+
     def check(self, actual: Any) -> bool:
         return actual is not _MISSING and same(self.value, actual)
 
@@ -59,6 +76,12 @@ class Equals(Matcher):
 @dataclass(frozen=True)
 class OneOf(Matcher):
     values: tuple[Any, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and typed(self.values) == typed(other.values)
+
+    def __hash__(self) -> int:
+        return hash(('OneOf', typed(self.values)))
 
     def check(self, actual: Any) -> bool:
         return actual is not _MISSING and any(same(v, actual) for v in self.values)
@@ -111,6 +134,12 @@ def linear_regex(pattern: str) -> Any:
 @dataclass(frozen=True)
 class Contains(Matcher):
     items: tuple[Any, ...]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and typed(self.items) == typed(other.items)
+
+    def __hash__(self) -> int:
+        return hash(('Contains', typed(self.items)))
 
     def check(self, actual: Any) -> bool:
         if isinstance(actual, list):

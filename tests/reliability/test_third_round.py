@@ -1,0 +1,40 @@
+"""Issue #38: truth under hostile receivers, pages, caches and keys (the third hostile round)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import sample_jobs
+from tests.run.helpers import cli, emulated_args, write_data
+
+pytestmark = pytest.mark.slow
+
+
+# 2. A kept judgement tells 0 from false, as the manifest does.
+def test_a_kept_judgement_is_not_reused_when_0_became_false(tmp_path):
+    first_body = next(b for b in sample_jobs() if b["JobType"] == "ai")
+    first_body["AIJobDetail"]["TemplateConfig"] = json.dumps({"AuditItem": ["porn"], "Limit": 0})
+    second_body = json.loads(json.dumps(first_body))
+    second_body["AIJobDetail"]["JobId"] = "5c9dff751ba00000000000000059d50b"
+    data = write_data(tmp_path / "data.json", [first_body, second_body])
+    ids = [first_body["AIJobDetail"]["JobId"], second_body["AIJobDetail"]["JobId"]]
+
+    def night(second_value) -> tuple[int, dict]:
+        # The first job keeps {Limit: 0}: one process judges both, and 0 == False in Python.
+        jobs = [
+            {"id": ids[0], "type": "ai", "expect": {"TemplateConfig": {"Limit": 0}}},
+            {"id": ids[1], "type": "ai", "expect": {"TemplateConfig": {"Limit": second_value}}},
+        ]
+        manifest = tmp_path / "m.yaml"
+        manifest.write_text(yaml.safe_dump({"version": 1, "jobs": jobs}))
+        out = tmp_path / "out"
+        done = cli(*emulated_args(manifest, data, out, tmp_path / "s.db", "--no-progress"))
+        return done.returncode, json.loads((out / "results.json").read_text())["results"][1]
+
+    code, first = night(0)
+    assert code == 0 and first["outcome"] == "ok"
+    code, second = night(False)
+    assert (code, second["outcome"], second["from_state"]) == (2, "drift", True), second
