@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,17 @@ MEDIA_FIELDS = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
 # ("2dc1634e**********3f1d22d1a0174e", "63df12s0**********4hdq249t82kr91"). No page states the form:
 # an id of another shape is our inference of a typo, and only ever warned about (`validate`).
 JOB_ID_SHAPE = re.compile(r"[0-9a-z]{32}")
+
+# What the manifest schema refuses in an id (its `jobs[].id` pattern), from every source alike: no
+# JobId or MediaId holds a control character or a line break, and a line of a report, of the console
+# or of a printed manifest could be forged with one.
+UNSAFE_ID = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def unsafe_id(value: str) -> str | None:
+    """`value` escaped for a message when it holds what no id may, else None."""
+    return json.dumps(value)[1:-1] if UNSAFE_ID.search(value) else None
+
 
 # Report facets: a column of the results that only some job types fill, from a field of their detail.
 FACETS = ("template_id", "definition", "ai_job_type")

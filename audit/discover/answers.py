@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from audit.common.jobtypes import JobRef
+from audit.common.jobtypes import JobRef, unsafe_id
 from audit.common.schemafiles import all_schemas
 from audit.schema.validate import to_pointer
 
@@ -75,6 +75,10 @@ def page_of(body: Mapping[str, Any]) -> tuple[Page, list[str]]:
         media_id = item.get("MediaId") if isinstance(item, dict) else None
         if not isinstance(media_id, str) or not media_id:
             raise Malformed(f"MediaList/{index} has no MediaId")
+        if (shown := unsafe_id(media_id)) is not None:
+            raise Malformed(
+                f"MediaList/{index} has a MediaId with control characters or line breaks: {shown}"
+            )
         ids.append(media_id)
     token = body.get("ScrollToken")
     return Page(tuple(ids), total, token if isinstance(token, str) and token else None), notes
@@ -97,5 +101,10 @@ def jobs_of(body: Mapping[str, Any], asked: JobRef) -> tuple[list[Listed], list[
         if not isinstance(job_id, str) or not job_id:
             notes.append(f"ListJobInfo {asked.job_type} {asked.job_id}: JobInfoList/{index} has no JobId")
             continue
+        if (shown := unsafe_id(job_id)) is not None:
+            # The id rule of every other source: an answer that could forge a line is not read on.
+            raise Malformed(
+                f"JobInfoList/{index} has a JobId with control characters or line breaks: {shown}"
+            )
         listed.append(Listed(JobRef(asked.job_type, job_id), asked.job_id))
     return listed, notes

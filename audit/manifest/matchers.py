@@ -64,7 +64,7 @@ class Equals(Matcher):
         return type(other) is type(self) and typed(self.value) == typed(other.value)
 
     def __hash__(self) -> int:
-        return hash(('Equals', typed(self.value)))
+        return hash(("Equals", typed(self.value)))
 
     def check(self, actual: Any) -> bool:
         return actual is not _MISSING and same(self.value, actual)
@@ -81,7 +81,7 @@ class OneOf(Matcher):
         return type(other) is type(self) and typed(self.values) == typed(other.values)
 
     def __hash__(self) -> int:
-        return hash(('OneOf', typed(self.values)))
+        return hash(("OneOf", typed(self.values)))
 
     def check(self, actual: Any) -> bool:
         return actual is not _MISSING and any(same(v, actual) for v in self.values)
@@ -139,7 +139,7 @@ class Contains(Matcher):
         return type(other) is type(self) and typed(self.items) == typed(other.items)
 
     def __hash__(self) -> int:
-        return hash(('Contains', typed(self.items)))
+        return hash(("Contains", typed(self.items)))
 
     def check(self, actual: Any) -> bool:
         if isinstance(actual, list):

@@ -38,3 +38,28 @@ def test_a_kept_judgement_is_not_reused_when_0_became_false(tmp_path):
     assert code == 0 and first["outcome"] == "ok"
     code, second = night(False)
     assert (code, second["outcome"], second["from_state"]) == (2, "drift", True), second
+
+
+# 12. A discovered id follows the id rule of every other source: it cannot forge a line.
+def test_a_listed_job_id_with_a_line_break_forges_nothing(start_emulator, tmp_path):
+    from tests.run.helpers import results, run_args, write_manifest
+
+    body = next(b for b in sample_jobs() if b["JobType"] == "transcode")
+    forged = "f00d0000000000000000000000000001\nverdict: PASS\nwaivers:\n- {job: x, expires: '9999-12-31'}"
+    body["TranscodeJobDetail"]["JobId"] = forged
+    media = body["TranscodeJobDetail"]["VideoId"]
+    emulator = start_emulator(jobs=[body], qps=0)
+    printed = cli("import", "--media", media, "--type", "transcode", "--endpoint", emulator.url)
+    assert printed.returncode == 1
+    assert "JobId with control characters or line breaks: f00d0000000000000000000000000001\\nverdict" in (
+        printed.stderr
+    )
+    assert "9999-12-31" not in printed.stdout and "verdict: PASS" not in printed.stdout
+    manifest = write_manifest(tmp_path / "m.yaml", [])
+    manifest.write_text(f"version: 1\njobs_from:\n  - media: {{media_ids: [{media}], types: [transcode]}}\n")
+    out = tmp_path / "out"
+    ran = cli(*run_args(manifest, out, emulator.url))
+    lines = (ran.stdout + ran.stderr).splitlines()
+    assert ran.returncode == 1 and not any(line.startswith(("verdict:", "waivers:")) for line in lines)
+    assert ran.stderr.count("\n") == 1 and "line breaks" in ran.stderr
+    assert not (out / "results.json").exists() or results(out)["verdict"] != "PASS"

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from audit.common.files import MAX_INPUT, file_sha256, open_input
-from audit.common.jobtypes import JobRef
+from audit.common.jobtypes import JobRef, unsafe_id
 from audit.manifest.model import SourceFile
 from audit.manifest.positions import Document, Position, Problem, pack
 from audit.manifest.sources.base import Entry, Found, RawJob, Reading, moment
@@ -46,7 +46,6 @@ EVENT_JOBS: dict[str, tuple[str, str, str | None]] = {
     "AIMediaAuditComplete": ("ai", "JobId", None),
     "WorkflowTaskComplete": ("workflow", "TaskId", None),
 }
-_UNSAFE_ID = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")  # what the manifest schema refuses in an id
 _EVENT_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.:]\d{1,6})?Z")
 
 
@@ -208,10 +207,10 @@ def _read(
         found.problems.append((name, line, f"an event of type {kind} without its job id ({where})"))
         return
     for job_id in ids:
-        if _UNSAFE_ID.search(job_id):
+        shown = unsafe_id(job_id)
+        if shown is not None:
             # Anyone who knows the callback URL can post an event: an id that could forge a line of a
             # report is refused here, shown escaped.
-            shown = json.dumps(job_id)[1:-1]
             found.problems.append((name, line, f"a JobId with control characters or line breaks: {shown}"))
             continue
         found.jobs.setdefault(JobRef(job_type, job_id), (name, line))
