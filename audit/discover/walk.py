@@ -142,7 +142,8 @@ def _scroll(
     last (the traversal that reaches past the 5,000 results paging reaches: SearchMedia, Method 2)."""
     params = {"SearchType": kind, "Match": match, "SortBy": "CreationTime:Asc", "PageSize": str(PAGE_SIZE)}
     page_no, total = 1, 0
-    media: list[str] = []
+    media: dict[str, None] = {}  # distinct media, in the order listed: Total counts media, not items
+    tokens: set[str] = set()
     asked = found.calls[SEARCH_MEDIA]
     fetcher = conn.fetcher(client, SEARCH_MEDIA, _asking(client, params))  # sees each page's PageNo
     while True:
@@ -161,16 +162,24 @@ def _scroll(
                 f"{total:,} {kind} media match, more than the {SCROLLED_RESULTS:,} a traversal reaches "
                 "(SearchMedia reference); narrow the window or add filters",
             )
-        media += page.media
+        before = len(media)
+        media.update(dict.fromkeys(page.media))
         if len(media) >= total or not page.media:
             break
+        # A page that lists no media not seen before, or a token given before, would go round in
+        # circles or end early while calling the list complete: the window is not covered.
+        if len(media) == before:
+            raise _fail(query, f"{what} listed no media not listed before ({len(media)} of {total} seen)")
         if page.token is None:
             raise _fail(query, f"{what} gave no ScrollToken to go on")
+        if page.token in tokens:
+            raise _fail(query, f"{what} gave a ScrollToken it gave before ({len(media)} of {total} seen)")
+        tokens.add(page.token)
         params["ScrollToken"] = page.token
         page_no += 1
     if len(media) < total:
         raise _fail(query, f"SearchMedia ({kind}) said {total} media match but listed {len(media)}")
-    return media
+    return list(media)
 
 
 def _read(query: MediaQuery, fetched: Fetched, what: str, read: Callable[[dict[str, Any]], T]) -> T:

@@ -63,3 +63,34 @@ def test_a_listed_job_id_with_a_line_break_forges_nothing(start_emulator, tmp_pa
     assert ran.returncode == 1 and not any(line.startswith(("verdict:", "waivers:")) for line in lines)
     assert ran.stderr.count("\n") == 1 and "line breaks" in ran.stderr
     assert not (out / "results.json").exists() or results(out)["verdict"] != "PASS"
+
+
+# 1. SearchMedia's pages repeating the same media, or a ScrollToken given again: never complete.
+@pytest.mark.parametrize("fault", ["same page again", "token again"])
+def test_a_search_that_repeats_itself_is_never_called_complete(tmp_path, fault):
+    from tests.hostile import hostile, json_reply
+    from tests.run.helpers import run_args
+
+    def answer(query: dict[str, str]):
+        if "SearchType" not in query:  # ListJobInfo (V3 signs the action in a header)
+            return json_reply({"RequestId": "r", "JobInfoList": []})
+        page = int(query.get("PageNo", "1"))
+        first = 0 if fault == "same page again" else (page - 1) * 10
+        media = [
+            {"MediaId": f"m{n:02d}", "CreationTime": "2026-12-01T00:00:00Z"} for n in range(first, first + 10)
+        ]
+        token = "t-1" if fault == "token again" else f"t-{page}"
+        return json_reply({"RequestId": "r", "Total": 25, "MediaList": media, "ScrollToken": token})
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\njobs_from:\n  - media: {since: 24h, types: [transcode], media_types: [video]}\n"
+    )
+    with hostile(answer) as url:
+        done = cli(*run_args(manifest, tmp_path / "out", url, "--retries", "0"))
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.count("\n") == 1 and "discovery could not cover its window" in done.stderr
+    assert (
+        "listed no media not listed before" if fault == "same page again" else "ScrollToken it gave before"
+    ) in (done.stderr)
+    assert not (tmp_path / "out" / "evidence.json").exists()
