@@ -110,11 +110,11 @@ def _files(folder: Path, prefix: str, echo: Echo) -> bool:
         else:
             echo(f"{prefix}{name}: FAILED (changed since it was written)")
             failed += 1
-    if not listed and not failed:
-        raise UserError(f"{sums}: lists no file")
     # A folder holds one run's set: anything else (an earlier run's report, a file put there since)
     # would be read as part of the evidence without being covered by the seal.
     extras = sorted(e.name for e in folder.iterdir() if e.name not in listed | {SUMS, sshsig.SIGNATURE})
+    if not listed and not failed and not extras:
+        raise UserError(f"{sums}: lists no file, and the folder holds none: nothing to verify")
     for extra in extras:
         echo(f"{prefix}{extra}: FAILED (not in {SUMS}: not part of this run's set)")
     echo(

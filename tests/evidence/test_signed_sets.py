@@ -194,3 +194,14 @@ def test_verify_without_allowed_signers_still_checks_the_signature(tmp_path):
     bad = cli("verify", str(out))
     assert bad.returncode == 2
     assert "SHA256SUMS.sig: FAILED (not a good vod-audit signature of SHA256SUMS)" in bad.stdout
+
+
+# Issue #38, item 14: an emptied SHA256SUMS is a set that fails verification, naming every file.
+def test_an_emptied_sums_file_fails_verification_naming_every_file(tmp_path):
+    out = tmp_path / "out"
+    assert run_signed(tmp_path, out).returncode == 0
+    (out / "SHA256SUMS").write_text("")
+    done = cli("verify", str(out))
+    assert done.returncode == 2, done.stderr
+    for name in ("report.html", "results.json", "evidence.json"):
+        assert f"{name}: FAILED (not in SHA256SUMS: not part of this run's set)" in done.stdout
