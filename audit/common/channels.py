@@ -63,9 +63,21 @@ class ChannelSpec:
 def url_template_problem(template: str) -> str | None:
     """Why `template` is not a report_url template (a field other than URL_FIELDS, a stray brace)."""
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [
+            (name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+        ]
     except ValueError as exc:
         return f"is not a template ({exc}); write a literal brace as {{{{ or }}}}"
+    names = [name for name, _, _ in fields if name is not None]
+    # A format spec or a conversion is code run on the value ({run_id:d} fails, {audit:>999999999}
+    # asks for gigabytes): a field is its name alone.
+    formatted = next(
+        (name for name, spec, conversion in fields if name is not None and (spec or conversion)), None
+    )
+    if formatted is not None:
+        return (
+            f"formats {{{formatted}}}; a report_url field is its name alone, as {{{formatted.split('!')[0]}}}"
+        )
     unknown = [name for name in names if name not in URL_FIELDS]
     if unknown:
         return f"names {{{unknown[0]}}}; a report_url may name {', '.join(f'{{{n}}}' for n in URL_FIELDS)}"

@@ -110,7 +110,7 @@ def retry_after(value: str | None, now: Callable[[], float] = time.time) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to Python, and no number to float()
         return float(value)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now())

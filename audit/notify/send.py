@@ -6,6 +6,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,7 +64,8 @@ def tell_run(
         if off or skipped:
             told.append(Told(_record(spec, "off" if off else "skipped", off or skipped or "")))
             continue
-        told.append(_send(spec, compose(run, spec), options, env, adapter, sleep, now))
+        message = partial(compose, run, spec)
+        told.append(_contained(spec, partial(_send, spec, message, options, env, adapter, sleep, now)))
     return told
 
 
@@ -82,9 +84,21 @@ def tell_failure(
     for spec in specs:
         if spec.on not in ("failure", "always") or _not_chosen(spec, options):
             continue
-        message = failed_run(spec, audit, why)
-        told.append(_send(spec, message, options, env, None, sleep, now))
+        message = partial(failed_run, spec, audit, why)
+        told.append(_contained(spec, partial(_send, spec, message, options, env, None, sleep, now)))
     return told
+
+
+def _contained(spec: ChannelSpec, tell: Callable[[], Told]) -> Told:
+    """What became of one channel, whatever went wrong inside it: a bug in composing or sending its
+    message is that channel's `failed` record, never the run's failure. Only the kind of error is
+    said: its own words may hold the URL or a secret."""
+    try:
+        return tell()
+    except Exception as exc:
+        return Told(
+            _record(spec, "failed", f"an internal error in the {spec.type} channel ({type(exc).__name__})")
+        )
 
 
 def _not_chosen(spec: ChannelSpec, options: Options) -> str | None:
@@ -101,7 +115,7 @@ def _record(spec: ChannelSpec, status: str, why: str = "", attempts: int = 0) ->
 
 def _send(
     spec: ChannelSpec,
-    message: Message,
+    compose_message: Callable[[], Message],
     options: Options,
     env: Mapping[str, str],
     adapter: HTTPAdapter | None,
@@ -109,6 +123,7 @@ def _send(
     now: Callable[[], float],
 ) -> Told:
     channel = CHANNELS[spec.type](spec)
+    message = compose_message()
     if options.dry_run:
         return Told(_record(spec, "dry-run"), channel.prepare(message, None, now()).preview)
     try:
@@ -133,6 +148,11 @@ def resolve(spec: ChannelSpec, env: Mapping[str, str]) -> Secrets:
         raise Unresolved("no URL: the channel names neither url_env nor url_file")
     parts = urlsplit(url)
     withhold(url, parts.path, parts.query, secret or "")
+    try:
+        parts.port  # noqa: B018 (read for its check: a port past 65535 raises)
+    except ValueError:
+        where = "url_env " + spec.url_env if spec.url_env else f"url_file {spec.url_file}"
+        raise Unresolved(f"{where} holds a URL whose port is not a number from 0 to 65535") from None
     schemes = ("smtp", "smtps") if spec.type == "email" else ("https", "http")
     if parts.scheme not in schemes or not parts.hostname:
         where = "url_env " + spec.url_env if spec.url_env else f"url_file {spec.url_file}"

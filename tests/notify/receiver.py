@@ -25,7 +25,9 @@ class Received:
 class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
-    answers: list[tuple[int, bytes]] = field(default_factory=lambda: [(200, b'{"errcode":0,"errmsg":"ok"}')])
+    answers: list[tuple[int, bytes] | tuple[int, bytes, dict[str, str]]] = field(
+        default_factory=lambda: [(200, b'{"errcode":0,"errmsg":"ok"}')]
+    )
 
 
 @contextmanager
@@ -37,8 +39,10 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             got = box[0]
             got.requests.append(Received(self.path, dict(self.headers), body))
-            status, answer = got.answers.pop(0) if len(got.answers) > 1 else got.answers[0]
+            status, answer, *headers = got.answers.pop(0) if len(got.answers) > 1 else got.answers[0]
             self.send_response(status)
+            for name, value in (headers[0] if headers else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)

@@ -94,3 +94,56 @@ def test_a_search_that_repeats_itself_is_never_called_complete(tmp_path, fault):
         "listed no media not listed before" if fault == "same page again" else "ScrollToken it gave before"
     ) in (done.stderr)
     assert not (tmp_path / "out" / "evidence.json").exists()
+
+
+def _notified(tmp_path, monkeypatch, url, **overrides):
+    """A run of the notification tests' manifest (findings: exit 2) telling its two channels."""
+    from tests.notify.test_run_notify import channels, secrets, setup
+    from tests.run.helpers import clean_env
+
+    manifest, data = setup(tmp_path, monkeypatch, url, notify=channels(**overrides))
+    return manifest, data, clean_env(**secrets(url))
+
+
+# 5. A receiver's Retry-After of a non-ASCII digit is a retry without a pause, not a crash.
+def test_a_retry_after_of_a_non_ascii_digit_never_crashes_the_run(tmp_path, monkeypatch):
+    from tests.notify.receiver import receiver
+
+    with receiver() as got:
+        got.answers = [(503, b"", {"Retry-After": "\u00b2"}), (200, b'{"errcode":0,"errmsg":"ok"}')]
+        manifest, data, env = _notified(tmp_path, monkeypatch, got.url)
+        out = tmp_path / "out"
+        done = cli(*emulated_args(manifest, data, out, tmp_path / "s.db"), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "internal error" not in done.stderr and (out / "results.json").exists()
+    assert "notify oncall (dingtalk, on new): sent" in done.stdout
+
+
+# 8. A channel URL with a port past 65535 is that channel's failure, said in words.
+def test_a_channel_url_with_an_impossible_port_fails_that_channel_only(tmp_path, monkeypatch):
+    from tests.notify.receiver import receiver
+
+    with receiver() as got:
+        manifest, data, env = _notified(tmp_path, monkeypatch, got.url)
+        env["AUDIT_WEBHOOK_URL"] = "https://127.0.0.1:99999/hooks/x"
+        out = tmp_path / "out"
+        done = cli(*emulated_args(manifest, data, out, tmp_path / "s.db"), env=env)
+    assert done.returncode == 2, done.stderr
+    assert (
+        "notify archive (webhook, on always): failed (url_env AUDIT_WEBHOOK_URL holds a URL whose port"
+        in (done.stdout)
+    )
+    assert "notify oncall (dingtalk, on new): sent" in done.stdout and (out / "report.html").exists()
+
+
+# 9. A report_url field with a format spec is refused by validate, at its position.
+@pytest.mark.parametrize(
+    "template", ["https://ci.example/{run_id:d}", "https://ci.example/{audit:>999999999}"]
+)
+def test_a_report_url_with_a_format_spec_is_refused_before_any_run(tmp_path, monkeypatch, template):
+    manifest, _, env = _notified(
+        tmp_path, monkeypatch, "http://127.0.0.1:9", archive={"report_url": template}
+    )
+    done = cli("validate", str(manifest), env=env)
+    assert done.returncode == 1
+    assert "report_url formats {" in done.stdout and "a report_url field is its name alone" in done.stdout
