@@ -88,6 +88,7 @@ def _http(
             data=outgoing.body,
             timeout=timeout,
             adapter=adapter,
+            cut=True,  # a receiver's 100 KiB page is an answer: its status says what became of the message
         )
     except (requests.Timeout, TimeoutError):
         return f"no answer from {where} within {timeout:g} s", True, None

@@ -260,27 +260,36 @@ def _size(limit: int) -> str:
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
 
 
-def read_body(response: Any, deadline: float, limit: int = MAX_BODY) -> bytes:
-    """The decoded body of a streamed response; BodyTooLarge past `limit`, TimeoutError past `deadline`."""
+def read_body(response: Any, deadline: float, limit: int = MAX_BODY, cut: bool = False) -> bytes:
+    """The decoded body of a streamed response; BodyTooLarge past `limit` (with `cut`, its first
+    `limit` bytes instead), TimeoutError past `deadline`."""
     decoder = _decoder(response.headers.get("Content-Encoding", ""))
     body = bytearray()
 
-    def take(data: bytes) -> None:
+    def full(data: bytes) -> bool:
         body.extend(data)
-        if len(body) > limit:
+        if len(body) <= limit:
+            return False
+        if not cut:
             raise BodyTooLarge(f"the answer decodes to more than {_size(limit)}")
+        del body[limit:]
+        return True
 
     while chunk := response.raw.read1(_CHUNK, decode_content=False):
         if time.monotonic() > deadline:
             raise TimeoutError("the answer did not arrive in time")
         if decoder is None:
-            take(chunk)
+            if full(chunk):
+                break
             continue
-        take(decoder.decompress(chunk, limit + 1 - len(body)))
+        if full(decoder.decompress(chunk, limit + 1 - len(body))):
+            break
         while decoder.unconsumed_tail:
-            take(decoder.decompress(decoder.unconsumed_tail, limit + 1 - len(body)))
-    if decoder is not None:
-        take(decoder.flush())
+            if full(decoder.decompress(decoder.unconsumed_tail, limit + 1 - len(body))):
+                return bytes(body)
+    else:
+        if decoder is not None:
+            full(decoder.flush())
     return bytes(body)
 
 
@@ -317,9 +326,11 @@ def send(
     timeout: float = 10.0,
     limit: int = 64 << 10,
     adapter: HTTPAdapter | None = None,
+    cut: bool = False,
 ) -> Reply:
     """`exchange` with the answer's headers, through `adapter` when given (a test's capture of the
-    request at the transport, for a platform whose host is fixed), else a bounded one of its own."""
+    request at the transport, for a platform whose host is fixed), else a bounded one of its own;
+    with `cut`, a body past `limit` is cut there (its status is the answer), not an error."""
     from urllib3.exceptions import HTTPError
 
     request = PreparedRequest()
@@ -333,7 +344,7 @@ def send(
             try:
                 response = carrier.send(request, stream=True, timeout=(min(timeout, 5.0), timeout))
                 try:
-                    body = read_body(response, guard.deadline, limit)
+                    body = read_body(response, guard.deadline, limit, cut)
                     # Case-insensitive, as HTTP's names are: a `retry-after` counts as a `Retry-After`.
                     return Reply(response.status_code, CaseInsensitiveDict(response.headers), body)
                 finally:

@@ -147,3 +147,18 @@ def test_a_report_url_with_a_format_spec_is_refused_before_any_run(tmp_path, mon
     done = cli("validate", str(manifest), env=env)
     assert done.returncode == 1
     assert "report_url formats {" in done.stdout and "a report_url field is its name alone" in done.stdout
+
+
+# 10. A 200 with a large page is a delivered message, posted once.
+def test_a_receiver_answering_200_with_a_large_page_gets_the_message_once(tmp_path, monkeypatch):
+    from tests.notify.receiver import receiver
+
+    with receiver() as got:
+        got.answers = [(200, b'{"errcode":0,"errmsg":"ok"}' + b" " * 100_000)]
+        manifest, data, env = _notified(tmp_path, monkeypatch, got.url)
+        done = cli(*emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db"), env=env)
+        posted = len(got.requests)
+    assert done.returncode == 2, done.stderr
+    assert "notify archive (webhook, on always): sent" in done.stdout
+    assert "notify oncall (dingtalk, on new): sent" in done.stdout
+    assert posted == 2  # one message per channel
