@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -67,7 +68,31 @@ def code_refusal(body: bytes, code_keys: tuple[str, ...], message_keys: tuple[st
     code = next((answer[key] for key in code_keys if key in answer), None)
     if code in (0, "0"):
         return None
-    said = next((str(answer[key]) for key in message_keys if key in answer), "")
     if code is None:
         return Refusal("the answer has no status code", retry=False)
-    return Refusal(f"code {code}" + (f": {said[:200]}" if said else ""), retry=False)
+    # The code alone: a receiver's own words may echo the request, and with it the URL's token.
+    return Refusal(f"code {platform_code(code)}", retry=False)
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def platform_code(value: Any) -> str:
+    """A platform's error code as a message may quote it: a number or a short token; anything else
+    a receiver sent is never quoted (it may echo the request's path, query or token)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and _CODE.fullmatch(value) else "(not a code: withheld)"
+
+
+def answer_code(body: bytes) -> str | None:
+    """The error code an answer's JSON carries (`errcode`, `code`, `error`), as platform_code says it."""
+    try:
+        answer = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        text = body.decode("utf-8", "replace").strip()
+        return text if _CODE.fullmatch(text) else None  # Slack answers a bare token: invalid_token
+    if not isinstance(answer, dict):
+        return None
+    code = next((answer[key] for key in ("errcode", "code", "error") if key in answer), None)
+    return None if code is None else platform_code(code)

@@ -18,8 +18,7 @@ from urllib.parse import unquote, urlsplit
 from requests.adapters import HTTPAdapter
 
 from audit import __version__
-from audit.common.terminal import printable
-from audit.notify.channel import Channel, Outgoing, Secrets
+from audit.notify.channel import Channel, Outgoing, Secrets, answer_code
 from audit.vod.keys import redact
 
 ATTEMPTS = 4  # one try and three retries: 1 s, 2 s, 4 s apart unless the platform says when
@@ -94,13 +93,15 @@ def _http(
         return f"no answer from {where} within {timeout:g} s", True, None
     except (requests.RequestException, OSError) as exc:
         return cannot_connect(exc, where)[1], True, None
-    said = printable(reply.body.decode("utf-8", "replace")).strip()[:200]
     if 200 <= reply.status < 300:
         refusal = channel.refused(reply.status, reply.body)
         if refusal is None:
             return "", False, None
         return f"{where} refused the message: {refusal.why}", refusal.retry, None
-    answer = f"HTTP {reply.status} from {where}" + (f": {said}" if said else "")
+    # A status and a platform's error code, never the page: a 404 page echoing the request's path
+    # would put the URL's token on the console and into the sealed results.json.
+    code = answer_code(reply.body)
+    answer = f"HTTP {reply.status} from {where}" + (f" (code {code})" if code else "")
     if reply.status == 429 or reply.status >= 500:
         return answer, True, retry_after(reply.headers.get("Retry-After"))
     return answer, False, None
@@ -141,13 +142,8 @@ def _smtp(outgoing: Outgoing, where: str, timeout: float) -> tuple[str, bool, fl
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(mail)
-    except smtplib.SMTPResponseException as exc:
-        text = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
-        return f"{where} answered {exc.smtp_code}: {printable(text)[:200]}", 400 <= exc.smtp_code < 500, None
+    except smtplib.SMTPResponseException as exc:  # its code: the server's words may echo the login
+        return f"{where} answered {exc.smtp_code}", 400 <= exc.smtp_code < 500, None
     except smtplib.SMTPRecipientsRefused as exc:
         return f"{where} refused every recipient ({len(exc.recipients)})", False, None
     except ssl.SSLError as exc:

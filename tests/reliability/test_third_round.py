@@ -162,3 +162,22 @@ def test_a_receiver_answering_200_with_a_large_page_gets_the_message_once(tmp_pa
     assert "notify archive (webhook, on always): sent" in done.stdout
     assert "notify oncall (dingtalk, on new): sent" in done.stdout
     assert posted == 2  # one message per channel
+
+
+# 11. A receiver's page that echoes the request's path never reaches the console or the set.
+@pytest.mark.parametrize("status", [404, 200])
+def test_a_page_echoing_the_path_and_its_token_is_never_quoted(tmp_path, monkeypatch, status):
+    from urllib.parse import quote
+
+    from tests.notify.receiver import receiver
+    from tests.notify.test_run_notify import TOKEN, no_secret_anywhere
+
+    with receiver() as got:
+        echoed = f"Cannot POST /hooks/{TOKEN}?token={quote(TOKEN)} %2Fhooks%2F{TOKEN}"
+        page = json.dumps({"errcode": 404, "errmsg": echoed}) if status == 200 else echoed
+        got.answers = [(status, page.encode())]
+        manifest, data, env = _notified(tmp_path, monkeypatch, got.url)
+        done = cli(*emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db", "-vv"), env=env)
+    assert done.returncode == 2, done.stderr
+    assert "Cannot POST" not in done.stdout + done.stderr
+    no_secret_anywhere(tmp_path, done.stdout, done.stderr)
