@@ -53,8 +53,10 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
             providers.append(replace(line, provider=named, run_id=run.run_id))
     digest = hashlib.sha256("\n".join(run.manifest_digest for run in runs).encode()).hexdigest()
     changes: Counter[str] = Counter()
+    listed: Counter[str] = Counter()  # planned jobs by the kind of list that named them
     for run in runs:
         changes.update(run.changes)
+        listed.update(run.sources)
     first = min(runs, key=lambda run: run.started_at)
     keys = {run.access_key_id for run in runs}
     return RunRecord(
@@ -85,4 +87,8 @@ def merge(runs: Sequence[RunRecord], sources: Sequence[str]) -> RunRecord:
         stopped_by=next((run.stopped_by for run in runs if run.stopped_by), None),
         providers=tuple(providers),
         audit="+".join(dict.fromkeys(run.audit for run in runs if run.audit)),
+        sources=dict(listed),
+        discovery=tuple(found for run in runs for found in run.discovery),
+        allow_empty=all(run.allow_empty for run in runs),
+        empty_because="; ".join(run.empty_because for run in runs if run.empty_because),
     )

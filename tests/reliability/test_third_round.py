@@ -181,3 +181,36 @@ def test_a_page_echoing_the_path_and_its_token_is_never_quoted(tmp_path, monkeyp
     assert done.returncode == 2, done.stderr
     assert "Cannot POST" not in done.stdout + done.stderr
     no_secret_anywhere(tmp_path, done.stdout, done.stderr)
+
+
+# 18. A merged set keeps each run's sources and discovery records.
+def test_a_merge_keeps_every_runs_sources_and_discovery(tmp_path, vod_audit):
+    from dataclasses import replace
+
+    from audit.results.jsonform import parts
+    from tests.report.fixtures import fixed_run
+
+    east = replace(fixed_run(), run_id="east", sources={"jobs": 5, "events": 4})
+    west = replace(
+        fixed_run(),
+        run_id="west",
+        started_at="2026-11-25T01:00:00Z",
+        sources={"csv": 9},
+        results=tuple(replace(r, job_id=f"w-{r.job_id}") for r in fixed_run().results),
+    )
+    for run in (east, west):
+        (tmp_path / f"{run.run_id}.json").write_text("".join(parts(run)))
+    done = vod_audit(
+        "report",
+        "merge",
+        str(tmp_path / "east.json"),
+        str(tmp_path / "west.json"),
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert done.returncode in (0, 2), done.stderr
+    merged = json.loads((tmp_path / "m" / "results.json").read_text())
+    assert merged["sources"] == {"jobs": 5, "events": 4, "csv": 9}
+    assert len(merged["discovery"]) == len(east.discovery) + len(west.discovery) > 0
+    evidence = json.loads((tmp_path / "m" / "evidence.json").read_text())
+    assert evidence["sources"] == {"jobs": 5, "events": 4, "csv": 9}
