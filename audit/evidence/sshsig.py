@@ -50,7 +50,20 @@ class Signer:
             raise UserError(f"{'--sign' if key else '--sign-key'} {path}: no such key file")
         if agent_key and not env.get("SSH_AUTH_SOCK"):
             raise UserError("--sign-key signs through ssh-agent, and SSH_AUTH_SOCK is not set")
-        return cls(path, agent=bool(agent_key))
+        signer = cls(path, agent=bool(agent_key))
+        # A key that cannot sign (a passphrase not given, a public key, not a key at all) is said now,
+        # before any call, not after a night of calls and a written set: it signs a probe, as it will
+        # sign the set.
+        with tempfile.TemporaryDirectory(prefix="vod-audit-sign-probe-") as work:
+            probe = Path(work) / "probe"
+            probe.write_bytes(b"vod-audit signing probe\n")
+            done, made = _signed(probe, signer, env)
+            if done.returncode != 0 or not made.is_file():
+                flag = "--sign" if key else "--sign-key"
+                raise UserError(
+                    f"{flag} {path}: cannot sign: {_why_not_signed(done.stderr, signer, env)}; nothing was audited"
+                )
+        return signer
 
 
 def sign(sums: Path, signer: Signer, env: Mapping[str, str]) -> Path:
@@ -61,21 +74,28 @@ def sign(sums: Path, signer: Signer, env: Mapping[str, str]) -> Path:
         # bytes, not the name), so that a half-written .sig never stands beside the set.
         copy = Path(work) / "SHA256SUMS"
         shutil.copyfile(sums, copy)
-        askpass = Path(work) / "askpass"
-        askpass.write_text(_ASKPASS)
-        askpass.chmod(0o700)
-        child = {k: v for k, v in env.items() if k in ("PATH", "HOME", "SSH_AUTH_SOCK", PASSPHRASE_VARIABLE)}
-        child |= {"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force"}
-        if not signer.agent:
-            child.pop("SSH_AUTH_SOCK", None)  # the key file given, never another key of the agent
-        done = _run(["-Y", "sign", "-f", str(signer.key), "-n", NAMESPACE, str(copy)], child)
-        made = copy.with_name("SHA256SUMS.sig")
+        done, made = _signed(copy, signer, env)
         if done.returncode != 0 or not made.is_file():
             raise UserError(
                 f"the report set is written but not signed: {_why_not_signed(done.stderr, signer, env)}"
             )
         os.replace(made, folder / SIGNATURE)
     return folder / SIGNATURE
+
+
+def _signed(
+    target: Path, signer: Signer, env: Mapping[str, str]
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """ssh-keygen signing `target` (in a folder of its own) into TARGET.sig: its outcome, and the path."""
+    askpass = target.parent / "askpass"
+    askpass.write_text(_ASKPASS)
+    askpass.chmod(0o700)
+    child = {k: v for k, v in env.items() if k in ("PATH", "HOME", "SSH_AUTH_SOCK", PASSPHRASE_VARIABLE)}
+    child |= {"SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force"}
+    if not signer.agent:
+        child.pop("SSH_AUTH_SOCK", None)  # the key file given, never another key of the agent
+    done = _run(["-Y", "sign", "-f", str(signer.key), "-n", NAMESPACE, str(target)], child)
+    return done, target.with_name(target.name + ".sig")
 
 
 def _why_not_signed(stderr: str, signer: Signer, env: Mapping[str, str]) -> str:

@@ -205,3 +205,24 @@ def test_an_emptied_sums_file_fails_verification_naming_every_file(tmp_path):
     assert done.returncode == 2, done.stderr
     for name in ("report.html", "results.json", "evidence.json"):
         assert f"{name}: FAILED (not in SHA256SUMS: not part of this run's set)" in done.stdout
+
+
+# Issue #38, item 15: a key that cannot sign is refused before any call, not after the night.
+@pytest.mark.parametrize("what", ["passphrase without its variable", "public key", "not a key"])
+def test_a_key_that_cannot_sign_is_refused_before_any_call(tmp_path, what, start_emulator):
+    from tests.run.helpers import EMULATOR_ENV, run_args
+
+    key = keypair(tmp_path, "ed25519", PASSPHRASE if what.startswith("passphrase") else "")
+    alone = tmp_path / "alone.pub"  # a public key with no private half beside it (ssh-keygen would use one)
+    alone.write_bytes(key.with_suffix(".pub").read_bytes())
+    given = {"public key": alone, "not a key": tmp_path / "m.yaml"}.get(what, key)
+    emulator = start_emulator(jobs=sample_jobs(), qps=0)
+    manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
+    out = tmp_path / "out"
+    done = cli(*run_args(manifest, out, emulator.url, "--sign", str(given)), env=clean_env(**EMULATOR_ENV))
+    assert done.returncode == 1
+    assert (
+        done.stderr.startswith(f"vod-audit: --sign {given}: cannot sign: ")
+        and "nothing was audited" in done.stderr
+    )
+    assert emulator.counters.snapshot()["total"] == 0 and not out.exists()
