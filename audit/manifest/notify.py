@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,8 @@ def _text(raw: Mapping[str, Any], key: str) -> str | None:
 
 
 def _file(raw: Mapping[str, Any], key: str, base: Path) -> str | None:
-    """A file named relative to the manifest that names it, as the path a later process opens."""
+    """A file named relative to the manifest that names it, as the path a later process opens: made
+    absolute, its symbolic links left for the opening to follow (a mounted secret rotates by moving a
+    link: the path a cached manifest keeps must reach tomorrow's file, not tonight's)."""
     value = _text(raw, key)
-    return None if value is None else str((base / value).resolve())
+    return None if value is None else os.path.abspath(base / value)

@@ -214,3 +214,34 @@ def test_a_merge_keeps_every_runs_sources_and_discovery(tmp_path, vod_audit):
     assert len(merged["discovery"]) == len(east.discovery) + len(west.discovery) > 0
     evidence = json.loads((tmp_path / "m" / "evidence.json").read_text())
     assert evidence["sources"] == {"jobs": 5, "events": 4, "csv": 9}
+
+
+# 21. A cached manifest's url_file reaches the secret after a Kubernetes-style rotation.
+def test_a_rotated_mounted_secret_is_read_through_its_link_from_a_cached_manifest(tmp_path, monkeypatch):
+    import os
+
+    from tests.notify.receiver import receiver
+    from tests.notify.test_run_notify import setup
+    from tests.run.helpers import EMULATOR_ENV, clean_env
+
+    secrets = tmp_path / "secrets"
+    (secrets / "..v1").mkdir(parents=True)
+    with receiver() as got:
+        (secrets / "..v1" / "url").write_text(f"{got.url}/hooks/old\n")
+        os.symlink("..v1", secrets / "..data")
+        os.symlink("..data/url", secrets / "url")
+        channel = {"name": "archive", "type": "slack", "url_file": "secrets/url", "on": "always"}
+        manifest, data = setup(tmp_path, monkeypatch, got.url, notify=[channel])
+        args = emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db")
+        env = clean_env(**EMULATOR_ENV)
+        assert cli(*args, env=env).returncode == 2
+        (secrets / "..v2").mkdir()
+        (secrets / "..v2" / "url").write_text(f"{got.url}/hooks/new\n")
+        os.symlink("..v2", secrets / "..tmp")
+        os.replace(secrets / "..tmp", secrets / "..data")  # the kubelet's atomic swap
+        (secrets / "..v1" / "url").unlink()
+        (secrets / "..v1").rmdir()
+        done = cli(*args, env=env)
+        paths = [r.path for r in got.requests]
+    assert done.returncode == 2 and "notify archive (slack, on always): sent" in done.stdout, done.stdout
+    assert paths == ["/hooks/old", "/hooks/new"]
