@@ -69,8 +69,15 @@ def compose(run: RunRecord, spec: ChannelSpec) -> Message:
     )
 
 
+FAILURE_SHOWN = 500  # characters of a failure's reason a message quotes; the console has it whole
+
+
 def failed_run(spec: ChannelSpec, audit: str, why: str) -> Message:
-    """The message of a run the tool could not finish: no run id, no report to link to."""
+    """The message of a run the tool could not finish: no run id, no report to link to. The reason is
+    cut to FAILURE_SHOWN characters: an API error quoted whole (29 KB) made every platform refuse the
+    one message that says the audit broke (Slack's section holds 3,000, Feishu's body 20 KB)."""
+    if len(why) > FAILURE_SHOWN:
+        why = why[: FAILURE_SHOWN - 1] + "…"
     return Message(
         title=spec.heading(audit),
         audit=audit,

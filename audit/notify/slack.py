@@ -31,7 +31,7 @@ class Slack:
     def prepare(self, message: Message, secrets: Secrets | None, now: float) -> Outgoing:
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": short(message.title, 150)}},
-            _section(message.statement),
+            _section(short(message.statement, SECTION)),
         ]
         if message.failure is None:
             context = f"{counts_line(message)}\n{where_line(message)}"
@@ -52,7 +52,9 @@ class Slack:
             untold = message.needing - min(told, len(lines))
             if untold:
                 blocks.append(_section(f"and {untold} more"))
-        body = {"text": message.statement, "blocks": blocks + tail}
+        # The top-level text is Slack mrkdwn (notifications read it): our words only, escaped as
+        # Slack says (&, <, >), so that nothing from the API or a manifest mentions, links or formats.
+        body = {"text": _escaped(f"{message.title}: {message.verdict}"), "blocks": blocks + tail}
         preview = json.dumps(body, ensure_ascii=False, indent=1)
         return Outgoing(
             secrets.url if secrets else "", json_body(body), {"Content-Type": "application/json"}, preview
@@ -60,6 +62,11 @@ class Slack:
 
     def refused(self, status: int, body: bytes) -> Refusal | None:
         return None  # a 2xx answer is Slack's "ok"; errors arrive as 4xx, read by the delivery
+
+
+def _escaped(text: str) -> str:
+    """Text in Slack mrkdwn as Slack's formatting page asks: &, < and > as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _button(url: str | None) -> dict[str, Any]:

@@ -51,7 +51,11 @@ def markdown(message: Message, limit: int) -> str:
 
     def render(kept: list[str], untold: int) -> str:
         # The statement of a failed run quotes the failure, and an audit's name is the manifest's.
-        parts = [f"### {inert(message.title)}", "", f"**{inert(message.statement, 600)}**"]
+        parts = [f"### {inert(message.title)}", ""]
+        if message.failure is None:
+            parts.append(f"**{inert(message.statement, 600)}**")
+        else:  # the failure quotes the API: in a code span, where nothing of it formats
+            parts += ["**FAILED: the audit could not finish**", "", code(message.failure, 600)]
         if message.failure is None:
             parts += ["", counts_line(message), inert(where_line(message), 300)]
         if kept or untold:
@@ -67,8 +71,8 @@ def markdown(message: Message, limit: int) -> str:
 
 def inert(text: str, width: int = _SHOWN) -> str:
     """Text from a manifest or the API outside a code span: one line, no angle brackets or brackets
-    (no mention, tag or link can be made of it)."""
-    table = str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］", "`": "ˋ"})
+    (no mention, tag or link can be made of it), no asterisk or tilde (no bold or strike-through)."""
+    table = str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］", "`": "ˋ", "*": "∗", "~": "∼"})
     return short(text, width).translate(table)
 
 
@@ -77,11 +81,11 @@ def short(text: str, width: int = _SHOWN) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def code(text: str) -> str:
+def code(text: str, width: int = _SHOWN) -> str:
     """A value inside a Markdown code span, and inert besides (robot Markdown dialects are not all
     CommonMark): no backquote to close the span, no tag or mention (WeCom's `<@user>`, `<font>`), no
     link."""
-    shown = inert(text)
+    shown = inert(text, width)
     return f"`{shown}`" if shown else ""
 
 

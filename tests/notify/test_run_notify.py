@@ -181,7 +181,8 @@ def test_a_run_that_cannot_finish_tells_the_failure_channels(tmp_path, monkeypat
         assert done.returncode == 1
         assert len(got.requests) == 2  # on failure and always; both hear why
         text = got.requests[0].json()["markdown"]["text"]
-        assert f"FAILED: the audit could not finish: cannot connect to {where}: connection refused" in text
+        assert "**FAILED: the audit could not finish**" in text
+        assert f"`cannot connect to {where}: connection refused; nothing was audited" in text
         assert got.requests[1].json()["verdict"] == "FAILED" and got.requests[1].json()["event"] == "always"
         assert "vod-audit: notify oncall (dingtalk, on failure): sent" in done.stderr
 
