@@ -29,7 +29,7 @@ from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
 from audit.manifest.positions import Position
 
-FORMAT = 1
+FORMAT = 2  # 2: mappings keep the type of every key
 Matcher = matchers.Matcher
 
 
@@ -48,15 +48,42 @@ def location(roots: tuple[str, ...]) -> Path:
     return Path(roots[0]).parent / ".vod-audit" / "manifests" / f"{key}.json"
 
 
+# JSON keys a mapping by text only: a mapping with a key of another type (YAML's {1: a}, {true: b})
+# is kept as its pairs under this key, which no YAML text can hold.
+_PAIRS = "\u0000pairs"
+
+
+def _value(value: Any) -> Any:
+    """A manifest value as JSON keeps it, every key's type included."""
+    if isinstance(value, dict):
+        if all(isinstance(key, str) for key in value) and _PAIRS not in value:
+            return {key: _value(item) for key, item in value.items()}
+        return {_PAIRS: [[_value(key), _value(item)] for key, item in value.items()]}
+    if isinstance(value, list | tuple):
+        return [_value(item) for item in value]
+    return value
+
+
+def _unvalue(data: Any) -> Any:
+    """A value as `_value` kept it."""
+    if isinstance(data, dict):
+        if list(data) == [_PAIRS]:
+            return {_unvalue(key): _unvalue(item) for key, item in data[_PAIRS]}
+        return {key: _unvalue(item) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_unvalue(item) for item in data]
+    return data
+
+
 def _matcher(m: Matcher) -> Any:
     if isinstance(m, matchers.Equals):
-        return ["eq", m.value]
+        return ["eq", _value(m.value)]
     if isinstance(m, matchers.OneOf):
-        return ["one_of", list(m.values)]
+        return ["one_of", _value(list(m.values))]
     if isinstance(m, matchers.Matches):
         return ["matches", m.pattern]
     if isinstance(m, matchers.Contains):
-        return ["contains", list(m.items)]
+        return ["contains", _value(list(m.items))]
     if isinstance(m, matchers.Present):
         return ["present"]
     if isinstance(m, matchers.Absent):
@@ -71,13 +98,13 @@ def _matcher(m: Matcher) -> Any:
 def _unmatcher(data: Any) -> Matcher:
     kind, *rest = data
     if kind == "eq":
-        return matchers.Equals(rest[0])
+        return matchers.Equals(_unvalue(rest[0]))
     if kind == "one_of":
-        return matchers.OneOf(tuple(rest[0]))
+        return matchers.OneOf(tuple(_unvalue(rest[0])))
     if kind == "matches":
         return matchers.Matches(rest[0])
     if kind == "contains":
-        return matchers.Contains(tuple(rest[0]))
+        return matchers.Contains(tuple(_unvalue(rest[0])))
     if kind == "present":
         return matchers.Present()
     if kind == "absent":

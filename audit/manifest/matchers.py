@@ -35,7 +35,7 @@ def show(value: Any) -> str:
         return repr(value)
 
 
-def typed(value: Any) -> Any:
+def typed(value: Any) -> tuple[Any, ...]:
     """`value` with the type of every part: 0, False and 0.0 are three expectations, as the manifest
     writes them, where Python's == (and so a dict key) says they are one."""
     if isinstance(value, list | tuple):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Iterable
 from functools import cache
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from audit.common.jobtypes import NAMES
 from audit.common.schemafiles import schema_document
 from audit.common.suggest import suggest
+from audit.manifest.matchers import typed
 from audit.manifest.positions import Document, Path_, Problem
 from audit.schema.messages import custom_message, described_type, json_type, unknown_properties
 
@@ -28,7 +28,8 @@ def _shape(job: Any) -> Hashable:
     if isinstance(job, dict) and all(isinstance(v, str | int | float | bool | None) for v in job.values()):
         # Flat jobs, the common case, without serialising them; types kept apart (1 == True).
         return frozenset((type(k), k, type(v), v) for k, v in job.items())
-    return json.dumps(job, sort_keys=True, default=str)
+    # Every key's and value's type kept: {1: a} and {"1": a} are two shapes, and mixed keys sort no way.
+    return typed(job)
 
 
 def _schema_errors(value: Any) -> Iterable[tuple[Path_, Any]]:

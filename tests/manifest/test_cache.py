@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.manifest import cache
 from audit.manifest.load import load_manifests
@@ -128,3 +130,48 @@ def test_what_depends_on_the_clock_a_glob_or_the_service_is_never_cached(tmp_pat
     (tmp_path / "night.yaml").write_text("version: 1\n" + listing)
     load_manifests([str(tmp_path / "night.yaml")], {}, cached=True)
     assert not cache.location((str(tmp_path / "night.yaml"),)).exists()
+
+
+# Issue #38, item 3: a cached manifest equals the fresh one for every value the language allows:
+# mapping keys keep their type ({1: a} is not {"1": a}), as matchers tell 0 from false.
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False)
+    | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.integers(-5, 5) | st.booleans() | st.text("abc", max_size=3) | st.none(), inner, max_size=3
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(value=VALUES)
+def test_a_cached_manifest_equals_the_fresh_one_for_every_value(value):
+    import tempfile
+
+    import yaml
+
+    from audit.manifest.load import ManifestInvalid
+
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = Path(folder) / "m.yaml"
+        expect = {"TemplateConfig": {"Limit": value}}
+        manifest.write_text(
+            yaml.safe_dump({"version": 1, "jobs": [{"id": "a1", "type": "ai", "expect": expect}]})
+        )
+        try:
+            fresh = load_manifests([str(manifest)], {})
+        except ManifestInvalid:
+            return  # not a value the language allows there
+        cached = cache.manifest_of(json.loads(json.dumps(cache.document(fresh, {}))))
+        assert cached.jobs == fresh.jobs
+        assert [s.expectation for s in cached.jobs] == [s.expectation for s in fresh.jobs]
