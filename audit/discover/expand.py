@@ -58,7 +58,7 @@ def expand(manifest: Manifest, found: Sequence[Discovery]) -> tuple[Manifest, tu
     source's provider), and the findings discovery has about the jobs: `unmanaged` (when its source
     says report or fail), `missed_event` and `unlisted` (when the manifest also reads event files)."""
     listed: dict[JobRef, JobSpec] = {spec.ref: spec for spec in manifest.jobs}
-    events = {ref for ref, spec in listed.items() if spec.origin == "events"}
+    events = manifest.evented  # named by an event, whether or not a list of the manifest names it too
     noted: dict[JobRef, list[Finding]] = {}
     added: dict[JobRef, JobSpec] = {}
     records = []

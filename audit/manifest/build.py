@@ -153,6 +153,7 @@ class Builder:
         """Every job with its defaults merged; a job listed twice is a problem at its second place."""
         specs: list[JobSpec] = []
         seen: dict[JobRef, Position] = {}
+        self.evented: set[JobRef] = set()
         self._reported: set[Position] = set()
         parsed_defaults = {
             t: self._expectations(t, {k: v for k, v in self.reader.defaults[t].items() if k != "provider"})
@@ -172,6 +173,8 @@ class Builder:
                 continue  # the schema check has reported it
             position = document.at(path)
             key = JobRef(job_type, job_id)
+            if raw_job.from_events:  # which events named a job, whichever list won it
+                self.evented.add(key)
             if key in seen and raw_job.from_events:
                 continue
             if key in seen:

@@ -24,6 +24,7 @@ from typing import Any
 from audit.common.atomic import write_atomic
 from audit.common.channels import ChannelSpec
 from audit.common.files import file_sha256
+from audit.common.jobtypes import JobRef
 from audit.common.schemafiles import tool_digest
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
@@ -164,6 +165,7 @@ def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any
         "providers": {k: dict(v) for k, v in manifest.providers.items()},
         "name": manifest.name,
         "allow_empty": manifest.allow_empty,
+        "evented": sorted([ref.job_type, ref.job_id] for ref in manifest.evented),
         "events": list(manifest.events),
         "jobs": jobs,
         "waivers": [
@@ -216,6 +218,7 @@ def manifest_of(data: Mapping[str, Any]) -> Manifest:
         (),
         defaults,
         bool(data["allow_empty"]),
+        frozenset(JobRef(t, i) for t, i in data["evented"]),
     )
 
 

@@ -77,5 +77,6 @@ def _load(
         tuple(queries),
         builder.defaults,
         reader.allow_empty,
+        frozenset(builder.evented),
     )
     return manifest, reader, builder

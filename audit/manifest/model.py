@@ -184,6 +184,8 @@ class Manifest:
     queries: tuple[MediaQuery, ...] = ()  # `jobs_from: - media:`, asked of the service before a run
     defaults: Mapping[str, Expectation] = field(default_factory=dict)  # by job type
     allow_empty: bool = False  # `allow_empty: true`: a run with no job to audit is expected, not a failure
+    # The jobs an event file names, whichever list's entry audits them (a listed job wins its own)
+    evented: frozenset[JobRef] = frozenset()
 
     @property
     def audit(self) -> str:

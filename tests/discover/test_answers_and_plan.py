@@ -109,9 +109,10 @@ LISTED, EVENTED, NEW = (
 LOST = JobRef("snapshot", "never-listed")
 
 
-def manifest(*specs: JobSpec) -> Manifest:
+def manifest(*specs: JobSpec, evented: frozenset[JobRef] = frozenset()) -> Manifest:
     defaults = {"transcode": Expectation((("Status", Equals("TranscodeSuccess")),), 1800.0, None)}
-    return Manifest(("night.yaml",), (), jobs=specs, defaults=defaults)
+    named = evented | {s.ref for s in specs if s.origin == "events"}  # as the loader records them
+    return Manifest(("night.yaml",), (), jobs=specs, defaults=defaults, evented=named)
 
 
 @pytest.mark.parametrize(("policy", "severity"), [("report", "warning"), ("fail", "error")])
@@ -156,3 +157,12 @@ def test_the_emulated_search_pages_to_its_limit_and_scrolls_past_it():
             library.search({**asked, "ScrollToken": first["ScrollToken"], **other}, "r")
     times = [m["CreationTime"] for m in first["MediaList"] + second["MediaList"]]
     assert times == sorted(times)
+
+
+# Issue #38, item 4: which events named a job is kept apart from which list won it.
+def test_a_listed_job_an_event_also_named_is_no_lost_callback_and_can_be_unlisted():
+    both, gone = JobRef("transcode", "both"), JobRef("transcode", "listed-and-evented-gone")
+    jobs = (spec(both), spec(gone), spec(EVENTED, "events"))
+    plan, _ = expand(manifest(*jobs, evented=frozenset({both, gone})), [found(query(), both, EVENTED)])
+    kinds = {s.ref: [f.kind for f in s.noted] for s in plan.jobs}
+    assert kinds == {both: [], gone: ["unlisted"], EVENTED: []}

@@ -245,3 +245,43 @@ def test_a_rotated_mounted_secret_is_read_through_its_link_from_a_cached_manifes
         paths = [r.path for r in got.requests]
     assert done.returncode == 2 and "notify archive (slack, on always): sent" in done.stdout, done.stdout
     assert paths == ["/hooks/old", "/hooks/new"]
+
+
+# 4. A job listed in jobs: and named by an event is no lost callback when discovery lists it.
+def test_a_listed_job_that_an_event_named_is_not_a_missed_event(tmp_path):
+    body = next(b for b in sample_jobs() if b["JobType"] == "transcode")
+    other = json.loads(json.dumps(body))  # a second job of the media, named by an event only
+    other["TranscodeJobDetail"]["JobId"] = "0ther000000000000000000000000000"
+    detail = body["TranscodeJobDetail"]
+    data = write_data(tmp_path / "data.json", [body, other])
+    lines = [
+        {
+            "EventType": "StreamTranscodeComplete",
+            "JobId": job_id,
+            "VideoId": detail["VideoId"],
+            "Status": "success",
+        }
+        for job_id in (detail["JobId"], other["TranscodeJobDetail"]["JobId"])
+    ]
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "jobs": [{"id": detail["JobId"], "type": "transcode"}],
+                "jobs_from": [
+                    {"events": "events.jsonl"},
+                    {"media": {"media_ids": [detail["VideoId"]], "types": ["transcode"]}},
+                ],
+            },
+            sort_keys=False,
+        )
+    )
+    out = tmp_path / "out"
+    done = cli(*emulated_args(manifest, data, out, tmp_path / "s.db", "--no-progress"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    kinds = [
+        f["kind"] for r in json.loads((out / "results.json").read_text())["results"] for f in r["findings"]
+    ]
+    assert "missed_event" not in kinds
