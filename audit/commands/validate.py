@@ -12,6 +12,8 @@ from audit.common.words import counted
 from audit.manifest.load import ManifestInvalid, load_manifests
 from audit.run.waivers import SOON
 
+SHOWN = 10  # ids of an odd shape named one by one; the count says the rest
+
 
 def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
     """Prints each problem, or a one-line summary when there is none; returns 0 or 1."""
@@ -31,12 +33,14 @@ def execute(paths: Sequence[str], *, echo: Echo, err: Echo) -> ExitStatus:
             echo(
                 f"{waiver.position}: warning: the waiver expires on {waiver.expires}, within {SOON.days} days"
             )
-    for spec in manifest.jobs:
-        if spec.job_type in MEDIA_FIELDS and not JOB_ID_SHAPE.fullmatch(spec.job_id):
-            echo(
-                f"{spec.position}: warning: {spec.job_id!r} is not shaped as the reference's JobIds (32 "
-                "lower-case letters and digits); GetJobDetail will likely say not_found: check the id"
-            )
+    odd = [s for s in manifest.jobs if s.job_type in MEDIA_FIELDS and not JOB_ID_SHAPE.fullmatch(s.job_id)]
+    for spec in odd[:SHOWN]:
+        echo(
+            f"{spec.position}: warning: {spec.job_id!r} is not shaped as the reference's JobIds (32 "
+            "lower-case letters and digits); GetJobDetail will likely say not_found: check the id"
+        )
+    if len(odd) > SHOWN:
+        echo(f"warning: and {len(odd) - SHOWN} more ids not shaped so")
     files = len(manifest.sources)
     read, skipped = manifest.events
     events = f" ({read} events read, {skipped} skipped)" if read else ""

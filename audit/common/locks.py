@@ -51,7 +51,7 @@ def held(
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise UserError(f"{what}: cannot take its lock {path}: {exc.strerror or exc}") from None
+        raise UserError(f"{what}: cannot write there (its lock {path}: {exc.strerror or exc})") from None
     try:
         _take(handle, what, time.monotonic() + wait, say)
         stale = _holder(handle)

@@ -234,7 +234,7 @@ def test_many_includes_are_each_read_once(tmp_path, vod_audit):
     lines = "".join(f"  - i{i}.yaml\n" for i in range(count))
     (tmp_path / "m.yaml").write_text(f"version: 1\ninclude:\n{lines}  - i0.yaml\n")
     for i in range(count):
-        (tmp_path / f"i{i}.yaml").write_text(f"jobs:\n  - id: j{i}\n    type: transcode\n")
+        (tmp_path / f"i{i}.yaml").write_text(f"jobs:\n  - id: 'a{i:031x}'\n    type: transcode\n")
     done = vod_audit("validate", str(tmp_path / "m.yaml"))
     assert done.stdout == f"ok: {count} jobs in {count + 1} files\n"
 

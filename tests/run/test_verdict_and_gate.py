@@ -33,7 +33,7 @@ def test_ongoing_findings_under_the_new_gate_say_fail_and_gate_passed_everywhere
     assert f"verdict: {said}" in done.stdout
     document = json.loads((out / "results.json").read_text())
     assert document["verdict"] == "FAIL" and document["statement"] == said
-    assert document["gate"] == {"fail_on": "new", "passed": True, "exit_code": 0}
+    assert document["gate"] == {"fail_on": "new", "passed": True, "exit_code": 0, "allow_empty": False}
     summary = (out / "summary.md").read_text()
     assert summary.startswith("## vod-audit: FAIL\n")
     assert "gate --fail-on new: passed, exit 0" in summary
