@@ -27,21 +27,33 @@ if [ -n "${VOD_AUDIT_SIGNING_KEY:-}" ]; then
   args+=(--sign-key "$public")
 fi
 
+# A folder kept between runs (a self-hosted runner) holds the last run's set: what this run did not
+# write must not be read as its own.
+before=$(sha256sum "$out/results.json" 2>/dev/null || true)
 # shellcheck disable=SC2086  # VOD_AUDIT_ARGS is a list of flags, split on purpose
 vod-audit "${args[@]}" ${VOD_AUDIT_ARGS:-}
 code=$?
+results="$out/results.json"
+if [ ! -f "$results" ] || [ "$(sha256sum "$results" 2>/dev/null || true)" = "$before" ]; then
+  results=/nonexistent  # this run wrote no set: no verdict, counts or summary of another run
+fi
 
-verdict=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["verdict"])' "$out/results.json" 2>/dev/null || echo "ERROR")
-counts=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["counts"], separators=(",", ":")))' "$out/results.json" 2>/dev/null || echo "{}")
-new=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changes"].get("new", 0))' "$out/results.json" 2>/dev/null || echo 0)
+verdict=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["verdict"])' "$results" 2>/dev/null || echo "ERROR")
+counts=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["counts"], separators=(",", ":")))' "$results" 2>/dev/null || echo "{}")
+new=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["changes"].get("new", 0))' "$results" 2>/dev/null || echo 0)
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   gate=$([ "$code" = 0 ] && echo passed || echo failed)
   { echo "verdict=$verdict"; echo "gate=$gate"; echo "exit-code=$code"; echo "counts=$counts"; echo "new=$new"; echo "report-dir=$out"; } >>"$GITHUB_OUTPUT"
 fi
-if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$out/summary.md" ]; then
-  cat "$out/summary.md" >>"$GITHUB_STEP_SUMMARY"
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  if [ "$results" != /nonexistent ] && [ -f "$out/summary.md" ]; then
+    cat "$out/summary.md" >>"$GITHUB_STEP_SUMMARY"
+  else
+    printf '## vod-audit: ERROR\n\nThe run wrote no report set (exit %s); its log says why.\n' "$code" >>"$GITHUB_STEP_SUMMARY"
+  fi
 fi
 if [ -n "${GITLAB_CI:-}" ]; then
-  { echo "VOD_AUDIT_VERDICT=$verdict"; echo "VOD_AUDIT_EXIT_CODE=$code"; echo "VOD_AUDIT_NEW=$new"; } >"$out/vod-audit.env"
+  # Beside the sealed set, never in it: a file added to the folder would fail `vod-audit verify`.
+  { echo "VOD_AUDIT_VERDICT=$verdict"; echo "VOD_AUDIT_EXIT_CODE=$code"; echo "VOD_AUDIT_NEW=$new"; } >"${VOD_AUDIT_DOTENV:-vod-audit.env}"
 fi
 exit "$code"

@@ -150,6 +150,53 @@ def test_the_gitlab_component_declares_what_its_job_uses_and_its_script_runs(tmp
     assert (tmp_path / expand(job["vod-audit"]["artifacts"]["reports"]["junit"])).is_file()
 
 
+# Issue #38, item 20: a run that exits 1 before writing its set, into a folder a runner kept, never
+# shows the last run's verdict beside its own exit code.
+def test_the_action_never_reports_a_kept_folders_verdict_as_this_runs(tmp_path):
+    demo = {"manifest": str(ROOT / "examples" / "demo.yaml"), "cache-state": "false"}
+    demo["args"] = f"--emulator {ROOT / 'examples' / 'demo-data.yaml'}"
+    code, outputs, _ = run_action(tmp_path, demo)
+    assert code == 2 and outputs["verdict"] == "FAIL"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\njobs:\n  - {id: j1, type: transcode, expect: {Stauts: x}}\n")
+    (tmp_path / "github_output").write_text("")
+    code, outputs, summary = run_action(tmp_path, {**demo, "manifest": str(broken)})
+    assert code == 1
+    assert (outputs["verdict"], outputs["exit-code"], outputs["counts"], outputs["new"]) == (
+        "ERROR",
+        "1",
+        "{}",
+        "0",
+    )
+    assert "wrote no report set (exit 1)" in summary.split("## vod-audit: FAIL")[-1]
+
+
+# Issue #38, item 19: under GitLab, the CI script's dotenv stands beside the sealed set, not in it.
+def test_the_ci_script_under_gitlab_leaves_the_set_verifiable(tmp_path):
+    env = clean_env(
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        GITLAB_CI="true",
+        VOD_AUDIT_MANIFEST=str(ROOT / "examples" / "demo.yaml"),
+        VOD_AUDIT_ARGS=f"--emulator {ROOT / 'examples' / 'demo-data.yaml'}",
+        VOD_AUDIT_STATE=str(tmp_path / "s.db"),
+    )
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "ci-audit.sh")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert (tmp_path / "vod-audit.env").read_text().startswith("VOD_AUDIT_VERDICT=FAIL\n")
+    verified = subprocess.run(
+        [sys.executable, "-m", "audit", "verify", str(tmp_path / "vod-audit-reports")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout
+
+
 def test_the_pre_commit_hook_passes_a_good_manifest_and_fails_a_broken_one(tmp_path):
     env = clean_env(
         PRE_COMMIT_HOME=str(tmp_path / "cache"), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"
