@@ -208,8 +208,8 @@ def _locked(run: Invocation, echo: Echo, err: Echo) -> ExitStatus:
 
 
 def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path]]:
-    """The plan built and executed, the channels told (before the set is written, so results.json
-    says what became of each), the set written, then the run settled in state: the record as
+    """The plan built and executed, the set written, the channels told (and the set written again,
+    so that results.json says what became of each), then the run settled in state: the record as
     written, and the files."""
     manifest, options, state, out = run.manifest, run.options, run.state, run.out
     needed = {spec.provider for spec in manifest.jobs} | {q.provider for q in manifest.queries} or {None}
@@ -245,8 +245,8 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
             progress.close()
         record = with_state_error(audited.record, store, state)
         try:
-            told = tuple(t.record for t in tell_run(record, record.channels, run.telling, os.environ))
-            record = replace(record, notifications=told)
+            # The set first, whatever the channels do: a receiver that makes the run wait (or a
+            # cancelled CI job meanwhile) never costs the night's reports.
             written, sums = write_set(record, out, options.format, run.signer)
         except ReportsNotWritten:
             unreported(store, audited)
@@ -257,6 +257,18 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
         except BaseException:
             unreported(store, audited)
             raise
+        if record.channels:
+            told = tuple(
+                t.record for t in tell_run(record, record.channels, run.telling, os.environ, stop=stop)
+            )
+            record = replace(record, notifications=told)
+            if not stop.is_set():  # results.json says what became of each channel: the set again, whole
+                try:
+                    written, sums = write_set(record, out, options.format, run.signer)
+                except ReportsNotWritten as failure:
+                    err(
+                        f"vod-audit: the set stands as first written, without what became of the channels: {failure}"
+                    )
         settle(store, audited, sums)
         return with_state_error(record, store, state), written
 

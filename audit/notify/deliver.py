@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,8 +45,10 @@ def deliver(
     adapter: HTTPAdapter | None = None,
     sleep: Sleep = time.sleep,
     timeout: float = TIMEOUT,
+    stop: threading.Event | None = None,
 ) -> Delivery:
-    """Sends `outgoing` (HTTP POST, or SMTP for smtp:// and smtps:// URLs) within ATTEMPTS tries."""
+    """Sends `outgoing` (HTTP POST, or SMTP for smtp:// and smtps:// URLs) within ATTEMPTS tries; a
+    run told to `stop` waits out no pause (a Retry-After) and makes no further try."""
     hidden = tuple(s for s in (secrets.url, secrets.secret, outgoing.url) if s)
     parts = urlsplit(outgoing.url)
     where = parts.hostname or "the channel's host"
@@ -66,7 +69,12 @@ def deliver(
         if wait is not None and wait > MAX_WAIT:
             why += f"; asked to wait {wait:.0f} s, longer than vod-audit waits"
             break
-        sleep(wait if wait is not None else float(2 ** (attempt - 1)))
+        pause = wait if wait is not None else float(2 ** (attempt - 1))
+        if stop is not None and stop.wait(pause):
+            why += "; the run was told to stop"
+            break
+        if stop is None:
+            sleep(pause)
     tries = f" ({attempt} attempt{'s' if attempt != 1 else ''})"
     return Delivery(False, why + tries, attempt)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def tell_run(
     adapter: HTTPAdapter | None = None,
     sleep: Sleep = time.sleep,
     now: Callable[[], float] = time.time,
+    stop: threading.Event | None = None,
 ) -> list[Told]:
-    """Each channel of `specs` told of `run` when its trigger holds (one message per channel)."""
+    """Each channel of `specs` told of `run` when its trigger holds (one message per channel); once
+    `stop` is set, no channel waits or tries again."""
     told = []
     for spec in specs:
         off = _not_chosen(spec, options)
@@ -65,7 +68,7 @@ def tell_run(
             told.append(Told(_record(spec, "off" if off else "skipped", off or skipped or "")))
             continue
         message = partial(compose, run, spec)
-        told.append(_contained(spec, partial(_send, spec, message, options, env, adapter, sleep, now)))
+        told.append(_contained(spec, partial(_send, spec, message, options, env, adapter, sleep, now, stop)))
     return told
 
 
@@ -121,6 +124,7 @@ def _send(
     adapter: HTTPAdapter | None,
     sleep: Sleep,
     now: Callable[[], float],
+    stop: threading.Event | None = None,
 ) -> Told:
     channel = CHANNELS[spec.type](spec)
     message = compose_message()
@@ -131,7 +135,9 @@ def _send(
     except Unresolved as exc:
         return Told(_record(spec, "failed", str(exc)))
     outgoing = channel.prepare(message, secrets, now())
-    delivery = deliver(channel, outgoing, secrets, adapter=adapter, sleep=sleep, timeout=options.timeout)
+    delivery = deliver(
+        channel, outgoing, secrets, adapter=adapter, sleep=sleep, timeout=options.timeout, stop=stop
+    )
     return Told(_record(spec, "sent" if delivery.sent else "failed", delivery.why, delivery.attempts))
 
 

@@ -285,3 +285,62 @@ def test_a_listed_job_that_an_event_named_is_not_a_missed_event(tmp_path):
         f["kind"] for r in json.loads((out / "results.json").read_text())["results"] for f in r["findings"]
     ]
     assert "missed_event" not in kinds
+
+
+# 6. While a channel waits out a Retry-After, SIGTERM ends the wait; the set is written before it.
+def test_sigterm_while_a_receiver_asks_to_wait_keeps_the_reports(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.notify.receiver import receiver
+    from tests.run.helpers import ROOT
+
+    with receiver() as got:
+        got.answers = [(503, b"", {"Retry-After": "25"})]
+        manifest, data, env = _notified(tmp_path, monkeypatch, got.url)
+        out = tmp_path / "out"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "audit", *emulated_args(manifest, data, out, tmp_path / "s.db")],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not got.requests and time.monotonic() < deadline:  # the readiness signal: a first POST
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        assert (out / "results.json").exists()  # written before any channel was told
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=20)  # not the 3 × 25 s the receiver asked for
+    assert "the run was told to stop" in stdout
+    assert json.loads((out / "results.json").read_text())["verdict"] == "FAIL"
+
+
+# 16. A set that cannot be written: each channel hears of the run once, and no link to a set that
+# was never written.
+def test_a_set_that_cannot_be_written_is_told_once_without_a_link(tmp_path, monkeypatch):
+    import resource
+    import subprocess
+    import sys
+
+    from tests.notify.receiver import receiver
+    from tests.notify.test_run_notify import channels, secrets
+    from tests.reliability.test_operator_faults import demo
+    from tests.run.helpers import ROOT, clean_env
+
+    manifest, data = demo(tmp_path, 200)  # results.json past the limit below; the rest within it
+    with receiver() as got:
+        document = yaml.safe_load(manifest.read_text())
+        manifest.write_text(yaml.safe_dump({**document, "notify": channels()}, sort_keys=False))
+        env = clean_env(**secrets(got.url))
+        args = emulated_args(manifest, data, tmp_path / "out", tmp_path / "s.db")
+        assert cli(*args, env=env).returncode in (0, 2, 3)  # the state made, at its size
+        got.requests.clear()
+        done = subprocess.run(
+            [sys.executable, "-m", "audit", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+            timeout=180, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (96 << 10, 96 << 10)),
+        )  # fmt: skip
+        bodies = [json.loads(r.body) for r in got.requests]
+    assert done.returncode == 1 and "report" in done.stderr, done.stderr
+    assert [b["verdict"] for b in bodies] == ["FAILED"]  # the archive channel (on: always), once
+    assert bodies[0].get("report_url") is None
