@@ -7,14 +7,16 @@ the status and the platform's own words, with any secret withheld.
 from __future__ import annotations
 
 import email
+import email.message
 import smtplib
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from requests.adapters import HTTPAdapter
 
@@ -135,11 +137,50 @@ def _smtp(outgoing: Outgoing, where: str, timeout: float) -> tuple[str, bool, fl
     host = parts.hostname or ""
     context = ssl.create_default_context()
     mail = email.message_from_bytes(outgoing.body)
+    from audit.vod.transport import WATCHDOG
+
+    # The timeout bounds each read; the watchdog bounds the whole exchange (a server dripping its
+    # greeting a byte a second kept one attempt alive for hours).
+    with WATCHDOG.guard(time.monotonic() + timeout) as guard:
+        said = _smtp_exchange(outgoing, parts, host, where, timeout, context, mail)
+    if guard.expired and said[0]:
+        return f"no answer from {where} within {timeout:g} s", True, None
+    return said
+
+
+class _Watched:
+    """An SMTP client whose socket the call watchdog shuts at the exchange's deadline."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        from audit.vod.transport import WATCHDOG
+
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]  # not in typeshed
+        WATCHDOG.attach(sock)
+        return sock
+
+
+class _WatchedSMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _WatchedSMTPSSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
+def _smtp_exchange(
+    outgoing: Outgoing,
+    parts: SplitResult,
+    host: str,
+    where: str,
+    timeout: float,
+    context: ssl.SSLContext,
+    mail: email.message.Message,
+) -> tuple[str, bool, float | None]:
     try:
         if parts.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout, context=context)
+            client: smtplib.SMTP = _WatchedSMTPSSL(host, parts.port or 465, timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(host, parts.port or 587, timeout=timeout)
+            client = _WatchedSMTP(host, parts.port or 587, timeout=timeout)
         with client:
             client.ehlo()
             if parts.scheme == "smtp":

@@ -67,3 +67,58 @@ def test_no_mail_in_clear_and_temporary_refusals_are_retried(tmp_path, monkeypat
             and record.why
             == f"localhost:{mailbox.port} answered 550 (1 attempt)"  # the code, never the server's words (#38)
         )
+
+
+# Issue #38, item 7: a server dripping its greeting holds one attempt to its timeout, not for hours.
+def test_a_server_dripping_its_greeting_is_cut_off_at_the_attempts_timeout():
+    import socket
+    import threading
+
+    from audit.common.channels import ChannelSpec
+    from audit.notify.channel import Outgoing, Secrets
+    from audit.notify.deliver import deliver
+    from audit.notify.email import Email
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    done = threading.Event()
+
+    def drip() -> None:
+        while not done.is_set():
+            try:
+                listener.settimeout(0.5)
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                for byte in b"220 " + b"x" * 400:  # a byte every 0.2 s: each read within its timeout
+                    if done.wait(0.2):
+                        break
+                    try:
+                        conn.send(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    url = f"smtp://127.0.0.1:{listener.getsockname()[1]}"
+    spec = ChannelSpec(name="mail", type="email", url_env="U", to=("a@example.com",))
+    outgoing = Outgoing(url, b"Subject: x\r\n\r\nx\r\n", {}, "")
+    result: list = []
+    sender = threading.Thread(
+        target=lambda: result.append(
+            deliver(Email(spec), outgoing, Secrets(url), sleep=lambda s: None, timeout=1.0)
+        ),
+        daemon=True,
+    )
+    sender.start()
+    sender.join(timeout=60)  # a bound on the test, not a measurement: four attempts of 1 s end long before
+    done.set()
+    thread.join(timeout=10)
+    listener.close()
+    assert result, "the delivery was still reading the greeting"
+    delivery = result[0]
+    assert not delivery.sent and delivery.why.startswith(
+        f"no answer from 127.0.0.1:{url.rsplit(':', 1)[1]} within 1 s"
+    )
