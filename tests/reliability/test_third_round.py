@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -344,3 +345,60 @@ def test_a_set_that_cannot_be_written_is_told_once_without_a_link(tmp_path, monk
     assert done.returncode == 1 and "report" in done.stderr, done.stderr
     assert [b["verdict"] for b in bodies] == ["FAILED"]  # the archive channel (on: always), once
     assert bodies[0].get("report_url") is None
+
+
+# 22. A stale cache or judgement is never why two runs of the same inputs disagree: each manifest
+# run fresh, then from its cache (each on a new state), gives the same results.json less times and ids.
+VARYING = {
+    "run_id",
+    "out",
+    "started_at",
+    "finished_at",
+    "fetched_at",
+    "request_id",
+    "RequestId",
+    "endpoint",
+    "state",
+}
+
+
+def _comparable(value):
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items() if k not in VARYING}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if isinstance(value, str):  # the emulator's times follow the clock: each run's are its own
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", value)
+    return value
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "demo-events.yaml", "rich.yaml"])
+def test_a_manifest_run_fresh_and_from_its_cache_gives_the_same_results(tmp_path, name):
+    import shutil
+
+    from tests.manifest.test_cache import RICH
+    from tests.run.helpers import ROOT
+
+    folder = tmp_path / "manifests"
+    shutil.copytree(ROOT / "examples", folder, ignore=shutil.ignore_patterns(".vod-audit"))
+    (folder / "rich.yaml").write_text(RICH)
+    (folder / "more.yaml").write_text(
+        "jobs:\n  - {id: t2, type: transcode, expect: {Status: {absent: true}}}\n"
+    )
+    (folder / "list.csv").write_text("id,type,Status\nt3,transcode,TranscodeFail\n")
+    documents = []
+    for night in ("fresh", "cached"):
+        out = tmp_path / night
+        args = ("run", str(folder / name), "--emulator", str(folder / "demo-data.yaml"), "--out", str(out))
+        done = cli(*args, "--state", str(tmp_path / f"{night}.db"), "--no-progress", env=_env_team())
+        assert done.returncode in (0, 2), done.stderr
+        documents.append(_comparable(json.loads((out / "results.json").read_text())))
+    cached = list((folder / ".vod-audit" / "manifests").glob("*.json"))
+    assert cached or name == "demo-events.yaml"  # an event file's manifest is never cached (a glob)
+    assert documents[0] == documents[1]
+
+
+def _env_team():
+    from tests.run.helpers import EMULATOR_ENV, clean_env
+
+    return clean_env(TEAM="video", **EMULATOR_ENV)
