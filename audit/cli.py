@@ -11,12 +11,12 @@ import click
 from audit import __version__
 from audit.cli_flags import (
     DefaultGroup,
-    Duration,
     asked_options,
     connection_options,
     emulator_options,
     format_option,
     out_option,
+    run_options,
     sign_options,
     state_option,
 )
@@ -112,16 +112,7 @@ def cli() -> None:
     help="Tell only this channel of the manifest's notify: section; repeatable (default: every channel).",
 )
 @click.option("--no-notify", is_flag=True, help="Tell no channel.")
-@click.option(
-    "--wait-lock",
-    type=Duration(),
-    help="Wait this long (e.g. 30m) for another run that holds the report folder or the audit's state.",
-)
-@click.option(
-    "--allow-empty",
-    is_flag=True,
-    help="No job to audit is expected (verdict EMPTY, exit 0), as the manifest's allow_empty: true says.",
-)
+@run_options
 @click.option(
     "--notify-strict",
     is_flag=True,

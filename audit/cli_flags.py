@@ -296,3 +296,31 @@ def asked_options(command: Command) -> Command:
         ),
     ]
     return _stacked(options, command)
+
+
+def run_options(command: Command) -> Command:
+    """`run`'s flags of how the run holds its place and what it tells operations."""
+    options = [
+        click.option(
+            "--metrics-file",
+            metavar="PATH",
+            help="Write the run's Prometheus metrics there (text format, replaced whole: node_exporter's textfile).",
+        ),
+        click.option(
+            "--pushgateway", metavar="URL", help="Push the run's Prometheus metrics to this Pushgateway."
+        ),
+        click.option(
+            "--pushgateway-job", metavar="NAME", help="The Pushgateway's job label (default vod-audit)."
+        ),
+        click.option(
+            "--wait-lock",
+            type=Duration(),
+            help="Wait this long (e.g. 30m) for another run that holds the report folder or the audit's state.",
+        ),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            help="No job to audit is expected (verdict EMPTY, exit 0), as the manifest's allow_empty: true says.",
+        ),
+    ]
+    return _stacked(options, command)

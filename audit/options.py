@@ -51,6 +51,9 @@ class RunOptions:
     notify_strict: bool = field(default=False, metadata=_FLAG_ONLY)  # a failed notification: exit 1
     allow_empty: bool = field(default=False, metadata=_FLAG_ONLY)  # no job to audit is expected (exit 0)
     wait_lock: float = field(default=0.0, metadata=_FLAG_ONLY)  # seconds to wait for another run's lock
+    metrics_file: str | None = field(default=None, metadata=_FLAG_ONLY)  # Prometheus text, for node_exporter
+    pushgateway: str | None = field(default=None, metadata=_FLAG_ONLY)  # a Pushgateway's URL
+    pushgateway_job: str = field(default="vod-audit", metadata=_FLAG_ONLY)
     unmanaged: str | None = field(default=None, metadata=_FLAG_ONLY)  # every media source's, when given
 
     @property

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
-def action_steps(inputs: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
-    """The run steps of action.yml as GitHub runs them: (script, env), `${{ inputs.X }}` put in,
+def action_steps(inputs: dict[str, str]) -> list[tuple[str, dict[str, str], bool]]:
+    """The run steps of action.yml as GitHub runs them: (script, env, whether it runs after a failed step),
     steps whose `if:` is false and `uses:` steps (other actions) left out."""
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     values = {name: spec.get("default", "") for name, spec in action["inputs"].items()} | inputs
@@ -46,7 +46,8 @@ def action_steps(inputs: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
             and values[condition.split("inputs.")[1].split()[0]] != "true"
         ):
             continue
-        steps.append((expand(step["run"]), {k: expand(str(v)) for k, v in step.get("env", {}).items()}))
+        env = {k: expand(str(v)) for k, v in step.get("env", {}).items()}
+        steps.append((expand(step["run"]), env, "always()" in condition))
     return steps
 
 
@@ -59,17 +60,18 @@ def run_action(tmp_path: Path, inputs: dict[str, str]) -> tuple[int, dict[str, s
         "GITHUB_ACTION_PATH": str(ROOT),
         "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(tmp_path),
     }
     path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # vod-audit of this checkout is installed
     code = 0
-    for script, env in action_steps(inputs):
+    for script, env, always in action_steps(inputs):
+        if code and not always:  # as GitHub does: after a failed step, only `always()` steps run
+            continue
         done = subprocess.run(
             ["bash", "-e", "-c", script], env=clean_env(**github, **env, PATH=path), cwd=tmp_path,
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        code = done.returncode
-        if code:
-            break
+        code = code or done.returncode
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return code, outputs, summary.read_text()
 
@@ -148,6 +150,27 @@ def test_the_gitlab_component_declares_what_its_job_uses_and_its_script_runs(tmp
     dotenv = (tmp_path / "vod-audit.env").read_text().splitlines()
     assert dotenv == ["VOD_AUDIT_VERDICT=FAIL", "VOD_AUDIT_EXIT_CODE=2"]
     assert (tmp_path / expand(job["vod-audit"]["artifacts"]["reports"]["junit"])).is_file()
+
+
+# Issue #42: with attest: true, the set's in-toto predicate is handed to actions/attest, its type and
+# path as the statement says them.
+def test_the_actions_attest_step_gets_the_sets_predicate(tmp_path):
+    inputs = {"manifest": str(ROOT / "examples" / "demo.yaml"), "cache-state": "false", "attest": "true"}
+    inputs["args"] = f"--emulator {ROOT / 'examples' / 'demo-data.yaml'}"
+    _, outputs, _ = run_action(tmp_path, inputs)
+    statement = json.loads((tmp_path / "vod-audit-reports" / "attestation.intoto.json").read_text())
+    assert outputs["type"] == statement["predicateType"] == "https://in-toto.io/attestation/test-result/v0.1"
+    assert json.loads(Path(outputs["path"]).read_text()) == statement["predicate"]
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    attest = next(
+        step for step in action["runs"]["steps"] if step.get("uses", "").startswith("actions/attest@")
+    )
+    assert attest["with"] == {
+        "subject-path": "${{ inputs.out }}/*",
+        "predicate-type": "${{ steps.predicate.outputs.type }}",
+        "predicate-path": "${{ steps.predicate.outputs.path }}",
+    }
+    assert "inputs.attest == 'true'" in attest["if"]
 
 
 # Issue #38, item 20: a run that exits 1 before writing its set, into a folder a runner kept, never

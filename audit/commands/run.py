@@ -189,9 +189,30 @@ def _locked(run: Invocation, echo: Echo, err: Echo) -> ExitStatus:
         told = tell_failure(manifest.notify, manifest.audit, said, telling, os.environ)
         for line in record_lines([t.record for t in told]):
             err(f"vod-audit: {line}")
+        _signals(run, None, failure.exit_code if isinstance(failure, UserError) else ExitStatus.ERROR, err)
         raise
     signed = None if signer is None else sshsig.fingerprint(signer.key) or str(signer.key)
     summarise(record, written, time.monotonic() - run.started, echo, terminal_width(), signed)
+    code = _verdict_exit(record, options, err)
+    _signals(run, record, code, err)
+    return code
+
+
+def _signals(run: Invocation, record: RunRecord | None, code: int, err: Echo) -> None:
+    """The run's metrics, where it was told to put them (after its set: they never delay it)."""
+    options = run.options
+    if not (options.metrics_file or options.pushgateway):
+        return
+    from audit.metrics.model import Ended
+    from audit.metrics.publish import publish
+
+    ended = Ended(run.manifest.audit, time.time(), time.monotonic() - run.started, int(code), record)
+    for line in publish(options.metrics_file, options.pushgateway, options.pushgateway_job, ended):
+        err(f"vod-audit: warning: {line}")
+
+
+def _verdict_exit(record: RunRecord, options: RunOptions, err: Echo) -> ExitStatus:
+    """The run's exit code: the gate's, unless the state or a strict notification failed."""
     if record.stopped_by:
         err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
     if record.state_error:

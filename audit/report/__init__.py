@@ -39,7 +39,8 @@ PLUGINS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 FORMAT_NAMES = tuple(PLUGINS)
 EVIDENCE = "evidence.json"  # written into every set, whatever the formats (audit.report.evidence)
-REPORT_FILES = (*(name for _, _, files in PLUGINS.values() for name in files), EVIDENCE)
+ATTESTATION = "attestation.intoto.json"  # and the set's in-toto statement (audit.report.attestation)
+REPORT_FILES = (*(name for _, _, files in PLUGINS.values() for name in files), EVIDENCE, ATTESTATION)
 
 
 def plugin(name: str) -> ReportFormat:
@@ -101,6 +102,9 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         from audit.report.evidence import EvidenceReport
 
         staged.extend(EvidenceReport().write(run, staging))  # every set says how complete it is
+        from audit.report import attestation
+
+        staged.append(attestation.write(run, staging, list(staged)))  # and what it is, for in-toto
         sums = "".join(f"{file_sha256(path)}  {path.name}\n" for path in staged)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
