@@ -116,6 +116,15 @@ def test_one_push_per_run_with_push_add_and_an_unreachable_gateway_is_a_warning(
         assert request.method == "POST" and request.path == "/metrics/job/vod-audit/audit/demo"
         pushed = samples(request.body.decode())
         assert (f"{P}last_success_timestamp_seconds", (("audit", "demo"),)) in pushed
+        # A failed run pushes (POST: push-add) without a last-success value: the gateway keeps its own.
+        manifest = write_manifest(tmp_path / "m.yaml", sample_jobs())
+        manifest.write_text(manifest.read_text().replace("version: 1", "version: 1\nname: demo"))
+        with refused_endpoint() as where:
+            failed = cli(*run_args(manifest, tmp_path / "out2", f"http://{where}", "--pushgateway", url))
+        assert failed.returncode == 1 and len(got) == 2 and got[1].method == "POST"
+        after = samples(got[1].body.decode())
+        assert (f"{P}exit_code", (("audit", "demo"),)) in after
+        assert (f"{P}last_success_timestamp_seconds", (("audit", "demo"),)) not in after
     with refused_endpoint() as where:
         done, out = demo(tmp_path, "--pushgateway", f"http://{where}")
     assert done.returncode == 2 and (out / "results.json").exists()
