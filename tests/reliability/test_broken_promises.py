@@ -25,7 +25,7 @@ def test_negative_zero_and_enormous_durations_all_render(tmp_path):
         replace(r, duration=next(durations, r.duration)) if r.duration is not None else r for r in run.results
     )
     written = write_reports(replace(run, results=results), tmp_path, FORMAT_NAMES)
-    assert len(written) == 10  # nine reports and evidence.json, sealed
+    assert len(written) == 11  # nine reports, evidence.json and the in-toto statement, sealed
     page = (tmp_path / "report.html").read_text()
     assert "-5s" in page and "277777777h46m" in page
     durations_csv = (tmp_path / "durations.csv").read_text()
@@ -33,14 +33,21 @@ def test_negative_zero_and_enormous_durations_all_render(tmp_path):
     # Every duration of the night negative (one answer reused from state night after night).
     negative = tuple(replace(r, duration=-5.0) if r.duration is not None else r for r in run.results)
     (tmp_path / "all-negative").mkdir()
-    assert len(write_reports(replace(run, results=negative), tmp_path / "all-negative", ["html"])) == 3
+    assert (
+        len(write_reports(replace(run, results=negative), tmp_path / "all-negative", ["html"])) == 4
+    )  # the page, evidence.json, the statement, the seal
 
 
 # 2. A report folder holds exactly one run's files, and verify fails on anything SHA256SUMS does not list.
 def test_a_run_of_fewer_formats_leaves_no_earlier_report_beside_it(tmp_path, vod_audit):
     write_reports(fixed_run(), tmp_path, FORMAT_NAMES)
     write_reports(replace(fixed_run(), run_id="second"), tmp_path, ["json"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["SHA256SUMS", "evidence.json", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "SHA256SUMS",
+        "attestation.intoto.json",
+        "evidence.json",
+        "results.json",
+    ]
     assert vod_audit("verify", str(tmp_path)).returncode == 0
     (tmp_path / "summary.md").write_text("## vod-audit: PASS\n")  # put there after the run
     done = vod_audit("verify", str(tmp_path))

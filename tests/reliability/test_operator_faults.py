@@ -71,7 +71,9 @@ def test_a_report_set_that_cannot_be_written_leaves_the_previous_set_whole(tmp_p
     )
     assert first.returncode in (0, 2, 3), first.stderr
     before = digests(out)
-    assert "SHA256SUMS" in before and len(before) == 10  # eight reports, evidence.json and their seal
+    assert (
+        "SHA256SUMS" in before and len(before) == 11
+    )  # eight reports, evidence.json, the statement, the seal
     sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
     assert sums.returncode == 0, sums.stdout
     # Small reports fit under the limit, results.json does not: the disk "fills" partway through.

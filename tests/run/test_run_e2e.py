@@ -54,6 +54,7 @@ def test_demo_yields_its_planted_outcomes(tmp_path):
     assert drifted["0e7d0e000000000000000000000000c3"] == "duration"  # the overdue one
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "SHA256SUMS",
+        "attestation.intoto.json",
         "durations.csv",
         "evidence.json",
         "junit.xml",
