@@ -104,8 +104,12 @@ def write_reports(run: RunRecord, out: Path, formats: Iterable[str]) -> list[Pat
         staged.extend(EvidenceReport().write(run, staging))  # every set says how complete it is
         from audit.report import attestation
 
-        staged.append(attestation.write(run, staging, list(staged)))  # and what it is, for in-toto
-        sums = "".join(f"{file_sha256(path)}  {path.name}\n" for path in staged)
+        # Each file hashed once: the in-toto statement and SHA256SUMS name the same digests.
+        digests = {path.name: file_sha256(path) for path in staged}
+        statement = attestation.write(run, staging, digests)  # and what the set is, for in-toto
+        staged.append(statement)
+        digests[statement.name] = file_sha256(statement)
+        sums = "".join(f"{digests[path.name]}  {path.name}\n" for path in staged)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ReportsNotWritten(

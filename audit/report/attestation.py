@@ -8,11 +8,11 @@ PASSED, WARNED or FAILED; configuration; url; passedTests, warnedTests, failedTe
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from audit.common.atomic import write_atomic
-from audit.common.files import file_sha256
 from audit.common.findings import Outcome
 from audit.results.record import BAD_OUTCOMES, RunRecord
 
@@ -21,8 +21,9 @@ STATEMENT = "https://in-toto.io/Statement/v1"
 PREDICATE = "https://in-toto.io/attestation/test-result/v0.1"
 
 
-def statement(run: RunRecord, files: list[Path]) -> dict[str, Any]:
-    """The statement of a set: every file of it a subject with its digest; each job a test."""
+def statement(run: RunRecord, digests: Mapping[str, str]) -> dict[str, Any]:
+    """The statement of a set (`digests`: each file's name and SHA-256): every file a subject; each
+    job a test."""
     failed, warned, passed = [], [], []
     for result in run.results:
         name = f"{result.job_type}/{result.job_id}"
@@ -49,12 +50,12 @@ def statement(run: RunRecord, files: list[Path]) -> dict[str, Any]:
         predicate["url"] = url
     return {
         "_type": STATEMENT,
-        "subject": [{"name": path.name, "digest": {"sha256": file_sha256(path)}} for path in files],
+        "subject": [{"name": name, "digest": {"sha256": digest}} for name, digest in digests.items()],
         "predicateType": PREDICATE,
         "predicate": predicate,
     }
 
 
-def write(run: RunRecord, out: Path, files: list[Path]) -> Path:
-    """The statement of `files` (the rest of the set), written into `out`."""
-    return write_atomic(out / NAME, json.dumps(statement(run, files), indent=1, ensure_ascii=False) + "\n")
+def write(run: RunRecord, out: Path, digests: Mapping[str, str]) -> Path:
+    """The statement of the rest of the set (`digests` by file name), written into `out`."""
+    return write_atomic(out / NAME, json.dumps(statement(run, digests), indent=1, ensure_ascii=False) + "\n")
