@@ -92,9 +92,7 @@ def execute(
             manifest,
             routes,
             store,
-            targets=options.targets,
-            refresh=options.refresh,
-            strict=options.strict,
+            options,
             discovery=discovery,
             unknown=unknown,
         )

@@ -245,9 +245,7 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
             manifest,
             routes_of(connections),
             store,
-            targets=options.targets,
-            refresh=options.refresh,
-            strict=options.strict,
+            options,
             discovery=[(d.query.provider, d.calls) for d in discovered],
         )
         settings = Settings(connections, options, found, unlisted_media(discovered))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from audit.common.errors import UserError
 from audit.manifest.model import JobSpec, Manifest
+from audit.options import RunOptions
 from audit.plan.model import LanePlan, Plan, Route
 from audit.state.store import Store
 from audit.vod.protocol import LIST_JOB_INFO, PAGE_SIZE, SEARCH_MEDIA
@@ -38,17 +39,18 @@ def build(
     manifest: Manifest,
     routes: Mapping[str | None, Route],
     store: Store | None,
+    options: RunOptions,
     *,
-    targets: Sequence[str] = (),
-    refresh: bool = False,
-    strict: bool = False,
     discovery: Iterable[tuple[str | None, Counter[str]]] = (),
     unknown: Iterable[str | None] = (),
 ) -> Plan:
-    """The plan of a run of `manifest` (discovered jobs included, when discovery ran): each provider's
-    jobs, the final answers in `store` it reuses (none with `refresh`), the calls discovery made or
-    will make (`discovery`: by provider), and the providers whose discovered jobs are not yet known."""
-    jobs = targeted(manifest.jobs, targets)
+    """The plan of a run of `manifest` (discovered jobs included, when discovery ran) with `options`
+    (--target, --refresh and --strict read from the one record run and plan both resolve): each
+    provider's jobs, the final answers in `store` it reuses (none with --refresh), the calls discovery
+    made or will make (`discovery`: by provider), and the providers whose discovered jobs are not yet
+    known."""
+    refresh = options.refresh
+    jobs = targeted(manifest.jobs, options.targets)
     by_provider: dict[str | None, list[JobSpec]] = {alias: [] for alias in routes}
     for spec in jobs:
         by_provider[spec.provider].append(spec)
@@ -69,7 +71,7 @@ def build(
         lanes,
         calls,
         frozenset(routes[alias].shares for alias in unknown),
-        strict,
+        options.strict,
         refresh,
     )
 

@@ -40,9 +40,7 @@ def execute(manifest, prepared, *, stop):
     store = open_store(state_path)
     try:
         options = settings.options
-        plan = build(
-            manifest, routes_of(settings.connections), store, refresh=options.refresh, strict=options.strict
-        )
+        plan = build(manifest, routes_of(settings.connections), store, options)
         audited = audit(manifest, plan, settings, store, stop=stop)
         settle(store, audited, None)
         return audited.record
