@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -20,6 +19,7 @@ from audit.cli_flags import (
     sign_options,
     state_option,
 )
+from audit.cli_guard import guard
 from audit.common.errors import ExitStatus
 from audit.common.jobtypes import NAMES as JOB_TYPES
 from audit.common.schemafiles import PUBLIC_SCHEMAS
@@ -47,44 +47,6 @@ def main() -> None:
         click.echo("vod-audit: aborted", err=True)
         sys.exit(ExitStatus.ABORTED)
     sys.exit(ExitStatus.OK)
-
-
-def guard(command: Callable[[Echo, Echo], ExitStatus], verbose: int = 0) -> NoReturn:
-    """Runs one command with printers for stdout and stderr; its return value is the exit status.
-
-    Every command goes through here: a UserError becomes one line on stderr and its exit code, any
-    other exception one line and exit 1 (the traceback only with -v), never a traceback by default.
-    Each subcommand imports its module inside `command`, so `--help` loads none of them and mypy
-    checks every `execute` call.
-    """
-    from audit.common.errors import UserError
-    from audit.common.terminal import Printer
-
-    _logging(verbose)
-    echo, err = Printer(err=False), Printer(err=True)
-    try:
-        code = command(echo, err)
-    except UserError as exc:
-        err(f"vod-audit: {exc}")
-        sys.exit(exc.exit_code)
-    except Exception as exc:
-        # A bug, not bad input: one line by default, the traceback with -v.
-        if verbose:
-            raise
-        err(f"vod-audit: internal error: {type(exc).__name__}: {exc} (run again with -v for details)")
-        sys.exit(ExitStatus.ERROR)
-    sys.exit(code)
-
-
-def _logging(verbose: int) -> None:
-    import logging
-
-    from audit.common.terminal import PrintableFormatter
-
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -254,25 +216,26 @@ def report_merge(
 
 @cli.command()
 @click.argument("manifests", nargs=-1, metavar="[MANIFEST...]", type=click.Path(dir_okay=False))
-@click.option(
-    "--state",
-    type=click.Path(dir_okay=False),
-    help="SQLite state (default: the one a run of MANIFEST uses, beside it; else .vod-audit/state.db).",
-)
+@state_option
 @click.option("--audit", metavar="NAME", help="Only this audit's runs (default with MANIFEST: its audit).")
 @click.option(
     "--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
 @click.option("--last", type=click.IntRange(0), help="Only the last N runs.")
 def history(
-    manifests: tuple[str, ...], state: str | None, audit: str | None, output: str, last: int | None
+    manifests: tuple[str, ...],
+    state: str | None,
+    state_schema: str | None,
+    audit: str | None,
+    output: str,
+    last: int | None,
 ) -> None:
     """The runs of an audit: start, end, status, manifest digest, counts, changes, calls."""
 
     def command(echo: Echo, err: Echo) -> ExitStatus:
         from audit.commands import history
 
-        return history.execute(manifests, state, audit, output, last, echo=echo, err=err)
+        return history.execute(manifests, (state, state_schema), audit, output, last, echo=echo, err=err)
 
     guard(command)
 
@@ -384,5 +347,30 @@ def emulator(**flags: Any) -> None:
         from audit.commands import emulator
 
         return emulator.execute(flags, echo=echo, err=err)
+
+    guard(command)
+
+
+@cli.group()
+def state() -> None:
+    """Work on a whole state: copy it between SQLite and PostgreSQL."""
+
+
+@state.command("copy")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.option(
+    "--from-schema", metavar="NAME", help="FROM's schema, when it is a PostgreSQL URL (default vod_audit)."
+)
+@click.option(
+    "--to-schema", metavar="NAME", help="TO's schema, when it is a PostgreSQL URL (default vod_audit)."
+)
+def state_copy(source: str, target: str, from_schema: str | None, to_schema: str | None) -> None:
+    """Copy the state at FROM (a path or postgresql:// URL) into an empty one at TO, counts verified."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import state
+
+        return state.copy(source, target, (from_schema, to_schema), echo=echo)
 
     guard(command)

@@ -76,11 +76,20 @@ format_option = click.option(
 )
 
 
-state_option = click.option(
-    "--state",
-    type=click.Path(dir_okay=False),
-    help="SQLite state (default .vod-audit/state.db beside the manifest).",
+STATE_HELP = (
+    "The state: an SQLite file (default .vod-audit/state.db beside the manifest) or a postgresql:// URL "
+    "(password from PGPASSWORD or ~/.pgpass; docs/state.md)."
 )
+
+
+def state_option(command: Command) -> Command:
+    """`--state PATH|URL` and `--state-schema NAME`, for every command that reads or writes a state."""
+    command = click.option(
+        "--state-schema",
+        metavar="NAME",
+        help="PostgreSQL state: the schema of its tables (default vod_audit).",
+    )(command)
+    return click.option("--state", metavar="PATH|URL", help=STATE_HELP)(command)
 
 
 out_option = click.option(

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from audit.common.where import DEFAULT_SCHEMA, SCHEMES, StateAt, state_at, without_password
 from audit.report import FORMAT_NAMES
 from audit.results.parts import FailOn
 from audit.vod.endpoints import DEFAULT_REGION
@@ -39,6 +40,7 @@ class RunOptions:
     timeout: float = 10.0
     retries: int = 5
     state: str | None = None  # None: DEFAULT_STATE beside the first manifest (see state_path)
+    state_schema: str = DEFAULT_SCHEMA  # a PostgreSQL state's schema
     strict: bool = False
     insecure_http: bool = False
     fail_on: FailOn = "any"  # new: exit 2 only for findings new since the last run
@@ -68,6 +70,8 @@ class RunOptions:
         values["targets"] = list(self.targets)
         values["notify"] = list(self.notify)
         values["concurrency"] = self.calls_in_flight
+        if self.state:
+            values["state"] = without_password(self.state)
         return values
 
 
@@ -103,7 +107,7 @@ def resolve(
             values[name] = flags[name]
         elif name in PROVIDER_KEYS and provider.get(name) is not None:
             values[name] = provider[name]
-            if name == "state" and manifest_dir is not None:
+            if name == "state" and manifest_dir is not None and not values[name].startswith(SCHEMES):
                 values[name] = str(manifest_dir / values[name])
     for name, convert in _TYPES.items():
         if values.get(name) is not None:
@@ -133,7 +137,9 @@ def for_provider(default: RunOptions, settings: Mapping[str, Any]) -> RunOptions
     return replace(default, **values)
 
 
-def state_path(options: RunOptions, manifests: Sequence[str]) -> Path:
-    """Where a run keeps its state: the resolved `state` option, else DEFAULT_STATE beside the first
-    manifest, so that a manifest audited from any working directory finds the same history."""
-    return Path(options.state) if options.state else Path(manifests[0]).parent / DEFAULT_STATE
+def state_path(options: RunOptions, manifests: Sequence[str]) -> StateAt:
+    """Where a run keeps its state: the resolved `state` option (a path or a PostgreSQL URL), else
+    DEFAULT_STATE beside the first manifest, so that a manifest audited from any working directory
+    finds the same history."""
+    text = options.state or str(Path(manifests[0]).parent / DEFAULT_STATE)
+    return state_at(text, options.state_schema)

@@ -15,6 +15,8 @@ from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import index
 from audit.emulator.server import Emulator
 from tests.bodies import OBJECTS, body
+from tests.pgserver import Server
+from tests.pgserver import start as start_postgres
 
 StartEmulator = Callable[..., Emulator]
 
@@ -80,3 +82,17 @@ def vod_audit(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
             return CliResult(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """A PostgreSQL server of this test process, started at its first use (tests/pgserver.py)."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Server) -> str:
+    """The URL of a fresh database on the test server (its superuser, with the password in it)."""
+    return postgres_server.url(postgres_server.database())

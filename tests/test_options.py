@@ -53,11 +53,16 @@ def test_calls_in_flight_follow_the_rate_unless_set(qps, expected):
 
 def test_state_path_rule():
     manifests = ["jobs/nightly.yaml"]
-    assert state_path(resolve({}, {}), manifests) == Path("jobs/.vod-audit/state.db")
-    assert state_path(resolve({}, {"state": "s.db"}, Path("jobs")), manifests) == Path("jobs/s.db")
-    assert state_path(resolve({"state": "here.db"}, {"state": "s.db"}, Path("jobs")), manifests) == Path(
+    assert state_path(resolve({}, {}), manifests).path == Path("jobs/.vod-audit/state.db")
+    assert state_path(resolve({}, {"state": "s.db"}, Path("jobs")), manifests).path == Path("jobs/s.db")
+    assert state_path(resolve({"state": "here.db"}, {"state": "s.db"}, Path("jobs")), manifests).path == Path(
         "here.db"
     )
+    # A URL is never taken for a path relative to the manifest; its schema comes with it.
+    url = "postgresql://auditor@db/audit"
+    remote = state_path(resolve({}, {"state": url, "state_schema": "team_a"}, Path("jobs")), manifests)
+    assert (remote.path, remote.url, remote.schema) == (None, url, "team_a")
+    assert resolve({}, {"state": "postgres://a:pw@db/x"}).record()["state"] == "postgres://a@db/x"
 
 
 def test_the_record_is_the_serialised_options_with_the_effective_concurrency():

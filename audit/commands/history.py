@@ -11,8 +11,9 @@ from typing import Any
 from audit.commands.manifests import load_or_explain
 from audit.common.errors import ExitStatus, UserError
 from audit.common.terminal import Echo
+from audit.common.where import state_at
 from audit.options import DEFAULT_STATE, resolve, state_path
-from audit.state.backends import open_store
+from audit.state.backends import open_existing
 
 COLUMNS = (
     "audit",
@@ -31,7 +32,7 @@ COLUMNS = (
 
 def execute(
     manifests: tuple[str, ...],
-    state: str | None,
+    state: tuple[str | None, str | None],
     audit: str | None,
     output: str,
     last: int | None,
@@ -40,22 +41,23 @@ def execute(
     err: Echo,
 ) -> ExitStatus:
     """The runs of the audit of `manifests` in the state a run of them uses; without manifests, of
-    every audit (or `audit`) in `state` (default ./.vod-audit/state.db)."""
+    every audit (or `audit`) in `state` (a path or URL, default ./.vod-audit/state.db; and a schema)."""
+    flags = {"state": state[0], "state_schema": state[1]}
     if manifests:
         manifest = load_or_explain(manifests, err)
-        options = resolve({"state": state}, manifest.provider, Path(manifests[0]).parent)
+        options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
         path, audit = state_path(options, manifests), audit or manifest.audit
     else:
-        path = Path(state or DEFAULT_STATE)
-    if not path.is_file():
+        path = state_at(state[0] or DEFAULT_STATE, state[1])
+    opened = open_existing(path)
+    if opened is None:
         hint = (
             "no run of these manifests has written it yet"
             if manifests
             else "a run keeps its state beside its manifest: give the manifest (`vod-audit history "
             "MANIFEST`) or --state"
         )
-        raise UserError(f"{path}: no such state file; {hint}")
-    opened = open_store(path, read_only=True)
+        raise UserError(f"{path}: no state there yet; {hint}")
     try:
         runs = [_run(row) for row in opened.history(audit)]
     finally:

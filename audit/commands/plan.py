@@ -24,7 +24,7 @@ from audit.plan.build import build, window_calls
 from audit.plan.model import Plan
 from audit.plan.routes import located, routes_of
 from audit.run.waivers import SOON
-from audit.state.backends import open_store
+from audit.state.backends import open_existing
 from audit.vod.protocol import LIST_JOB_INFO
 
 SHOWN = 5  # job ids named per change; the counts say the rest
@@ -87,7 +87,9 @@ def execute(
                     unknown.append(query.provider)
                     lines.append(f"  discovery {query.position}: {said}; --discover lists their jobs")
         state = state_path(options, manifests)
-        store = stack.enter_context(closing(open_store(state, read_only=True))) if state.is_file() else None
+        store = open_existing(state)
+        if store is not None:
+            stack.enter_context(closing(store))
         plan = build(
             manifest,
             routes,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import shutil
 import signal
@@ -24,9 +23,10 @@ from audit.commands.manifests import load_or_explain
 from audit.commands.sealing import Signing, signer_of, write_set
 from audit.common.errors import ExitStatus, UserError
 from audit.common.findings import Outcome
-from audit.common.locks import Holder, held
+from audit.common.locks import FileLatch, Holder, held
 from audit.common.terminal import Echo
 from audit.common.timeutil import format_utc
+from audit.common.where import StateAt
 from audit.common.words import counted
 from audit.discover.expand import unlisted_media
 from audit.discover.run import discover_all
@@ -45,7 +45,7 @@ from audit.results.record import RunRecord, waiver_lines
 from audit.run.commit import settle, unreported, with_state_error
 from audit.run.pipeline import Settings, new_run_id
 from audit.run.pipeline import execute as audit
-from audit.state.backends import open_store
+from audit.state.backends import audit_latch, open_store
 
 
 @contextmanager
@@ -122,8 +122,9 @@ def _execute(
     options = resolve(flags, manifest.provider, Path(manifests[0]).parent)
     out = Path(options.out)
     state = state_path(options, manifests)
-    options = replace(options, state=str(state))  # the record says the state actually used
-    refuse_overlap(state, out, manifests)
+    options = replace(options, state=state.shown)  # the record says the state actually used
+    if state.path is not None:
+        refuse_overlap(state.path, out, manifests)
     check_chosen(options.notify, manifest.notify)
     telling = Options(chosen=set(options.notify) if options.notify else None, off=options.no_notify)
     now = datetime.now(UTC)
@@ -132,9 +133,15 @@ def _execute(
     # One run at a time in a report folder and on an audit's state, for the whole run: two at once
     # would both be "the first night", or swap each other's reports away.
     with (
-        held(folder_lock(out), me, f"the report folder {out}", wait=options.wait_lock, say=err),
         held(
-            audit_lock(state, manifest.audit),
+            FileLatch(folder_lock(out), f"the report folder {out}"),
+            me,
+            f"the report folder {out}",
+            wait=options.wait_lock,
+            say=err,
+        ),
+        held(
+            audit_latch(state, manifest.audit, f"the state {state}"),
             me,
             f"the state {state} of audit {manifest.audit!r}",
             wait=options.wait_lock,
@@ -150,7 +157,7 @@ class Invocation:
 
     manifest: Manifest
     options: RunOptions
-    state: Path
+    state: StateAt
     out: Path
     signer: Signer | None
     telling: Options
@@ -162,12 +169,6 @@ def folder_lock(out: Path) -> Path:
     """The lock of a report folder: beside it, since the folder holds one run's set and nothing else."""
     where = out.resolve()
     return where.parent / f".{where.name}.vod-audit.lock"
-
-
-def audit_lock(state: Path, audit: str) -> Path:
-    """The lock of one audit on a state file (several audits may share the file)."""
-    key = hashlib.sha256(audit.encode()).hexdigest()[:16]
-    return state.parent / f".{state.name}.{key}.lock"
 
 
 def _locked(run: Invocation, echo: Echo, err: Echo) -> ExitStatus:
@@ -262,7 +263,7 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
             )
         finally:
             progress.close()
-        record = with_state_error(audited.record, store, state)
+        record = with_state_error(audited.record, store)
         try:
             # The set first, whatever the channels do: a receiver that makes the run wait (or a
             # cancelled CI job meanwhile) never costs the night's reports.
@@ -289,7 +290,7 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
                         f"vod-audit: the set stands as first written, without what became of the channels: {failure}"
                     )
         settle(store, audited, sums)
-        return with_state_error(record, store, state), written
+        return with_state_error(record, store), written
 
 
 def summarise(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from audit.results.record import RunRecord
 from audit.run.pipeline import Audited
@@ -26,12 +25,12 @@ def unreported(state: Store, audited: Audited) -> None:
     state.end_run(audited.run_id, audited.record.finished_at, "unreported", *_counted(audited.record))
 
 
-def with_state_error(record: RunRecord, state: Store, where: Path) -> RunRecord:
+def with_state_error(record: RunRecord, state: Store) -> RunRecord:
     """The record, saying why the state could not be written when it could not."""
     if state.failure is None:
         return record
     unstored = f"{state.unstored} answer{'s' if state.unstored != 1 else ''} not stored"
-    return replace(record, state_error=f"{where}: {state.failure} ({unstored})")
+    return replace(record, state_error=f"{state.where}: {state.failure} ({unstored})")
 
 
 def _counted(record: RunRecord) -> tuple[dict[str, int], int, int, int]:

@@ -113,9 +113,9 @@ def upgrade(db: sqlite3.Connection, layout: int) -> None:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     findings = {row[1] for row in db.execute("PRAGMA table_info(job_findings)")}
     if findings and "audit" not in findings:
-        db.executescript(f"BEGIN; {FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
+        db.executescript(f"BEGIN IMMEDIATE; {FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
     if layout == 2:
-        db.executescript(f"BEGIN; {FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
+        db.executescript(f"BEGIN IMMEDIATE; {FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
     elif layout not in (3, 4):
         # Stored responses are only a cache of the API: a file of another layout has them
         # dropped (the next run asks again) rather than misread.

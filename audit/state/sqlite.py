@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 import threading
@@ -16,7 +15,7 @@ from audit.common.errors import UserError
 from audit.common.jobtypes import JobRef
 from audit.state.batch import Batch
 from audit.state.layout import APPLICATION_ID, LAYOUT, OUR_TABLES, SCHEMA, upgrade
-from audit.state.store import StoredAnswer
+from audit.state.store import TABLES, NoState, StoredAnswer, digest_identity
 
 
 class State:
@@ -26,6 +25,7 @@ class State:
         """Opens (creating it for a run) the state at `path`. `read_only` opens it for reading
         commands (`history`): nothing is created, upgraded or written."""
         self.path = path
+        self.where = str(path)
         # Set when a write failed (a full disk, a file-size limit): the run goes on and reports what
         # it collected, and says so; later writes are not tried.
         self.failure: str | None = None
@@ -40,7 +40,7 @@ class State:
                 self._check_ours()
                 if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name='runs'").fetchone():
                     self._db.close()
-                    raise UserError(f"{path}: a state that holds no run yet")
+                    raise NoState(f"{path}: a state that holds no run yet")
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -52,7 +52,7 @@ class State:
             upgrade(self._db, self._db.execute("PRAGMA user_version").fetchone()[0])
             # One transaction: a new file's tables and stamps take one WAL frame per page, not one each.
             self._db.executescript(
-                f"BEGIN; {SCHEMA} PRAGMA user_version={LAYOUT}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
+                f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={LAYOUT}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
             )
         except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open state {path}: {exc}") from None
@@ -144,7 +144,7 @@ class State:
         with self._lock:
             if self.failure is None:
                 try:  # one transaction: committed whole, or rolled back whole
-                    self._db.execute("BEGIN")
+                    self._db.execute("BEGIN IMMEDIATE")
                     self._db.executemany(
                         "INSERT OR REPLACE INTO responses (endpoint, job_type, job_id, body, fetched_at, "
                         "final, checked_with, notes, run_id, canonical, account, judged_with, judged) "
@@ -174,16 +174,16 @@ class State:
     def account_of(self, identity: str) -> str | None:
         """The account a source of credentials was last seen to belong to, if known."""
         row = self._db.execute(
-            "SELECT account FROM accounts WHERE identity=?", (_digest(identity),)
+            "SELECT account FROM accounts WHERE identity=?", (digest_identity(identity),)
         ).fetchone()
         return str(row[0]) if row else None
 
     def learn_account(self, identity: str, account: str | None) -> None:
         """Remembers the account of a source of credentials; None forgets it."""
         if account is None:
-            self._write("DELETE FROM accounts WHERE identity=?", (_digest(identity),))
+            self._write("DELETE FROM accounts WHERE identity=?", (digest_identity(identity),))
         else:
-            self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (_digest(identity), account))
+            self._write("INSERT OR REPLACE INTO accounts VALUES (?, ?)", (digest_identity(identity), account))
 
     def begin_run(
         self, run_id: str, started_at: str, manifest_digest: str, services: str, audit: str
@@ -282,7 +282,7 @@ class State:
         lines = "\n".join(f"{t}\t{i}\t{o}\t{','.join(sorted(f))}" for t, i, o, f in listed)
         with self._lock:
             try:
-                self._db.execute("BEGIN")
+                self._db.execute("BEGIN IMMEDIATE")
                 had = set(known)  # only jobs that had findings have a row to remove
                 self._db.executemany(
                     "DELETE FROM job_findings WHERE audit=? AND endpoint=? AND job_type=? AND job_id=?",
@@ -310,7 +310,22 @@ class State:
                     self._db.execute("ROLLBACK")
                 self.failure = self.failure or str(exc)
 
+    def rows(self, table: str) -> list[tuple[object, ...]]:
+        """A whole table, runs in the order they began (for `state copy`)."""
+        order = " ORDER BY rowid" if table == "runs" else ""
+        return list(self._db.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{order}"))
 
-def _digest(identity: str) -> str:
-    """A source's identity as kept in state: a digest, so that nothing about it can be read back."""
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    def put(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """Rows of a table added in one transaction (for `state copy`)."""
+        columns = TABLES[table]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    rows,
+                )
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise UserError(f"{self.path}: cannot add to {table}: {exc}") from None
+            self._db.execute("COMMIT")

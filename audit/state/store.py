@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
+from audit.common.errors import UserError
 from audit.common.jobtypes import JobRef
+
+
+class NoState(UserError):
+    """A reading command found no state there (no file, an empty one, or no schema)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,23 @@ class StoredAnswer:
     judged: str = ""  # a final answer's judgement, as JSON (audit.state.answers.encode)
 
 
+# What `state copy` carries from one backend to another: each table's columns, in this order. Runs are
+# listed in the order they began.
+TABLES: dict[str, tuple[str, ...]] = {
+    "responses": (
+        "endpoint", "job_type", "job_id", "body", "fetched_at", "final", "checked_with", "notes",
+        "run_id", "canonical", "account", "judged_with", "judged",
+    ),
+    "accounts": ("identity", "account"),
+    "runs": (
+        "run_id", "started_at", "finished_at", "manifest_digest", "endpoint", "status", "counts",
+        "calls", "retries", "throttles", "changes", "sums", "audit",
+    ),
+    "job_findings": ("audit", "endpoint", "job_type", "job_id", "findings"),
+    "run_jobs": ("run_id", "jobs"),
+}  # fmt: skip
+
+
 class Store(Protocol):
     """The audit's memory: answers and their judgements, runs, findings and accounts.
 
@@ -35,7 +57,7 @@ class Store(Protocol):
     runs apart by audit (`begin_run` names it), and records a write it could not make in `failure`
     (with `unstored` answers lost) instead of raising: the run goes on and says so."""
 
-    path: Path
+    where: str  # what outputs say of it: a path, or a URL without its password
     failure: str | None
     unstored: int
     audit: str
@@ -85,3 +107,12 @@ class Store(Protocol):
         known: Iterable[JobRef],
         services: Mapping[JobRef, str],
     ) -> None: ...
+
+    def rows(self, table: str) -> list[tuple[object, ...]]: ...  # a TABLES table, in its columns' order
+
+    def put(self, table: str, rows: Sequence[tuple[object, ...]]) -> None: ...  # one transaction
+
+
+def digest_identity(identity: str) -> str:
+    """A source of credentials as kept in state: a digest, so that nothing about it can be read back."""
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()

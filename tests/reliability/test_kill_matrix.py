@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+import psycopg
 import pytest
 
 from audit.common.jobtypes import job_type
@@ -39,6 +40,35 @@ def bodies() -> list[dict]:
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
+    kill_then_rerun(start_emulator, tmp_path, signum, moment, None)
+
+
+# The same matrix on a PostgreSQL state (#39), at three of the moments: the server's transactions and
+# its advisory lock, released with the killed run's session.
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("moment", MOMENTS[:3])
+def test_kill_then_rerun_on_postgresql(start_emulator, tmp_path, signum, moment, postgres_url):
+    kill_then_rerun(start_emulator, tmp_path, signum, moment, postgres_url)
+
+
+def stored_jobs(out, url: str | None) -> set[tuple[str, str]]:
+    """The answers in state, after a check that nothing is half-written."""
+    if url is None:
+        database = sqlite3.connect(state_of(out))
+        assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = {(t, i) for t, i in database.execute("SELECT job_type, job_id FROM responses")}
+        database.close()
+        return stored
+    with psycopg.connect(url) as db:
+        # No half run: a run is complete with its record of jobs, or has none.
+        assert not db.execute(
+            "SELECT run_id FROM vod_audit.runs LEFT JOIN vod_audit.run_jobs USING (run_id) "
+            "WHERE (status='complete') <> (run_jobs.jobs IS NOT NULL)"
+        ).fetchall()
+        return {(t, i) for t, i in db.execute("SELECT job_type, job_id FROM vod_audit.responses")}
+
+
+def kill_then_rerun(start_emulator, tmp_path, signum, moment, url: str | None) -> None:
     planted = bodies()
     assert len(planted) == 500
     emulator = start_emulator(jobs=planted, qps=0, latency_ms=15)
@@ -46,7 +76,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text('{"previous": true}')  # a report of an earlier run
-    process = popen(*run_args(manifest, out, emulator.url, *FAST))
+    process = popen(*run_args(manifest, out, emulator.url, *FAST, state=url))
     try:
         deadline = time.monotonic() + 30
         while emulator.counters.snapshot()["total"] == 0 and time.monotonic() < deadline:
@@ -61,10 +91,7 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
     else:
         assert code in (3, 0, 2)
 
-    database = sqlite3.connect(state_of(out))
-    assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    stored = {(t, i) for t, i in database.execute("SELECT job_type, job_id FROM responses")}
-    database.close()
+    stored = stored_jobs(out, url)
     # No report is half-written: the old file or a complete new one.
     document = json.loads((out / "results.json").read_text())
     if "previous" not in document:
@@ -75,7 +102,10 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
             assert document["incomplete"] is True
     answered_before = Counter(emulator.counters.snapshot()["jobs_answered"])
 
-    rerun = cli(*run_args(manifest, out, emulator.url, *FAST))
+    # The killed run's session ends with it; the server may take a moment to notice: the rerun waits
+    # for the lock rather than racing that moment, and nothing holds it once the rerun is done.
+    waits = ("--wait-lock", "30s") if url else ()
+    rerun = cli(*run_args(manifest, out, emulator.url, *FAST, *waits, state=url))
     assert rerun.returncode in (0, 2), rerun.stderr
     final = results(out)
     assert len(final["results"]) == 500 and not final["incomplete"]
@@ -91,3 +121,6 @@ def test_kill_then_rerun(start_emulator, tmp_path, signum, moment):
         # last quarter second: audit.state.batch), may be asked again, and once.
         assert max(answered.values()) <= 2
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+    if url:
+        with psycopg.connect(url) as db:
+            assert db.execute("SELECT count(*) FROM pg_locks WHERE locktype='advisory'").fetchone() == (0,)

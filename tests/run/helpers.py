@@ -89,8 +89,11 @@ def state_of(out: Path) -> Path:
     return out.parent / f"{out.name}.state.db"
 
 
-def run_args(manifest: Path, out: Path, url: str, *extra: str, state: Path | None = None) -> tuple[str, ...]:
-    """`vod-audit run` against `url`, with reports in `out` and the state beside it (or at `state`)."""
+def run_args(
+    manifest: Path, out: Path, url: str, *extra: str, state: Path | str | None = None
+) -> tuple[str, ...]:
+    """`vod-audit run` against `url`, with reports in `out` and the state beside it (or at `state`, a
+    path or a PostgreSQL URL)."""
     return (
         "run",
         str(manifest),

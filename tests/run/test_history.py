@@ -118,4 +118,4 @@ def test_changes_first_seen_and_the_new_gate_over_three_runs(tmp_path):
 
 def test_history_needs_a_state(tmp_path):
     done = cli("history", "--state", str(tmp_path / "none.db"))
-    assert done.returncode == 1 and "no such state file" in done.stderr
+    assert done.returncode == 1 and "no state there yet" in done.stderr

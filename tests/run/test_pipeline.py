@@ -11,6 +11,7 @@ import yaml
 
 from audit.calls.connection import Connection
 from audit.common.findings import Outcome
+from audit.common.where import state_at
 from audit.emulator.data import job_identity
 from audit.manifest.load import load_manifests
 from audit.options import RunOptions
@@ -37,7 +38,7 @@ def settings(url, state_path):
 def execute(manifest, prepared, *, stop):
     """A run in-process as the command makes it: the plan built and executed, the run settled."""
     settings, state_path = prepared
-    store = open_store(state_path)
+    store = open_store(state_at(str(state_path)))
     try:
         options = settings.options
         plan = build(manifest, routes_of(settings.connections), store, options)
