@@ -31,15 +31,15 @@ audit: $(VENV)/.runtime
 		--out $(OUT); rc=$$?; \
 	if [ -n "$(STRICT)" ] || [ $$rc -eq 1 ]; then exit $$rc; fi
 
-# Everything, as CI runs it (.ci/run): about 7 minutes on 2 cores.
+# Everything, as CI runs it (.ci/run), in two workers (pytest-xdist): about 9 minutes on 2 cores.
 test: $(VENV)/.test
 	@sh scripts/ensure-test-tools
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # The daily tier, under a minute: everything but the tests marked slow (end to end, reliability
 # matrices, the browser, SDK interop, the wheel).
 test-fast: $(VENV)/.test
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not slow"
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check audit tests bench

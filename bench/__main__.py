@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bench import discovery
+from bench import discovery, postgres
 from bench.harness import PYTHON, emulator, jobs, measured, rate, run_args, sdk_loop, stats, wall, workspace
 from bench.page import page_figures
 
@@ -267,6 +267,8 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         f"({results['ceiling']['ok']} answers), {results['ceiling']['rate'] / 15:.0f}× the 15 QPS an audit needs.",
         "",
         *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
+        *postgres.lines(results.get("postgres")),
+        "",
         "## Targets",
         "",
         "| target | figure | status |",
@@ -379,6 +381,8 @@ def main() -> None:
         results["accounts"] = accounts(folder, 90 if quick else 300)
         print("discovery...", flush=True)
         results["discovery"] = discovery.discovery(folder, 45 if quick else 200)
+        print("state on PostgreSQL...", flush=True)
+        results["postgres"] = postgres.state_cost(folder, 2000 if quick else 10000)
         results["cost"] = []
         for count in (2000, 10000) if quick else (10000, 100000):
             print(f"local cost at {count} jobs...", flush=True)

@@ -97,8 +97,9 @@ def measured(folder: Path, *args: str, env: dict[str, str] | None = None) -> dic
     return result
 
 
-def run_args(manifest: Path, url: str, out: Path, state: Path, *extra: str) -> tuple[str, ...]:
-    """`vod-audit run` of `manifest` against `url` as the tests run it: results.json only."""
+def run_args(manifest: Path, url: str, out: Path, state: Path | str, *extra: str) -> tuple[str, ...]:
+    """`vod-audit run` of `manifest` against `url` as the tests run it: results.json only (the state a
+    path or a PostgreSQL URL)."""
     return cli_run_args(manifest, out, url, "--format", "json", *extra, state=state)
 
 

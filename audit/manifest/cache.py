@@ -26,6 +26,7 @@ from audit.common.channels import ChannelSpec
 from audit.common.files import file_sha256
 from audit.common.jobtypes import JobRef
 from audit.common.schemafiles import tool_digest
+from audit.common.where import without_password
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
 from audit.manifest.positions import Position
@@ -245,7 +246,12 @@ def read(path: Path, roots: tuple[str, ...], env: Mapping[str, str]) -> Manifest
 
 
 def write(path: Path, manifest: Manifest, env_names: Mapping[str, str | None]) -> None:
-    """Keeps the manifest for the next run, atomically; a cache that cannot be written is no error."""
+    """Keeps the manifest for the next run, atomically; a cache that cannot be written is no error. A
+    manifest whose state URL holds a password (from `${env.X}`, say) is never kept: the cache would
+    write down a secret that only the environment held."""
+    blocks = [manifest.provider, *manifest.providers.values()]
+    if any(str(b.get("state", "")) != without_password(str(b.get("state", ""))) for b in blocks):
+        return
     with contextlib.suppress(OSError, TypeError, ValueError):
         text = json.dumps(document(manifest, {"tool": tool_digest(), "env": env_digest(env_names)}))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,8 @@ class State:
         self.audit = ""  # the audit of the run begun (begin_run): its history and findings only
         self._lock = threading.Lock()
         self._batch = Batch(self._commit_answers)
+        if path.is_dir():
+            raise UserError(f"--state {path} is a folder: give a file (or a postgresql:// URL)")
         try:
             if read_only:
                 uri = f"file:{quote(str(path.resolve()))}?mode=ro"

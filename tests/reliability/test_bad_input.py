@@ -243,7 +243,7 @@ CASES = {
         {"m.yaml": GOOD_JOB, "st": None},
         ["run", "m.yaml", "--emulator", "data.yaml", "--state", "st", "--out", "o"],
         1,
-        "File 'st' is a directory",
+        "--state st is a folder: give a file (or a postgresql:// URL)",
     ),
     "emulator file missing": (
         {"m.yaml": GOOD_JOB},

@@ -11,7 +11,16 @@ import pytest
 import yaml
 
 from tests.conftest import sample_jobs
-from tests.run.helpers import cli, popen, refused_endpoint, results, run_args, write_manifest
+from tests.run.helpers import (
+    EMULATOR_ENV,
+    clean_env,
+    cli,
+    popen,
+    refused_endpoint,
+    results,
+    run_args,
+    write_manifest,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -158,12 +167,21 @@ def test_a_bad_password_or_no_server_is_one_sentence_and_the_password_is_said_no
     assert unreachable.stderr.startswith(f"vod-audit: cannot open state postgresql://a@{closed}/x: ")
     assert "pw-77" not in unreachable.stderr
     assert emulator.counters.snapshot()["total"] == 0  # nothing was asked of the service
-    # A run that works, at -vv, with the password in the URL: nowhere in what it printed or wrote.
+    # A run that works, at -vv, with the password in the URL (given by the manifest from the
+    # environment): nowhere in what it printed or wrote, the manifest cache beside it included.
+    document = yaml.safe_load(manifest.read_text())
+    manifest.write_text(yaml.safe_dump({**document, "provider": {"state": "${env.VOD_STATE}"}}))
     out = tmp_path / "out"
-    verbose = cli(*run_args(manifest, out, emulator.url, "-vv", state=postgres_url))
+    args = [
+        a
+        for a in run_args(manifest, out, emulator.url, "-vv")
+        if a not in ("--state", str(tmp_path / "out.state.db"))
+    ]
+    verbose = cli(*args, env=clean_env(**EMULATOR_ENV, VOD_STATE=postgres_url))
     assert verbose.returncode == 2, verbose.stderr
     assert "DEBUG" in verbose.stderr
-    said = verbose.stdout + verbose.stderr + "".join(p.read_text(errors="replace") for p in out.iterdir())
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    said = verbose.stdout + verbose.stderr + "".join(p.read_text(errors="replace") for p in written)
     assert "admin-pw-8d1f" not in said
     assert results(out)["options"]["state"] == postgres_url.replace(":admin-pw-8d1f@", "@")
 
@@ -174,7 +192,11 @@ def test_a_server_restart_mid_run_is_ridden_out(start_emulator, tmp_path, postgr
     planted = bodies()
     emulator = start_emulator(jobs=planted, qps=0, latency_ms=20)
     manifest = write_manifest(tmp_path / "m.yaml", planted)
-    run = popen(*run_args(manifest, tmp_path / "out", emulator.url, "--concurrency", "4", state=postgres_url))
+    run = popen(
+        *run_args(
+            manifest, tmp_path / "out", emulator.url, "--qps", "200", "--concurrency", "4", state=postgres_url
+        )
+    )
     deadline = time.monotonic() + 60
     while emulator.counters.snapshot()["total"] < 100 and time.monotonic() < deadline:
         time.sleep(0.02)  # a fifth of the run made: answers committed and waiting
