@@ -165,6 +165,8 @@ def emulator_options(command: Command) -> Command:
                 ("--qps", EMULATOR.qps, "Per-account limit"),
                 ("--search-qps", EMULATOR.search_qps, "SearchMedia's own per-account limit"),
                 ("--list-qps", EMULATOR.list_qps, "ListJobInfo's own per-account limit"),
+                ("--play-qps", EMULATOR.play_qps, "GetPlayInfo's own per-account limit"),
+                ("--mezzanine-qps", EMULATOR.mezzanine_qps, "GetMezzanineInfo's own per-account limit"),
             )
         ),
         click.option(

@@ -12,7 +12,7 @@ import pytest
 
 from audit.common.timeutil import format_utc
 from audit.emulator.config import EmulatorConfig
-from audit.emulator.data import index
+from audit.emulator.data import index, media_entries
 from audit.emulator.server import Emulator
 from tests.bodies import OBJECTS, body
 from tests.pgserver import Server
@@ -42,11 +42,12 @@ def sample_jobs() -> list[dict]:
 
 @pytest.fixture
 def start_emulator() -> Iterator[StartEmulator]:
-    """Factory: `emulator = start_emulator(jobs=[...], qps=0, ...)`; all stopped at teardown."""
+    """Factory: `emulator = start_emulator(jobs=[...], media=[...], qps=0, ...)`; all stopped at teardown."""
     started: list[Emulator] = []
 
-    def start(jobs: list[dict] | None = None, **config: object) -> Emulator:
-        emulator = Emulator(index(sample_jobs() if jobs is None else jobs, "test"), EmulatorConfig(**config))
+    def start(jobs: list[dict] | None = None, media: list[dict] | None = None, **config: object) -> Emulator:
+        served = index(sample_jobs() if jobs is None else jobs, "test")
+        emulator = Emulator(served, EmulatorConfig(**config), media_entries(media, "test"))
         started.append(emulator.start())
         return emulator
 

@@ -22,7 +22,14 @@ from audit.options import RunOptions, calls_for_rate, for_provider
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.endpoints import Endpoint
 from audit.vod.keys import Credentials
-from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
+from audit.vod.protocol import (
+    ACTION,
+    GET_MEZZANINE_INFO,
+    GET_PLAY_INFO,
+    LIST_JOB_INFO,
+    OPERATION_QPS,
+    SEARCH_MEDIA,
+)
 from audit.vod.records import CallResult
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags
@@ -121,6 +128,9 @@ def operation_limiters(*options: RunOptions) -> dict[str, RateLimiter]:
     return {
         SEARCH_MEDIA: RateLimiter(min(o.search_qps for o in options)),
         LIST_JOB_INFO: RateLimiter(min(o.list_qps for o in options)),
+        # What success produced (output checks): each at its documented per-account limit.
+        GET_PLAY_INFO: RateLimiter(OPERATION_QPS[GET_PLAY_INFO]),
+        GET_MEZZANINE_INFO: RateLimiter(OPERATION_QPS[GET_MEZZANINE_INFO]),
     }
 
 

@@ -30,11 +30,16 @@ class Lane:
         # UserIds of every answer it used, reused or asked (workers add; add is atomic)
         self.owners: set[str] = set()
         self.fetcher: Fetcher | None = None
+        self.extra: list[Fetcher] = []  # its calls of other operations (what success produced)
         self.jobs = 0
 
     @property
     def stats(self) -> CallStats:
-        return self.fetcher.stats if self.fetcher is not None else CallStats()
+        fetchers = [f for f in (self.fetcher, *self.extra) if f is not None]
+        counted = [f.stats for f in fetchers]
+        return CallStats(
+            sum(s.calls for s in counted), sum(s.retries for s in counted), sum(s.throttles for s in counted)
+        )
 
     def stream(
         self,

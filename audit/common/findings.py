@@ -8,8 +8,9 @@ from enum import StrEnum
 from typing import Any, Literal, cast, get_args
 
 FindingKind = Literal[
-    "mismatch", "duration", "schema", "not_found", "error", "unmanaged", "missed_event", "unlisted"
+    "mismatch", "duration", "schema", "not_found", "error", "unmanaged", "missed_event", "unlisted", "output"
 ]
+# output: a successful transcode job whose stream tonight is missing or not what `output:` says.
 # unmanaged: a job discovery found that no other list of the manifest names; missed_event: one the
 # service lists that no event notification named (a lost callback); unlisted: one an event named that
 # the service's job list does not hold. The last two are our inference: they only ever warn.

@@ -20,6 +20,8 @@ PUBLIC_SCHEMAS = {
     "notification": "notification.schema.json",
     "search-media": "search-media.schema.json",
     "list-job-info": "list-job-info.schema.json",
+    "play-info": "play-info.schema.json",
+    "mezzanine-info": "mezzanine-info.schema.json",
 }
 
 

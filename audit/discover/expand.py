@@ -84,6 +84,7 @@ def expand(manifest: Manifest, found: Sequence[Discovery]) -> tuple[Manifest, tu
                 None,
                 discovery.query.provider,
                 "media",
+                output=expected.output if expected else None,
             )
         records.append(
             DiscoveryRecord(

@@ -15,7 +15,7 @@ from audit.common.errors import ExitStatus, UserError
 from audit.common.files import ids_in, read_input
 from audit.common.jobtypes import JobRef
 from audit.common.timeutil import duration_ceiling, seconds_between
-from audit.manifest.build import literal_problems
+from audit.manifest.values import literal_problems
 from audit.vod.records import Answer
 
 

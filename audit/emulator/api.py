@@ -18,7 +18,8 @@ from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Gateway, Refusal, Request
 from audit.emulator.identity import CREDENTIALS_URI, METADATA_ROLES, METADATA_TOKEN, Identity
 from audit.emulator.media import Library, SearchError
-from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
+from audit.emulator.playback import PlaybackError, mezzanine_info, play_info
+from audit.vod.protocol import ACTION, GET_MEZZANINE_INFO, GET_PLAY_INFO, LIST_JOB_INFO, SEARCH_MEDIA
 
 Transport = Literal["normal", "reset", "truncate"]
 
@@ -148,6 +149,8 @@ class VodApi:
             ACTION: Quota(config.qps),
             SEARCH_MEDIA: Quota(config.search_qps),
             LIST_JOB_INFO: Quota(config.list_qps),
+            GET_PLAY_INFO: Quota(config.play_qps),
+            GET_MEZZANINE_INFO: Quota(config.mezzanine_qps),
         }
         self.library = Library(self.jobs, config.max_age_days, config.paged_results, media)
         self._rng = random.Random(config.seed)
@@ -213,6 +216,8 @@ class VodApi:
         self.counters.operation(caller.action, caller.account, "served")
         if caller.action in (SEARCH_MEDIA, LIST_JOB_INFO):
             return self._discovery(caller.action, caller.params, request_id, host, delay)
+        if caller.action in (GET_PLAY_INFO, GET_MEZZANINE_INFO):
+            return self._playback(caller.action, caller.params, request_id, host, delay)
         if caller.params.get("JobId") in self.config.failing_jobs:
             return self._fault("internal", caller.params, request_id, host, delay)
         if self.config.fault_rate > 0 and self.random() < self.config.fault_rate:
@@ -240,6 +245,23 @@ class VodApi:
             return Reply(200, self.library.search(params, request_id), delay)
         except SearchError as refused:
             return Reply(400, error_document(refused.code, str(refused), request_id, host), delay)
+
+    def _playback(
+        self, action: str, params: Mapping[str, str], request_id: str, host: str, delay: float
+    ) -> Reply:
+        """GetPlayInfo or GetMezzanineInfo, answered from the library's media (audit.emulator.playback)."""
+        video = params.get("VideoId")
+        if not video:
+            message = (
+                "The input parameter VideoId that is mandatory for processing this request is not supplied."
+            )
+            return Reply(400, error_document("MissingParameter", message, request_id, host), delay)
+        media = self.library.media.get(video)
+        try:
+            answer = play_info if action == GET_PLAY_INFO else mezzanine_info
+            return Reply(200, answer(media, params, request_id), delay)
+        except PlaybackError as refused:
+            return Reply(refused.status, error_document(refused.code, str(refused), request_id, host), delay)
 
     def _fault(self, kind: str, params: Mapping[str, str], request_id: str, host: str, delay: float) -> Reply:
         self.counters.count(self.config.access_key_id, f"fault_{kind}")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from audit.vod.protocol import DOCUMENTED_QPS, LIST_JOB_INFO, OPERATION_QPS, PAGED_RESULTS, SEARCH_MEDIA
+from audit.vod.protocol import (
+    DOCUMENTED_QPS,
+    GET_MEZZANINE_INFO,
+    GET_PLAY_INFO,
+    LIST_JOB_INFO,
+    OPERATION_QPS,
+    PAGED_RESULTS,
+    SEARCH_MEDIA,
+)
 
 FAULTS = ("internal", "unavailable", "reset", "truncated", "slow")
 UnknownJob = Literal["empty", "error"]
@@ -25,6 +33,8 @@ class EmulatorConfig:
     qps: float = DOCUMENTED_QPS  # per account, as the gateway limits the real account
     search_qps: float = OPERATION_QPS[SEARCH_MEDIA]  # SearchMedia's own limit, per account
     list_qps: float = OPERATION_QPS[LIST_JOB_INFO]  # ListJobInfo's own limit, per account
+    play_qps: float = OPERATION_QPS[GET_PLAY_INFO]  # GetPlayInfo's own limit, per account
+    mezzanine_qps: float = OPERATION_QPS[GET_MEZZANINE_INFO]  # GetMezzanineInfo's, per account
     paged_results: int = PAGED_RESULTS  # how far SearchMedia pages without a ScrollToken
     token_lifetime: float = 3600.0  # seconds every temporary credential it issues lasts
     ecs_role: str = "vod-audit-emulator-role"  # the instance role its metadata service names

@@ -116,6 +116,8 @@ MEDIA_FIELDS = {
     "Tags",
     "Title",
     "MediaType",
+    "Duration",  # the source file's duration in seconds (GetMezzanineInfo), default derived from its id
+    "PlayInfos",  # its streams as GetPlayInfo lists them, in place of one per successful transcode job
 }
 
 
@@ -134,6 +136,18 @@ def media_entries(entries: Any, source: str, delta: timedelta | None = None) -> 
         if unknown:
             raise UserError(
                 f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(MEDIA_FIELDS))})"
+            )
+        duration = entry.get("Duration")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+        ):
+            raise UserError(f"{where}: Duration must be a number of seconds, got {duration!r}")
+        streams = entry.get("PlayInfos")
+        if streams is not None and not (
+            isinstance(streams, list) and all(isinstance(s, dict) for s in streams)
+        ):
+            raise UserError(
+                f"{where}: PlayInfos must be a list of streams (mappings of GetPlayInfo's fields)"
             )
         if "CreationTime" in entry and parse_utc(entry["CreationTime"]) is None:
             raise UserError(

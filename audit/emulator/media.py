@@ -30,6 +30,8 @@ class Media:
     storage_location: str = STORED_AT
     tags: tuple[str, ...] = ()
     title: str = ""
+    duration: float | None = None  # the source file's seconds; None: derived from the id (playback.py)
+    play_infos: tuple[dict[str, Any], ...] | None = None  # its own streams; None: one per transcode
 
     def entry(self) -> dict[str, Any]:
         """Its MediaList item: MediaId, CreationTime, MediaType and the Video (or Audio) object
@@ -150,6 +152,8 @@ def overlay(media: dict[str, Media], entries: Sequence[Mapping[str, Any]]) -> di
             str(entry.get("StorageLocation", STORED_AT)),
             tuple(tags) if isinstance(tags, list) else tuple(t for t in str(tags or "").split(",") if t),
             str(entry.get("Title", "")),
+            float(entry["Duration"]) if "Duration" in entry else (base.duration if base else None),
+            tuple(entry["PlayInfos"]) if "PlayInfos" in entry else (base.play_infos if base else None),
         )
     return laid
 

@@ -12,9 +12,11 @@ from audit.common.suggest import suggest
 from audit.common.timeutil import parse_duration
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, MediaQuery, Waiver
+from audit.manifest.outputs import OutputCheck, parse_output
 from audit.manifest.positions import Document, Path_, Position, Problem
 from audit.manifest.reader import Reader, Setting
 from audit.manifest.sources.base import RawJob
+from audit.manifest.values import value_problems
 
 DURATION_KEYS = ("max_duration", "min_duration")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
@@ -286,6 +288,7 @@ class Builder:
         raw_job: RawJob,
     ) -> JobSpec:
         raw, document, path = raw_job.raw, raw_job.document, raw_job.path
+        output = expect.pop("output", None)
         bounds = {name: expect.pop(name) for name in DURATION_KEYS if name in expect}
         lower, upper = bounds.get("min_duration"), bounds.get("max_duration")
         if isinstance(lower, float) and isinstance(upper, float) and lower > upper:
@@ -303,6 +306,7 @@ class Builder:
             description if isinstance(description, str) else None,
             self._provider(raw_job, job_type),
             raw_job.origin,
+            output=output if isinstance(output, OutputCheck) else None,
         )
 
     def _expectations(self, job_type: str, entries: Mapping[str, Setting]) -> dict[str, Any]:
@@ -312,6 +316,13 @@ class Builder:
         for name, setting in entries.items():
             document, path = setting.document, setting.path
             value = self.interpolate(setting.value, document, path)
+            if name == "output":  # what the job's stream must be tonight (audit.manifest.outputs)
+                check, said = parse_output(value)
+                if job_type != "transcode":
+                    said = [f"output: checks a transcode job's stream; {job_type} jobs have none"]
+                self.problems += [Problem(document.at(path), problem) for problem in said]
+                built[name] = check if not said else None
+                continue
             if name in DURATION_KEYS:
                 seconds = parse_duration(value)
                 if seconds is not None:
@@ -340,7 +351,7 @@ class Builder:
             except ValueError as exc:
                 self.problems.append(Problem(document.at(path), f"{name}: {exc}"))
                 continue
-            for problem in _value_problems(job_type, name, specs[name], matcher):
+            for problem in value_problems(job_type, name, specs[name], matcher):
                 self.problems.append(Problem(document.at(path), problem))
             built[name] = matcher
         return built
@@ -354,47 +365,3 @@ _KEY_LIKE = re.compile(r"(LTAI|STS\.).*|(?=[^_]*[a-z])(?=[^_]*[A-Z])(?=[^_]*\d)[
 
 def looks_like_secret(value: str) -> bool:
     return _KEY_LIKE.fullmatch(value) is not None
-
-
-def literal_problems(job_type: str, name: str, value: Any) -> list[str]:
-    """Why a manifest could not say `name: value` for this job type (not a listed value, wrong type)."""
-    spec = catalogue()[job_type].fields.get(name)
-    if spec is None:
-        return [f"unknown field {name!r} for {job_type} jobs"]
-    return _value_problems(job_type, name, spec, matchers.Equals(value))
-
-
-def _literals(matcher: matchers.Matcher) -> list[Any]:
-    if isinstance(matcher, matchers.Equals):
-        return [matcher.value]
-    if isinstance(matcher, matchers.OneOf):
-        return list(matcher.values)
-    if isinstance(matcher, matchers.Not):
-        return _literals(matcher.inner)
-    return []
-
-
-def _value_problems(
-    job_type: str, name: str, spec: Mapping[str, Any], matcher: matchers.Matcher
-) -> list[str]:
-    """Literal values of a matcher that the field's schema rules out (enum, integer, string)."""
-    if isinstance(matcher, matchers.Subset) and "properties" in spec:
-        # A nested object (Workflow): check each named key against its own schema.
-        return [
-            problem
-            for key, inner in matcher.fields
-            if key in spec["properties"]
-            for problem in _value_problems(job_type, f"{name}.{key}", spec["properties"][key], inner)
-        ]
-    problems = []
-    for value in _literals(matcher):
-        allowed = spec.get("enum")
-        if allowed and value not in allowed:
-            problems.append(
-                f"{value!r} is not a {name} of {job_type} jobs (one of {', '.join(allowed)}){suggest(str(value), allowed)}"
-            )
-        elif spec.get("type") == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
-            problems.append(f"{name} is an integer in the API, got {value!r}")
-        elif (spec.get("type") == "string" or "$ref" in spec) and not isinstance(value, str) and not allowed:
-            problems.append(f"{name} is a string in the API, got {value!r} (quote it)")
-    return problems

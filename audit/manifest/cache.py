@@ -29,9 +29,10 @@ from audit.common.schemafiles import tool_digest
 from audit.common.where import without_password
 from audit.manifest import matchers
 from audit.manifest.model import Expectation, JobSpec, Manifest, SourceFile, Waiver
+from audit.manifest.outputs import OutputCheck
 from audit.manifest.positions import Position
 
-FORMAT = 2  # 2: mappings keep the type of every key
+FORMAT = 3  # 2: mappings keep the type of every key; 3: output checks
 Matcher = matchers.Matcher
 
 
@@ -135,13 +136,21 @@ class _Table:
 
 def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest as cache data (TypeError for a value with no JSON form: then nothing is cached)."""
-    files, expects = _Table(), _Table()
+    files, expects, outputs = _Table(), _Table(), _Table()
 
     def where(position: Position) -> list[int]:
         return [files.ref(position.file), position.line, position.col]
 
     def expectation(expect: tuple[tuple[str, Matcher], ...]) -> int:
         return expects.ref([[name, _matcher(m)] for name, m in expect])
+
+    def output(check: OutputCheck | None) -> int | None:
+        if check is None:
+            return None
+        values = [[k, list(v)] for k, v in check.values]
+        return outputs.ref(
+            [values, [list(r) for r in check.ranges], check.within_seconds, check.within_share]
+        )
 
     jobs = [
         [
@@ -154,6 +163,7 @@ def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any
             s.description,
             s.provider,
             s.origin,
+            output(s.output),
         ]
         for s in manifest.jobs
     ]
@@ -178,11 +188,12 @@ def document(manifest: Manifest, built_from: Mapping[str, Any]) -> dict[str, Any
             for c in manifest.notify
         ],
         "defaults": {
-            t: [expectation(e.expect), e.max_duration, e.min_duration, e.provider]
+            t: [expectation(e.expect), e.max_duration, e.min_duration, e.provider, output(e.output)]
             for t, e in manifest.defaults.items()
         },
         "files": files.rows,
         "expects": expects.rows,
+        "outputs": outputs.rows,
     }
 
 
@@ -194,17 +205,27 @@ def manifest_of(data: Mapping[str, Any]) -> Manifest:
     """The manifest back from cache data (KeyError, TypeError or ValueError for a file not of this form)."""
     files = data["files"]
     expects = [tuple((name, _unmatcher(m)) for name, m in rows) for rows in data["expects"]]
+    outputs = [
+        OutputCheck(
+            tuple((k, tuple(v)) for k, v in values), tuple((k, lo, hi) for k, lo, hi in ranges), sec, share
+        )
+        for values, ranges, sec, share in data["outputs"]
+    ]
     jobs = tuple(
-        JobSpec(t, i, expects[e], Position(files[f], line, col), upper, lower, text, provider, origin)
-        for t, i, e, f, line, col, upper, lower, text, provider, origin in data["jobs"]
-    )
+        JobSpec(
+            t, i, expects[e], Position(files[f], line, col), upper, lower, text, provider, origin,
+            output=None if out is None else outputs[out],
+        )
+        for t, i, e, f, line, col, upper, lower, text, provider, origin, out in data["jobs"]
+    )  # fmt: skip
     waivers = tuple(
         Waiver(job, kind, field, reason, owner, date.fromisoformat(expires), Position(files[f], line, col))
         for job, kind, field, reason, owner, expires, f, line, col in data["waivers"]
     )
     notify = tuple(_channel(c) for c in data["notify"])
     defaults = {
-        t: Expectation(expects[e], upper, lower, p) for t, (e, upper, lower, p) in data["defaults"].items()
+        t: Expectation(expects[e], upper, lower, p, None if out is None else outputs[out])
+        for t, (e, upper, lower, p, out) in data["defaults"].items()
     }
     return Manifest(
         tuple(data["roots"]),

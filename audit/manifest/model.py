@@ -12,6 +12,7 @@ from audit.common.channels import ChannelSpec
 from audit.common.findings import Finding
 from audit.common.jobtypes import JobRef
 from audit.manifest.matchers import Matcher
+from audit.manifest.outputs import OutputCheck
 from audit.manifest.positions import Position
 
 
@@ -30,6 +31,7 @@ class JobSpec:
     origin: str = "jobs"  # the kind of list that named it: jobs (the manifest's own), csv, events, media
     # Findings the plan adds whatever the answer says (discovery's `unmanaged`, `missed_event`)
     noted: tuple[Finding, ...] = ()
+    output: OutputCheck | None = None  # what a successful transcode job's stream must be tonight
     # Made once: every stage keys its dicts of 100,000 jobs by it, and building it on each use cost a
     # tenth of a second nightly run.
     ref: JobRef = field(init=False, repr=False, compare=False)
@@ -40,7 +42,8 @@ class JobSpec:
     @property
     def expectation(self) -> str:
         """What the job must look like, in words: `Status: "TranscodeSuccess"; max_duration: 30m`."""
-        return describe_expectation(self.expect, self.max_duration, self.min_duration)
+        words = describe_expectation(self.expect, self.max_duration, self.min_duration)
+        return words if self.output is None else f"{words}; {self.output.describe()}"
 
 
 _DESCRIBED: dict[Any, str] = {}
@@ -112,18 +115,21 @@ class Expectation:
     max_duration: float | None = None
     min_duration: float | None = None
     provider: str | None = None
+    output: OutputCheck | None = None
 
     @classmethod
     def of(cls, parsed: Mapping[str, Any], provider: Any) -> Expectation:
         """A type's parsed defaults (matchers, and duration bounds in seconds) and its provider setting."""
         expect = dict(parsed)
         upper, lower = expect.pop("max_duration", None), expect.pop("min_duration", None)
+        output = expect.pop("output", None)
         alias = getattr(provider, "value", None)
         return cls(
             tuple(expect.items()),
             upper if isinstance(upper, float) else None,
             lower if isinstance(lower, float) else None,
             alias if isinstance(alias, str) else None,
+            output if isinstance(output, OutputCheck) else None,
         )
 
 

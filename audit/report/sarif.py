@@ -102,6 +102,13 @@ _RULES = {
         "The service lists this job in the window, but no event file of the manifest names it: a "
         "callback that was lost (VOD discards an HTTP callback that fails three times).",
     ),
+    "output": (
+        "The job's stream is not what was ordered: {field}",
+        "The job says TranscodeSuccess, and tonight GetPlayInfo lists no stream of it, or one that "
+        "differs from the expectation's output: (its duration against the source's from "
+        "GetMezzanineInfo). A stream deleted by a lifecycle rule or a cleanup, or cut short, looks "
+        "like this: transcode again, or change the expectation.",
+    ),
     "unlisted": (
         "The service does not list this job",
         "An event notification named this job, but ListJobInfo did not list it for the media searched "

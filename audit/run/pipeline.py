@@ -23,6 +23,8 @@ from audit.plan.model import Plan
 from audit.results.parts import DiscoveryRecord
 from audit.results.record import JobResult, RunRecord
 from audit.run.changes import Marking, tally
+from audit.run.outputs import checked as checked_outputs
+from audit.run.outputs import wants_output
 from audit.run.record import run_record, trend, waiver_record
 from audit.run.waivers import WaiverBook
 from audit.state.answers import (
@@ -192,12 +194,21 @@ def execute(
     known = state.previous_findings(services)
     marking = Marking(known, format_utc(started))
 
+    specs = {spec.ref: spec for spec in jobs}
+    awaiting: list[JobResult] = []  # successful transcode jobs whose output is asked after the rest
+
     def keep(result: JobResult) -> None:
+        if wants_output(specs[result.ref], result):
+            awaiting.append(result)
+        else:
+            settle(result)
+
+    def settle(result: JobResult, checked: bool = False) -> None:
         noted = settings.noted(result) if settings.noted is not None else ()
         if noted:  # warnings only: the outcome stands, the change is judged again below
             result = replace(result, findings=(*result.findings, *noted))
         waived = book.apply(result)
-        if waived is not result or noted:  # findings changed: the change again
+        if waived is not result or noted or checked:  # findings changed: the change again
             change, findings = marking.mark(waived.ref, waived.findings)
             waived = replace(waived, change=change, findings=findings)
         results[waived.ref] = waived
@@ -235,6 +246,8 @@ def execute(
         if to_fetch and not stop.is_set():
             for result in _fetch(lanes, to_fetch, state, run_id, options.strict, now, stop, marking):
                 keep(result)
+        for result in checked_outputs(awaiting, specs, lanes, stop):
+            settle(result, checked=True)
     except BaseException:
         finish(failed=True)
         raise

@@ -166,7 +166,7 @@ def test_unsigned_request(url):
 
 
 def test_wrong_action(url):
-    address, _, headers = v3_request(url, action="GetPlayInfo")
+    address, _, headers = v3_request(url, action="GetVideoPlayAuth")
     assert error_of(requests.post(address, headers=headers, timeout=5)) == (404, "InvalidAction.NotFound")
 
 

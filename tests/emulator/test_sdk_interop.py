@@ -146,3 +146,41 @@ def test_both_sdks_search_media_and_list_job_info_unchanged(start_emulator):
         "SearchMedia": 2,
         "ListJobInfo": 4,
     }
+
+
+def test_both_sdks_get_play_info_and_mezzanine_info_unchanged(start_emulator):
+    # What success produced (#40): both SDKs' own models read the emulator's GetPlayInfo and
+    # GetMezzanineInfo, and see one Normal stream of the successful transcode job, as long as the source.
+    from aliyunsdkvod.request.v20170321.GetMezzanineInfoRequest import GetMezzanineInfoRequest
+    from aliyunsdkvod.request.v20170321.GetPlayInfoRequest import GetPlayInfoRequest
+
+    emulator = start_emulator(qps=0)
+    job = next(b for b in sample_jobs() if b["JobType"] == "transcode")["TranscodeJobDetail"]
+    assert job["Status"] == "TranscodeSuccess"
+    media_id = job["VideoId"]
+    client = new_sdk(emulator.url)
+    played = client.get_play_info(
+        vod_models.GetPlayInfoRequest(video_id=media_id, result_type="Multiple")
+    ).body
+    source = client.get_mezzanine_info(vod_models.GetMezzanineInfoRequest(video_id=media_id)).body
+    [stream] = played.play_info_list.play_info
+    assert (stream.job_id, stream.status, stream.definition) == (job["JobId"], "Normal", job["Definition"])
+    assert stream.duration == source.mezzanine.duration == played.video_base.duration
+    assert isinstance(stream.height, int) and stream.height > 0 and float(stream.bitrate) > 0
+    assert source.mezzanine.video_id == media_id
+    old = AcsClient("emulator-ak", "emulator-secret", "cn-shanghai", auto_retry=False)
+    answers = []
+    for request in (GetPlayInfoRequest(), GetMezzanineInfoRequest()):
+        request.set_VideoId(media_id)
+        request.set_protocol_type("http")
+        request.set_endpoint(emulator.url.removeprefix("http://"))
+        answers.append(json.loads(old.do_action_with_exception(request)))
+    assert answers[0]["PlayInfoList"]["PlayInfo"][0]["JobId"] == job["JobId"]
+    assert answers[1]["Mezzanine"]["Duration"] == source.mezzanine.duration
+    missing = GetPlayInfoRequest()
+    missing.set_VideoId("no-such-video")
+    missing.set_protocol_type("http")
+    missing.set_endpoint(emulator.url.removeprefix("http://"))
+    with pytest.raises(ServerException) as refused:
+        old.do_action_with_exception(missing)
+    assert (refused.value.get_http_status(), refused.value.get_error_code()) == (404, "InvalidVideo.NotFound")
