@@ -30,12 +30,12 @@ class Lane:
         # UserIds of every answer it used, reused or asked (workers add; add is atomic)
         self.owners: set[str] = set()
         self.fetcher: Fetcher | None = None
-        self.extra: list[Fetcher] = []  # its calls of other operations (what success produced)
+        self.extra: list[tuple[str, Fetcher]] = []  # its calls of other operations, by operation
         self.jobs = 0
 
     @property
     def stats(self) -> CallStats:
-        fetchers = [f for f in (self.fetcher, *self.extra) if f is not None]
+        fetchers = [f for f in (self.fetcher, *(f for _, f in self.extra)) if f is not None]
         counted = [f.stats for f in fetchers]
         return CallStats(
             sum(s.calls for s in counted), sum(s.retries for s in counted), sum(s.throttles for s in counted)
@@ -58,6 +58,13 @@ class Lane:
             raise type(failed)(f"provider {self.conn.provider}: {failed}") from None
         finally:
             client.close()
+
+    def other_calls(self) -> dict[str, int]:
+        """Its calls of other operations than GetJobDetail, by operation."""
+        counted: dict[str, int] = {}
+        for operation, fetcher in self.extra:
+            counted[operation] = counted.get(operation, 0) + fetcher.stats.calls
+        return counted
 
     def learnt(self) -> tuple[str, str | None] | None:
         """What the state should remember of its credentials' account, when they do not state it:

@@ -154,6 +154,12 @@ def _print(
         )
     for line in lines:
         echo(line)
+    unknown_outputs = sum(lane.outputs_unknown for lane in plan.lanes.values())
+    if unknown_outputs:
+        echo(
+            f"  output checks: {unknown_outputs:,} jobs with output: are asked tonight; each may add a "
+            "GetPlayInfo (and a GetMezzanineInfo) per media its answer names"
+        )
     seconds = plan.seconds()
     for account, (calls, rates) in plan.by_account().items():
         said = ", ".join(f"{op} {n:,} at {rates[op]:g}/s" for op, n in calls.items() if n)

@@ -111,3 +111,14 @@ def catalogue() -> dict[str, JobType]:
 def job_type(name: str) -> JobType:
     """The record of one job type; KeyError for a name outside NAMES."""
     return catalogue()[name]
+
+
+def transcoded_media(body: Any) -> str | None:
+    """The media a transcode job's answer says it produced a stream of: its VideoId when its Status
+    is a success (the one rule the plan and the output checks share), else None."""
+    kind = job_type("transcode")
+    detail = kind.detail(body) if isinstance(body, Mapping) else None
+    if detail is None or detail.get("Status") not in kind.success:
+        return None
+    media = detail.get(MEDIA_FIELDS["transcode"])
+    return media if isinstance(media, str) and media else None

@@ -142,10 +142,3 @@ def _mismatch(key: str, expected: str, actual: Any) -> Finding:
 
 def _finding(kind: FindingKind, field: str, expected: str, actual: str, message: str) -> Finding:
     return Finding(kind, field, expected, actual, message)
-
-
-def media_of(body: Mapping[str, Any] | None) -> str | None:
-    """A transcode job's media: its detail's VideoId."""
-    detail = body.get("TranscodeJobDetail") if isinstance(body, Mapping) else None
-    media = detail.get("VideoId") if isinstance(detail, Mapping) else None
-    return media if isinstance(media, str) and media else None

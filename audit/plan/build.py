@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from audit.common.errors import UserError
+from audit.common.jobtypes import JobRef, transcoded_media
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
 from audit.plan.model import LanePlan, Plan, Route
-from audit.state.store import Store
+from audit.state.store import Store, StoredAnswer
 from audit.vod.protocol import LIST_JOB_INFO, PAGE_SIZE, SEARCH_MEDIA
 
 
@@ -61,7 +63,8 @@ def build(
         stored = (
             {} if refresh or store is None else store.lookup(route.service, (j.ref for j in mine), account)
         )
-        lanes[alias] = LanePlan(route, account, mine, {ref: a for ref, a in stored.items() if a.final})
+        reuse = {ref: a for ref, a in stored.items() if a.final}
+        lanes[alias] = LanePlan(route, account, mine, reuse, *outputs_of(mine, reuse))
     calls: dict[str, Counter[str]] = {}
     for alias, counted in discovery:
         calls.setdefault(routes[alias].shares, Counter()).update(counted)
@@ -74,6 +77,31 @@ def build(
         options.strict,
         refresh,
     )
+
+
+def outputs_of(
+    jobs: Iterable[JobSpec], reuse: Mapping[JobRef, StoredAnswer]
+) -> tuple[frozenset[str], frozenset[str], int]:
+    """The media whose output is asked tonight, those whose source is, and the jobs with output:
+    whose media only their answer tonight will tell: the run's rule (audit.run.outputs), on the
+    stored answers."""
+    play: set[str] = set()
+    source: set[str] = set()
+    unknown = 0
+    for spec in jobs:
+        if spec.output is None or spec.job_type != "transcode":
+            continue
+        stored = reuse.get(spec.ref)
+        if stored is None:
+            unknown += 1
+            continue
+        media = transcoded_media(json.loads(stored.body))
+        if media is None:
+            continue
+        play.add(media)
+        if spec.output.needs_source:
+            source.add(media)
+    return frozenset(play), frozenset(source), unknown
 
 
 def window_calls(totals: Mapping[str, int], types: int) -> Counter[str]:

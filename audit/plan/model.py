@@ -10,9 +10,9 @@ from typing import Any
 from audit.common.jobtypes import JobRef
 from audit.manifest.model import JobSpec
 from audit.state.store import StoredAnswer
-from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
+from audit.vod.protocol import ACTION, GET_MEZZANINE_INFO, GET_PLAY_INFO, LIST_JOB_INFO, SEARCH_MEDIA
 
-OPERATIONS = (ACTION, SEARCH_MEDIA, LIST_JOB_INFO)
+OPERATIONS = (ACTION, SEARCH_MEDIA, LIST_JOB_INFO, GET_PLAY_INFO, GET_MEZZANINE_INFO)
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,22 @@ class LanePlan:
     account: str | None  # whose stored answers are reused (None: unknown, any answer of the service)
     jobs: tuple[JobSpec, ...]
     reuse: Mapping[JobRef, StoredAnswer]
+    # What success produced, asked tonight: the media of the reused successful jobs with output:
+    # (one GetPlayInfo each), those of them a source's duration is wanted of (one GetMezzanineInfo),
+    # and how many jobs with output: are asked, whose media are known only from their answers.
+    play: frozenset[str] = frozenset()
+    source: frozenset[str] = frozenset()
+    outputs_unknown: int = 0
 
     @property
     def ask(self) -> int:
         return len(self.jobs) - len(self.reuse)
+
+    def counted(self) -> Counter[str]:
+        """Its calls by operation (discovery's aside)."""
+        return Counter(
+            {ACTION: self.ask, GET_PLAY_INFO: len(self.play), GET_MEZZANINE_INFO: len(self.source)}
+        )
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,7 @@ class Plan:
         """Every call the run makes, by operation (discovery's included)."""
         total: Counter[str] = Counter({operation: 0 for operation in OPERATIONS})
         for lane in self.lanes.values():
-            total[ACTION] += lane.ask
+            total.update(lane.counted())
         for counted in self.discovery.values():
             total.update(counted)
         return total
@@ -75,7 +87,7 @@ class Plan:
         found: dict[str, tuple[Counter[str], dict[str, float]]] = {}
         for lane in self.lanes.values():
             calls, rates = found.setdefault(lane.route.shares, (Counter(), {}))
-            calls[ACTION] += lane.ask
+            calls.update(lane.counted())
             for operation, rate in lane.route.rates.items():
                 rates[operation] = min(rate, rates.get(operation, rate))
         for account, counted in self.discovery.items():
@@ -107,6 +119,9 @@ class Plan:
             "ask": sum(lane.ask for lane in self.lanes.values()),
             "time_at_limits_s": round(self.time_at_limits(), 3),
             "complete": not self.unknown,
+            # Jobs with output: asked tonight: their media are known from their answers only, and
+            # each may add a GetPlayInfo (and a GetMezzanineInfo) to `calls`.
+            "outputs_not_counted": sum(lane.outputs_unknown for lane in self.lanes.values()),
             "strict": self.strict,
             "refresh": self.refresh,
             "providers": [

@@ -12,7 +12,14 @@ from audit.options import RunOptions
 from audit.plan.model import Route
 from audit.results.parts import mask
 from audit.vod import endpoints
-from audit.vod.protocol import ACTION, LIST_JOB_INFO, SEARCH_MEDIA
+from audit.vod.protocol import (
+    ACTION,
+    GET_MEZZANINE_INFO,
+    GET_PLAY_INFO,
+    LIST_JOB_INFO,
+    OPERATION_QPS,
+    SEARCH_MEDIA,
+)
 
 
 def shown(identity: str) -> str:
@@ -64,7 +71,13 @@ def located(alias: str | None, options: RunOptions, fixed: Fixed | None) -> Rout
         identity=identity,
         stated_account=stated,
         shares=shares,
-        rates={ACTION: options.qps, SEARCH_MEDIA: options.search_qps, LIST_JOB_INFO: options.list_qps},
+        rates={
+            ACTION: options.qps,
+            SEARCH_MEDIA: options.search_qps,
+            LIST_JOB_INFO: options.list_qps,
+            GET_PLAY_INFO: OPERATION_QPS[GET_PLAY_INFO],
+            GET_MEZZANINE_INFO: OPERATION_QPS[GET_MEZZANINE_INFO],
+        },
     )
 
 

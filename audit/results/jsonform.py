@@ -42,6 +42,7 @@ def _head(run: RunRecord) -> dict[str, Any]:
     document["channels"] = [part_json(c) for c in run.channels]
     document["notifications"] = [part_json(n) for n in run.notifications]
     document["discovery"] = [part_json(d) for d in run.discovery]
+    document["output_calls"] = dict(run.output_calls)
     document["exit_code"] = int(run.exit_code)
     document["verdict"] = run.verdict  # the state of the jobs; the gate decided the exit code
     document["gate"] = run.gate_document
@@ -133,6 +134,7 @@ def from_document(document: Any, source: str, items: Iterable[Any] | None = None
             channels=tuple(part_of(ChannelSpec, c) for c in document.get("channels") or ()),
             notifications=tuple(part_of(NotificationRecord, n) for n in document.get("notifications") or ()),
             discovery=tuple(part_of(DiscoveryRecord, d) for d in document.get("discovery") or ()),
+            output_calls={str(k): int(v) for k, v in (document.get("output_calls") or {}).items()},
             allow_empty=document.get("allow_empty") is True,
             empty_because=_optional_text(document.get("empty_because"), "empty_because") or "",
         )

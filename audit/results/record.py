@@ -126,6 +126,8 @@ class RunRecord:
     channels: tuple[ChannelSpec, ...] = ()  # the manifest's notify: channels (no secret), for a resend
     notifications: tuple[NotificationRecord, ...] = ()  # what became of each channel after the run
     discovery: tuple[DiscoveryRecord, ...] = ()  # what each media source found, and what it cost
+    # Calls of what success produced (GetPlayInfo, GetMezzanineInfo), by operation: in `calls` too.
+    output_calls: Mapping[str, int] = field(default_factory=dict)
     allow_empty: bool = False  # no job to audit is expected: EMPTY passes the gate
     empty_because: str = ""  # why no job was there to audit, when none was
 

@@ -13,20 +13,22 @@ from dataclasses import replace
 
 from audit.calls.lanes import Lane
 from audit.common.findings import Finding, outcome_of
-from audit.common.jobtypes import JobRef
-from audit.expect.output import GONE, Played, judge_output, media_of, read_play_info, read_source_seconds
+from audit.common.jobtypes import JobRef, job_type, transcoded_media
+from audit.expect.output import GONE, Played, judge_output, read_play_info, read_source_seconds
 from audit.manifest.model import JobSpec
 from audit.results.record import JobResult
 from audit.vod.protocol import GET_MEZZANINE_INFO, GET_PLAY_INFO, PLAY_RESULT_TYPE
 from audit.vod.records import Answer, CallResult, Fetched
 
-SUCCESS = "TranscodeSuccess"  # a transcode job's Status when it succeeded (GetJobDetail reference)
-
 
 def wants_output(spec: JobSpec, result: JobResult) -> bool:
     """Whether the job's output is checked tonight: a successful transcode job with `output:`. One
     that did not succeed is not (its status already says it)."""
-    return spec.output is not None and result.job_type == "transcode" and result.status == SUCCESS
+    return (
+        spec.output is not None
+        and result.job_type == "transcode"
+        and result.status in job_type("transcode").success
+    )
 
 
 def checked(
@@ -38,7 +40,7 @@ def checked(
     """The results with their output findings, each media asked once through its provider's lane."""
     listed = list(results)
     media: dict[JobRef, str | None] = {
-        r.ref: media_of(json.loads(r.body_json)) if r.body_json else None for r in listed
+        r.ref: transcoded_media(json.loads(r.body_json)) if r.body_json else None for r in listed
     }
     asked: dict[str | None, dict[str, bool]] = {}  # provider -> media -> whether its source is needed
     for result in listed:
@@ -89,7 +91,7 @@ def _ask(lane: Lane, media: list[str], operation: str, stop: threading.Event) ->
         return client.call(operation, {"VideoId": ref.job_id, **params})
 
     fetcher = conn.fetcher(client, operation, ask)
-    lane.extra.append(fetcher)  # its calls count in the provider's line and the run's totals
+    lane.extra.append((operation, fetcher))  # its calls count in the provider's line and the run's totals
     try:
         with ThreadPoolExecutor(max_workers=min(conn.concurrency, len(media))) as pool:
             return list(pool.map(lambda m: fetcher.fetch_one(JobRef("media", m), stop), media))

@@ -48,6 +48,7 @@ def run_record(
         # Manifest order, by walking the plan: no sort, and no key made again per result.
         results=tuple(results[spec.ref] for spec in jobs if spec.ref in results),
         calls=sum(s.calls for s in stats),
+        output_calls=dict(sum((Counter(lane.other_calls()) for lane in lanes.values()), Counter())),
         retries=sum(s.retries for s in stats),
         throttles=sum(s.throttles for s in stats),
         incomplete=len(results) < len(jobs),

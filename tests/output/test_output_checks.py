@@ -79,3 +79,26 @@ def test_a_deleted_or_short_stream_is_drift_and_a_failed_job_is_not_output_check
     # Nothing of GetJobDetail asked again (every answer was final), the streams asked again: tonight's.
     assert sum(n for account in operations["GetPlayInfo"].values() for n in account.values()) == 6
     assert night_2[ids["deleted"]]["change"] == "ongoing" and night_2[ids["short"]]["change"] == "ongoing"
+
+
+def test_the_plan_counts_the_output_calls_the_run_makes(start_emulator, tmp_path):
+    from tests.plan.test_plan_is_what_runs import made, planned
+
+    jobs, media, manifest = dataset(tmp_path)
+    emulator = start_emulator(jobs=jobs, media=media, qps=0)
+    state = tmp_path / "s.db"
+    plans = []
+    for night in (1, 2):
+        plan = planned(str(manifest), "--endpoint", emulator.url, "--state", str(state))
+        out = tmp_path / f"night-{night}"
+        assert cli(*run_args(manifest, out, emulator.url, state=state)).returncode == 2
+        plans.append((plan, made(out)))
+    (first, ran_first), (second, ran_second) = plans
+    # Night 1: no answer is known, so the media are not: the plan says how many jobs may add a call.
+    assert first["outputs_not_counted"] == 4 and first["calls"]["GetPlayInfo"] == 0
+    assert ran_first["GetPlayInfo"] == 3 and ran_first["GetJobDetail"] == 4
+    # Night 2: every answer is final and reused: the plan names the calls, and the run makes them.
+    assert second["outputs_not_counted"] == 0
+    assert second["calls"] == ran_second == {
+        "GetJobDetail": 0, "SearchMedia": 0, "ListJobInfo": 0, "GetPlayInfo": 3, "GetMezzanineInfo": 3,
+    }  # fmt: skip

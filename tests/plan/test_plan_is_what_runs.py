@@ -24,7 +24,9 @@ def planned(*args: str, env: dict[str, str] | None = None) -> dict:
 def made(out: Path) -> dict[str, int]:
     """The calls a run made by operation, from its results.json."""
     document = results(out)
-    calls = {"GetJobDetail": document["calls"], "SearchMedia": 0, "ListJobInfo": 0}
+    others = document.get("output_calls", {})
+    calls = {"GetJobDetail": document["calls"] - sum(others.values()), "SearchMedia": 0, "ListJobInfo": 0}
+    calls.update({"GetPlayInfo": 0, "GetMezzanineInfo": 0, **others})
     for found in document.get("discovery", []):
         for operation, count in found["calls"].items():
             calls[operation] += count
