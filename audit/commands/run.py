@@ -29,6 +29,7 @@ from audit.common.timeutil import format_utc
 from audit.common.where import StateAt
 from audit.common.words import counted
 from audit.discover.expand import unlisted_media
+from audit.discover.required import required_media
 from audit.discover.run import discover_all
 from audit.evidence import sshsig
 from audit.evidence.sshsig import Signer
@@ -249,7 +250,9 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
             options,
             discovery=[(d.query.provider, d.calls) for d in discovered],
         )
-        settings = Settings(connections, options, found, unlisted_media(discovered))
+        settings = Settings(
+            connections, options, found, unlisted_media(discovered), required_media(discovered)
+        )
         stream = sys.stderr
         progress = Progress(
             len(plan.jobs),

@@ -8,9 +8,19 @@ from enum import StrEnum
 from typing import Any, Literal, cast, get_args
 
 FindingKind = Literal[
-    "mismatch", "duration", "schema", "not_found", "error", "unmanaged", "missed_event", "unlisted", "output"
+    "mismatch",
+    "duration",
+    "schema",
+    "not_found",
+    "error",
+    "unmanaged",
+    "missed_event",
+    "unlisted",
+    "output",
+    "missing_job",
 ]
 # output: a successful transcode job whose stream tonight is missing or not what `output:` says.
+# missing_job: a media that lacks a job its source's `require:` says every media must have.
 # unmanaged: a job discovery found that no other list of the manifest names; missed_event: one the
 # service lists that no event notification named (a lost callback); unlisted: one an event named that
 # the service's job list does not hold. The last two are our inference: they only ever warn.

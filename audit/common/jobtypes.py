@@ -18,6 +18,8 @@ NAMES = ("transcode", "snapshot", "ai", "workflow")
 # reference, JobType), each with the detail field naming its media (GetJobDetail reference): what
 # discovery asks for, and what a job's media is read from.
 MEDIA_FIELDS = {"transcode": "VideoId", "snapshot": "VideoId", "ai": "MediaId"}
+# The type of a result about a whole media (a source's `require:`), beside the job types' results.
+MEDIA_RESULT = "media"
 
 # The JobIds GetJobDetail's reference shows in its examples are 32 lower-case letters and digits
 # ("2dc1634e**********3f1d22d1a0174e", "63df12s0**********4hdq249t82kr91"). No page states the form:

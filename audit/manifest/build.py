@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from audit.common.jobtypes import NAMES, JobRef, catalogue
+from audit.common.jobtypes import MEDIA_RESULT, NAMES, JobRef, catalogue
 from audit.common.suggest import suggest
 from audit.common.timeutil import parse_duration
 from audit.manifest import matchers
@@ -230,7 +230,8 @@ class Builder:
                     )
             types = types_of.get(job_id, set()) if isinstance(job_id, str) else set()
             if isinstance(job_type, str):
-                types &= {job_type}
+                # A media a source's require: judges is known only once discovery has run.
+                types = {job_type} if job_type == MEDIA_RESULT and self.reader.queries else types & {job_type}
             if isinstance(job_id, str) and not types:
                 what = f"{job_type} job {job_id}" if isinstance(job_type, str) else f"job {job_id}"
                 self.problems.append(
@@ -267,6 +268,10 @@ class Builder:
         into one), a duration bound, a JSON Pointer (schema findings), `error` or `not_found`."""
         if field in (*DURATION_KEYS, "error", "not_found") or field.startswith("/"):
             return
+        if "transcode" in types and (field == "output" or field.startswith("output.")):
+            return  # an output check's finding (audit.expect.output)
+        if MEDIA_RESULT in types and field.startswith("require."):
+            return  # a media's missing job (audit.run.required)
         known = {name for job_type in types for name in catalogue()[job_type].fields}
         if field.split(".", 1)[0] in known:
             return

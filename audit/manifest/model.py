@@ -137,6 +137,36 @@ FILTERS = ("status", "category", "storage_location", "tags")  # a media source's
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """One job every media of a source must have (`require:`): of a type, of a Definition (transcode)."""
+
+    job_type: str
+    definition: str | None = None
+    count: int = 1
+
+    @property
+    def field(self) -> str:
+        """The field of its finding when missing, and what a waiver names: require.transcode.SD."""
+        return f"require.{self.job_type}" + (f".{self.definition}" if self.definition else "")
+
+    def describe(self) -> str:
+        which = f" with Definition {self.definition}" if self.definition else ""
+        jobs = "job" if self.count == 1 else "jobs"
+        return f"{'a' if self.count == 1 else self.count} successful {self.job_type} {jobs}{which}"
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredMedia:
+    """A media a source requires jobs of: where it was asked for, and the jobs the service listed."""
+
+    media_id: str
+    position: Position
+    provider: str | None
+    requirements: tuple[Requirement, ...]
+    jobs: tuple[JobRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MediaQuery:
     """A `jobs_from: - media:` entry: the media the service is asked for, and which of their jobs."""
 
@@ -153,6 +183,7 @@ class MediaQuery:
     unmanaged: str = "ignore"  # ignore | report | fail
     provider: str | None = None
     provider_at: Position | None = None  # where its provider alias is written
+    require: tuple[Requirement, ...] = ()  # the jobs every media of the window must have
 
     @property
     def filtered(self) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from audit.common.atomic import write_atomic
 from audit.common.findings import Outcome
-from audit.common.jobtypes import NAMES
+from audit.common.jobtypes import MEDIA_RESULT, NAMES
 from audit.results.record import BAD_OUTCOMES, JobResult, RunRecord, ordered
 
 
@@ -55,7 +55,7 @@ class JunitReport:
 
     def write(self, run: RunRecord, out: Path) -> list[Path]:
         root = ET.Element("testsuites", {"name": "vod-audit", "tests": str(len(run.results))})
-        for job_type in NAMES:
+        for job_type in (*NAMES, MEDIA_RESULT):
             results = [r for r in ordered(run.results) if r.job_type == job_type]
             if not results:
                 continue

@@ -109,6 +109,12 @@ _RULES = {
         "GetMezzanineInfo). A stream deleted by a lifecycle rule or a cleanup, or cut short, looks "
         "like this: transcode again, or change the expectation.",
     ),
+    "missing_job": (
+        "The media lacks {field}",
+        "The media source's require: says every media of its window must have this job, and the "
+        "service lists none that succeeded (ListJobInfo, then GetJobDetail of each listed job): submit "
+        "the job, or waive it for this media (type: media).",
+    ),
     "unlisted": (
         "The service does not list this job",
         "An event notification named this job, but ListJobInfo did not list it for the media searched "

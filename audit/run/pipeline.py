@@ -13,11 +13,11 @@ from typing import Any
 from audit.calls.connection import Connection
 from audit.calls.lanes import Lane, calls_per_lane, side_by_side
 from audit.common.findings import Finding, outcome_of
-from audit.common.jobtypes import JobRef, job_type
+from audit.common.jobtypes import MEDIA_RESULT, JobRef, job_type
 from audit.common.jsonfile import compact_json
 from audit.common.timeutil import format_utc
 from audit.expect.engine import Verdict, failed, judge
-from audit.manifest.model import JobSpec, Manifest
+from audit.manifest.model import JobSpec, Manifest, RequiredMedia
 from audit.options import RunOptions
 from audit.plan.model import Plan
 from audit.results.parts import DiscoveryRecord
@@ -26,6 +26,7 @@ from audit.run.changes import Marking, tally
 from audit.run.outputs import checked as checked_outputs
 from audit.run.outputs import wants_output
 from audit.run.record import run_record, trend, waiver_record
+from audit.run.required import media_result
 from audit.run.waivers import WaiverBook
 from audit.state.answers import (
     Read,
@@ -51,6 +52,7 @@ class Settings:
     discovery: tuple[DiscoveryRecord, ...] = ()  # what the manifest's media sources found, and cost
     # Findings about a listed job's answer that discovery has (its media not listed in a window)
     noted: Callable[[JobResult], tuple[Finding, ...]] | None = None
+    required: tuple[RequiredMedia, ...] = ()  # the media a source's `require:` judges, with their jobs
 
 
 def _result(
@@ -181,6 +183,8 @@ def execute(
     run_id = run_id or new_run_id(started)
     book = WaiverBook(manifest.waivers, started)  # before the run is recorded: nothing left 'running'
     services = {spec.ref: connections[spec.provider].service for spec in jobs}
+    for media in settings.required:  # a media's result is remembered where its jobs are audited
+        services[JobRef(MEDIA_RESULT, media.media_id)] = connections[media.provider].service
     state.begin_run(
         run_id,
         format_utc(started),
@@ -248,6 +252,9 @@ def execute(
                 keep(result)
         for result in checked_outputs(awaiting, specs, lanes, stop):
             settle(result, checked=True)
+        if not stop.is_set():  # a media lacks a job only if every job of it was audited
+            for media in settings.required:
+                settle(media_result(media, results), checked=True)
     except BaseException:
         finish(failed=True)
         raise

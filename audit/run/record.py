@@ -9,7 +9,7 @@ from datetime import datetime
 
 from audit import __version__
 from audit.calls.lanes import Lane
-from audit.common.jobtypes import JobRef
+from audit.common.jobtypes import MEDIA_RESULT, JobRef
 from audit.common.timeutil import format_utc
 from audit.common.words import counted
 from audit.manifest.model import JobSpec, Manifest
@@ -46,7 +46,10 @@ def run_record(
         manifest_digest=manifest.digest,
         planned=len(jobs),
         # Manifest order, by walking the plan: no sort, and no key made again per result.
-        results=tuple(results[spec.ref] for spec in jobs if spec.ref in results),
+        results=(
+            *(results[spec.ref] for spec in jobs if spec.ref in results),
+            *(result for ref, result in results.items() if ref.job_type == MEDIA_RESULT),  # require:
+        ),
         calls=sum(s.calls for s in stats),
         output_calls=dict(sum((Counter(lane.other_calls()) for lane in lanes.values()), Counter())),
         retries=sum(s.retries for s in stats),

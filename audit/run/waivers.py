@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from audit.common.findings import Outcome, Waived, outcome_of
-from audit.common.jobtypes import job_type
+from audit.common.jobtypes import MEDIA_RESULT, job_type
 from audit.manifest.model import Waiver
 from audit.results.record import JobResult
 
@@ -67,7 +67,10 @@ class WaiverBook:
         self._used.update(used)
         # A failed call has no status to judge: with its failure waived, there is nothing against it.
         failed = result.outcome in (Outcome.ERROR, Outcome.NOT_FOUND)
-        finished = failed or job_type(result.job_type).is_terminal(result.status)
+        # A media's result (require:) has no status: it is judged on what its jobs already are.
+        finished = (
+            failed or result.job_type == MEDIA_RESULT or job_type(result.job_type).is_terminal(result.status)
+        )
         return replace(result, findings=tuple(findings), outcome=outcome_of(findings, finished))
 
     def statuses(self) -> tuple[WaiverStatus, ...]:

@@ -109,3 +109,21 @@ def test_output_on_another_job_type_is_refused_at_its_line(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
     assert f"{manifest}:4:13: output: checks a transcode job's stream; snapshot jobs have none" in done.stdout
     assert f"{manifest}:6:13: output.Height: min 9 is over max 1" in done.stdout
+
+
+def test_a_require_the_source_cannot_meet_is_refused_at_its_line(tmp_path):
+    from tests.run.helpers import cli
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\njobs_from:\n  - media:\n      since: 1d\n      types: [transcode]\n"
+        "      require: {transcode: {Definition: [SD]}, ai: 1}\n"
+        "  - media:\n      since: 1d\n      require: {snapshot: 0}\n"
+    )
+    done = cli("validate", str(manifest))
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{manifest}:6:52: require: ai jobs are not listed by this source (types: transcode)",
+        f"{manifest}:9:27: jobs_from/1/media/require/snapshot must be at least 1, got 0",
+        "2 problems found",
+    ]

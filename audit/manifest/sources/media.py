@@ -6,7 +6,7 @@ from typing import Any
 
 from audit.common.files import ids_in
 from audit.common.jobtypes import MEDIA_FIELDS
-from audit.manifest.model import FILTERS, MediaQuery
+from audit.manifest.model import FILTERS, MediaQuery, Requirement
 from audit.manifest.positions import Problem
 from audit.manifest.sources.base import Entry, Found, Reading, moment
 
@@ -56,12 +56,14 @@ class MediaSource:
                         )
                     )
         category = settings.get("category")
+        types = _strings(settings.get("types")) or tuple(MEDIA_FIELDS)
+        required = _required(settings.get("require"), types, entry, out)
         out.queries.append(
             MediaQuery(
                 entry.at(),
                 since,
                 until,
-                _strings(settings.get("types")) or tuple(MEDIA_FIELDS),
+                types,
                 _strings(settings.get("media_types")) or ("video", "audio"),
                 _strings(settings.get("status")),
                 category if isinstance(category, int) and not isinstance(category, bool) else None,
@@ -71,9 +73,41 @@ class MediaSource:
                 _text(settings.get("unmanaged")) or "ignore",
                 entry.provider,
                 entry.provider_at,
+                required,
             )
         )
         return out
+
+
+def _required(value: Any, types: tuple[str, ...], entry: Entry, out: Found) -> tuple[Requirement, ...]:
+    """`require: {transcode: {Definition: [LD, SD]}, snapshot: 1}`: what every media must have."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        out.problems.append(
+            Problem(
+                entry.at("media", "require"), "require: maps a job type to a count or {Definition: [...]}"
+            )
+        )
+        return ()
+    found: list[Requirement] = []
+    for job_type, wanted in value.items():
+        where = entry.at("media", "require", job_type)
+        if job_type not in types:
+            out.problems.append(
+                Problem(
+                    where,
+                    f"require: {job_type} jobs are not listed by this source (types: {', '.join(types)})",
+                )
+            )
+        elif isinstance(wanted, int) and not isinstance(wanted, bool) and wanted >= 1:
+            found.append(Requirement(job_type, None, wanted))
+        elif job_type == "transcode" and isinstance(wanted, dict):
+            names = wanted.get("Definition")
+            names = names if isinstance(names, list) else [names]
+            found += [Requirement(job_type, n) for n in dict.fromkeys(names) if isinstance(n, str) and n]
+        # Any other shape (a count under 1, a word) the manifest's schema has said at this line already.
+    return tuple(found)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
