@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bench import discovery, postgres
+from bench import discovery, outputs, postgres
 from bench.harness import PYTHON, emulator, jobs, measured, rate, run_args, sdk_loop, stats, wall, workspace
 from bench.page import page_figures
 
@@ -268,6 +268,7 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         "",
         *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
         *postgres.lines(results.get("postgres")),
+        *outputs.lines(results.get("outputs")),
         "",
         "## Targets",
         "",
@@ -381,8 +382,9 @@ def main() -> None:
         results["accounts"] = accounts(folder, 90 if quick else 300)
         print("discovery...", flush=True)
         results["discovery"] = discovery.discovery(folder, 45 if quick else 200)
-        print("state on PostgreSQL...", flush=True)
+        print("state on PostgreSQL, output checks...", flush=True)
         results["postgres"] = postgres.state_cost(folder, 2000 if quick else 10000)
+        results["outputs"] = outputs.output_cost(folder, 1000 if quick else 5000)
         results["cost"] = []
         for count in (2000, 10000) if quick else (10000, 100000):
             print(f"local cost at {count} jobs...", flush=True)

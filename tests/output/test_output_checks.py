@@ -102,3 +102,37 @@ def test_the_plan_counts_the_output_calls_the_run_makes(start_emulator, tmp_path
     assert second["calls"] == ran_second == {
         "GetJobDetail": 0, "SearchMedia": 0, "ListJobInfo": 0, "GetPlayInfo": 3, "GetMezzanineInfo": 3,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("streams", "kind"),
+    [
+        (
+            [{"JobId": f"{n:032x}", "Status": "Normal"} for n in range(100_000)],
+            "error",
+        ),  # over the body limit
+        ([{"JobId": f"{n:032x}", "Status": "Normal"} for n in range(2_000)], "output"),  # none of the job
+        (
+            [{"JobId": "{job}\n", "Status": "Normal", "Duration": "60.0"}],
+            "output",
+        ),  # a line break: another id
+    ],
+    ids=["100000 streams", "2000 others", "line break"],
+)
+def test_hostile_stream_lists_through_the_real_path_are_never_ok(start_emulator, tmp_path, streams, kind):
+    jobs, _, manifest = dataset(tmp_path)
+    whole = jobs[0]["TranscodeJobDetail"]
+    listed = [{**s, "JobId": s["JobId"].replace("{job}", whole["JobId"])} for s in streams]
+    emulator = start_emulator(
+        jobs=jobs[:1], media=[{"MediaId": whole["VideoId"], "PlayInfos": listed}], qps=0
+    )
+    manifest.write_text(
+        manifest.read_text().split("jobs:")[0] + f"jobs:\n- {{id: {whole['JobId']}, type: transcode}}\n"
+    )
+    done = cli(*run_args(manifest, tmp_path / "out", emulator.url, "--retries", "0"))
+    # An output that could not be checked is an error (exit 3); one the list does not hold, drift (2).
+    assert done.returncode == (3 if kind == "error" else 2) and "internal error" not in done.stderr, (
+        done.stderr
+    )
+    [result] = results(tmp_path / "out")["results"]
+    assert result["outcome"] in ("drift", "error") and [f["kind"] for f in result["findings"]] == [kind]
