@@ -57,15 +57,17 @@ def execute(
         resolved = all(route.identity is not None for route in routes.values())
         discovery: list[tuple[str | None, Counter[str]]] = []
         unknown: list[str | None] = []
+        listed: dict[JobRef, tuple[str, str | None]] = {}
         if manifest.queries and resolved:
             from audit.discover.run import discover_all
-            from audit.discover.walk import counted
+            from audit.discover.walk import counted, listings
 
             stop = threading.Event()
             conns = stack.enter_context(open_connections(options, manifest.providers, needed, stop, fixed))
             routes = routes_of(conns)
             if discover:
                 manifest, _, found = discover_all(manifest, conns, stop, unmanaged=options.unmanaged)
+                listed = listings(found)
                 for d in found:
                     discovery.append((d.query.provider, d.calls))
                     lines.append(
@@ -97,6 +99,7 @@ def execute(
             options,
             discovery=discovery,
             unknown=unknown,
+            listed=listed,
         )
         last = store.last_jobs(manifest.audit) if store is not None else None
     if as_json:

@@ -31,6 +31,7 @@ from audit.common.words import counted
 from audit.discover.expand import unlisted_media
 from audit.discover.required import required_media
 from audit.discover.run import discover_all
+from audit.discover.walk import listings
 from audit.evidence import sshsig
 from audit.evidence.sshsig import Signer
 from audit.manifest.model import Manifest
@@ -249,6 +250,7 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
             store,
             options,
             discovery=[(d.query.provider, d.calls) for d in discovered],
+            listed=listings(discovered),
         )
         settings = Settings(
             connections, options, found, unlisted_media(discovered), required_media(discovered)

@@ -34,6 +34,7 @@ class Listed:
 
     ref: JobRef
     media_id: str
+    status: str | None = None  # its Status as listed (the plan's guess of tonight's answer)
 
 
 @cache
@@ -106,5 +107,8 @@ def jobs_of(body: Mapping[str, Any], asked: JobRef) -> tuple[list[Listed], list[
             raise Malformed(
                 f"JobInfoList/{index} has a JobId with control characters or line breaks: {shown}"
             )
-        listed.append(Listed(JobRef(asked.job_type, job_id), asked.job_id))
+        status = item.get("Status")
+        listed.append(
+            Listed(JobRef(asked.job_type, job_id), asked.job_id, status if isinstance(status, str) else None)
+        )
     return listed, notes

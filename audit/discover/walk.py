@@ -86,6 +86,11 @@ def discover(query: MediaQuery, conn: Connection, stop: threading.Event, now: da
     return found
 
 
+def listings(found: list[Discovery]) -> dict[JobRef, tuple[str, str | None]]:
+    """Every job discovery listed: its media and listed Status (what the plan counts output calls by)."""
+    return {ref: (job.media_id, job.status) for d in found for ref, job in d.jobs.items()}
+
+
 def counted(query: MediaQuery, conn: Connection, stop: threading.Event, now: datetime) -> dict[str, int]:
     """How many media of each SearchType the query's window holds: SearchMedia's Total, one call of
     one result per type (what `plan` states a window's discovery will cost by)."""

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from audit.common.errors import UserError
-from audit.common.jobtypes import JobRef, transcoded_media
+from audit.common.jobtypes import JobRef, job_type, transcoded_media
 from audit.manifest.model import JobSpec, Manifest
 from audit.options import RunOptions
 from audit.plan.model import LanePlan, Plan, Route
@@ -45,6 +45,7 @@ def build(
     *,
     discovery: Iterable[tuple[str | None, Counter[str]]] = (),
     unknown: Iterable[str | None] = (),
+    listed: Mapping[JobRef, tuple[str, str | None]] | None = None,
 ) -> Plan:
     """The plan of a run of `manifest` (discovered jobs included, when discovery ran) with `options`
     (--target, --refresh and --strict read from the one record run and plan both resolve): each
@@ -64,7 +65,7 @@ def build(
             {} if refresh or store is None else store.lookup(route.service, (j.ref for j in mine), account)
         )
         reuse = {ref: a for ref, a in stored.items() if a.final}
-        lanes[alias] = LanePlan(route, account, mine, reuse, *outputs_of(mine, reuse))
+        lanes[alias] = LanePlan(route, account, mine, reuse, *outputs_of(mine, reuse, listed or {}))
     calls: dict[str, Counter[str]] = {}
     for alias, counted in discovery:
         calls.setdefault(routes[alias].shares, Counter()).update(counted)
@@ -80,11 +81,13 @@ def build(
 
 
 def outputs_of(
-    jobs: Iterable[JobSpec], reuse: Mapping[JobRef, StoredAnswer]
+    jobs: Iterable[JobSpec],
+    reuse: Mapping[JobRef, StoredAnswer],
+    listed: Mapping[JobRef, tuple[str, str | None]],
 ) -> tuple[frozenset[str], frozenset[str], int]:
     """The media whose output is asked tonight, those whose source is, and the jobs with output:
     whose media only their answer tonight will tell: the run's rule (audit.run.outputs), on the
-    stored answers."""
+    stored answers, else on what discovery listed (media and Status)."""
     play: set[str] = set()
     source: set[str] = set()
     unknown = 0
@@ -92,10 +95,14 @@ def outputs_of(
         if spec.output is None or spec.job_type != "transcode":
             continue
         stored = reuse.get(spec.ref)
-        if stored is None:
+        if stored is not None:
+            media = transcoded_media(json.loads(stored.body))
+        elif spec.ref in listed:
+            media, status = listed[spec.ref]
+            media = media if status in job_type("transcode").success else None
+        else:
             unknown += 1
             continue
-        media = transcoded_media(json.loads(stored.body))
         if media is None:
             continue
         play.add(media)

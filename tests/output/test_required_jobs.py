@@ -10,6 +10,7 @@ import yaml
 from audit.common.timeutil import format_utc
 from tests.bodies import body
 from tests.conftest import created
+from tests.plan.test_plan_is_what_runs import made, planned
 from tests.run.helpers import cli, results, run_args
 
 pytestmark = pytest.mark.slow
@@ -77,6 +78,7 @@ def test_six_media_give_exactly_the_four_findings_and_the_failed_status(start_em
     jobs, media = six_media()
     emulator = start_emulator(jobs=jobs, media=media, qps=0)
     state = tmp_path / "s.db"
+    plan = planned(str(manifest(tmp_path)), "--endpoint", emulator.url, "--state", str(state), "--discover")
     night_1 = cli(*run_args(manifest(tmp_path), tmp_path / "n1", emulator.url, state=state))
     assert night_1.returncode == 2, night_1.stderr
     failed = next(
@@ -95,6 +97,9 @@ def test_six_media_give_exactly_the_four_findings_and_the_failed_status(start_em
         ("media", MEDIA["no-snapshot"], "missing_job", "require.snapshot"),
         ("transcode", failed, "mismatch", "Status"),
     }
+    # What discovery listed (media, Status) tells the plan the output calls of the first night too.
+    assert plan["outputs_not_counted"] == 0 and plan["calls"] == made(tmp_path / "n1")
+    assert plan["calls"]["GetPlayInfo"] == 6  # every media has a successful transcode job
     document = results(tmp_path / "n1")
     media_results = [r for r in document["results"] if r["job_type"] == "media"]
     # Each at the media source's line in the manifest (SARIF places its findings there too).
