@@ -351,26 +351,12 @@ def emulator(**flags: Any) -> None:
     guard(command)
 
 
-@cli.group()
-def state() -> None:
-    """Work on a whole state: copy it between SQLite and PostgreSQL."""
+def _more() -> None:
+    """The commands defined beside this module (audit/cli_ops.py), added to the group."""
+    from audit.cli_ops import receive, state
+
+    cli.add_command(state)
+    cli.add_command(receive)
 
 
-@state.command("copy")
-@click.argument("source", metavar="FROM")
-@click.argument("target", metavar="TO")
-@click.option(
-    "--from-schema", metavar="NAME", help="FROM's schema, when it is a PostgreSQL URL (default vod_audit)."
-)
-@click.option(
-    "--to-schema", metavar="NAME", help="TO's schema, when it is a PostgreSQL URL (default vod_audit)."
-)
-def state_copy(source: str, target: str, from_schema: str | None, to_schema: str | None) -> None:
-    """Copy the state at FROM (a path or postgresql:// URL) into an empty one at TO, counts verified."""
-
-    def command(echo: Echo, err: Echo) -> ExitStatus:
-        from audit.commands import state
-
-        return state.copy(source, target, (from_schema, to_schema), echo=echo)
-
-    guard(command)
+_more()

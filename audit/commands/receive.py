@@ -1,0 +1,79 @@
+"""`vod-audit receive`: VOD's signed HTTP callbacks, each stored durably before it is answered 200."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from audit.common.errors import ExitStatus, UserError
+from audit.common.terminal import Echo
+from audit.events.journal import Journal
+from audit.events.receiver import Listening, Server
+
+
+def auth_key(env_name: str | None, key_file: str | None) -> str:
+    """The AuthKey from an environment variable or a file, never from the command line."""
+    if bool(env_name) == bool(key_file):
+        raise UserError("give the AuthKey with --auth-key-env NAME or --auth-key-file PATH (one of them)")
+    if env_name:
+        value = os.environ.get(env_name, "")
+        if not value:
+            raise UserError(f"--auth-key-env {env_name}: the variable is not set or empty")
+        return value
+    assert key_file is not None
+    try:
+        value = Path(key_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"--auth-key-file {key_file}: cannot read it ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if not value:
+        raise UserError(f"--auth-key-file {key_file}: the file is empty")
+    return value
+
+
+def execute(
+    listen: str,
+    events_dir: str,
+    callback_url: str,
+    key: tuple[str | None, str | None],
+    max_skew: float,
+    *,
+    echo: Echo,
+    err: Echo,
+) -> ExitStatus:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--listen {listen!r}: HOST:PORT, e.g. 127.0.0.1:8080")
+    secret = auth_key(*key)
+    try:
+        journal = Journal(Path(events_dir))
+    except OSError as exc:
+        raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
+
+    def say(line: str) -> None:
+        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
+
+    try:
+        server = Server((host, int(port)), Listening(callback_url, secret, max_skew, journal, say))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+    echo(f"listening on http://{host}:{server.server_address[1]}")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # Stops accepting; the deliveries in hand finish (stored, then answered) before the exit.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()  # waits for the handler threads (block_on_close)
+    counts = ", ".join(f"{n} {what}" for what, n in server.counts.items())
+    say(f"stopped: {counts}")
+    return ExitStatus.OK
