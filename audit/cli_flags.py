@@ -170,6 +170,14 @@ def emulator_options(command: Command) -> Command:
             )
         ),
         click.option(
+            "--callback-url",
+            metavar="URL",
+            help="Send a VOD-style signed completion event per finished job to this URL (as VOD calls back).",
+        ),
+        click.option(
+            "--auth-key-env", metavar="NAME", help="The environment variable holding the callbacks' AuthKey."
+        ),
+        click.option(
             "--token-lifetime",
             default=EMULATOR.token_lifetime,
             show_default=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from typing import Any
 from audit.common.atomic import write_atomic
 from audit.common.errors import ExitStatus, UserError
 from audit.common.terminal import Echo
+from audit.emulator.callbacks import deliver_all
 from audit.emulator.config import FAULTS, EmulatorConfig
 from audit.emulator.data import Data, index, read_data_file
 from audit.emulator.generate import generate
@@ -74,6 +76,11 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     settings = dict(flags)
     data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
     listing = settings.pop("jobs_csv")
+    callback, key_env = settings.pop("callback_url"), settings.pop("auth_key_env")
+    if callback and not (key_env and os.environ.get(key_env)):
+        raise UserError(
+            "--callback-url needs --auth-key-env NAME, a variable holding the AuthKey it signs with"
+        )
     if not data and not count:
         raise UserError("give --data FILE, --jobs N, or both")
     config = EmulatorConfig(
@@ -96,6 +103,15 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     echo(
         f"{len(jobs)} jobs; AccessKey {', '.join([config.access_key_id, *(a[0] for a in config.accounts)])}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
     )
+
+    if callback:
+        key = os.environ[str(key_env)]
+
+        def call_back() -> None:
+            sent = deliver_all(callback, key, jobs.values(), say=err)
+            err(f"callbacks to {callback}: {sent['delivered']} delivered, {sent['undelivered']} not")
+
+        threading.Thread(target=call_back, name="callbacks", daemon=True).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=emulator.stop, daemon=True).start()

@@ -1,22 +1,16 @@
-"""VOD's HTTP callback signature: MD5 of `<callback URL>|<X-VOD-TIMESTAMP>|<AuthKey>`, and its age.
+"""A delivery checked as VOD's: its signature (audit.vod.callback) and the age of its timestamp.
 
-"HTTP callback authentication" (https://www.alibabacloud.com/help/en/vod/user-guide/http-callbacks):
-X-VOD-TIMESTAMP is the Unix time in seconds when the callback is sent; X-VOD-SIGNATURE the 32
-lower-case hex digits of md5sum(callback URL|X-VOD-TIMESTAMP|PrivateKey). The body is not signed: a
-stored body is a hint, which the audit confirms with GetJobDetail.
+The body is not signed: a stored body is a hint, which the audit confirms with GetJobDetail.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
 
+from audit.vod.callback import callback_signature
+
 DEFAULT_SKEW = 300.0  # seconds a timestamp may be older or newer than now
-
-
-def signature(callback_url: str, timestamp: str, auth_key: str) -> str:
-    return hashlib.md5(f"{callback_url}|{timestamp}|{auth_key}".encode(), usedforsecurity=False).hexdigest()
 
 
 def refused(
@@ -32,7 +26,7 @@ def refused(
     if abs(now - int(stamp)) > max_skew:
         return f"X-VOD-TIMESTAMP is {int(now - int(stamp))} s away from now (allowed ±{max_skew:g} s)"
     if not hmac.compare_digest(
-        signature(callback_url, stamp, auth_key).encode(), given.strip().lower().encode()
+        callback_signature(callback_url, stamp, auth_key).encode(), given.strip().lower().encode()
     ):
         return "X-VOD-SIGNATURE does not match"
     return None

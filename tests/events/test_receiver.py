@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from audit.common.timeutil import format_utc
-from audit.events.signature import signature
+from audit.vod.callback import callback_signature as signature
 from tests.conftest import sample_jobs
 from tests.run.helpers import ROOT, clean_env, cli, results, run_args
 
@@ -29,7 +29,9 @@ CALLBACK = "https://vod-events.example.com/callback"
 
 
 @contextmanager
-def receiver(folder: Path, *extra: str, limit: int | None = None):
+def receiver(
+    folder: Path, *extra: str, limit: int | None = None, listen: str = "127.0.0.1:0", callback: str = CALLBACK
+):
     """The receiver as a process; its 'listening on' line is the readiness signal."""
 
     def limited() -> None:
@@ -39,8 +41,8 @@ def receiver(folder: Path, *extra: str, limit: int | None = None):
     log = folder.parent / f"{folder.name}.log"  # a file, not a pipe: 2,000 log lines never block it
     with log.open("w") as said:
         process = subprocess.Popen(
-            [sys.executable, "-m", "audit", "receive", "--listen", "127.0.0.1:0", "--events-dir", str(folder),
-             "--callback-url", CALLBACK, "--auth-key-env", "VOD_AUTH_KEY", *extra],
+            [sys.executable, "-m", "audit", "receive", "--listen", listen, "--events-dir", str(folder),
+             "--callback-url", callback, "--auth-key-env", "VOD_AUTH_KEY", *extra],
             stdout=subprocess.PIPE, stderr=said, text=True, cwd=ROOT,
             env=clean_env(VOD_AUTH_KEY=KEY), preexec_fn=limited,
         )  # fmt: skip
@@ -167,3 +169,36 @@ def test_the_key_comes_from_the_environment_or_a_file_never_the_command_line(tmp
     )
     assert missing.returncode == 1 and "NOPE_X: the variable is not set" in missing.stderr
     assert cli("receive", "--auth-key", KEY).returncode == 1  # no such option
+
+
+def test_the_emulator_calls_back_as_vod_and_the_audit_reads_what_the_receiver_kept(tmp_path):
+    import socket
+
+    from tests.run.helpers import write_data
+
+    folder = tmp_path / "events"
+    data = write_data(tmp_path / "data.json", sample_jobs())
+    with socket.socket() as probe:  # the URL VOD is given is the one it signs: known before the start
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with receiver(folder, listen=f"127.0.0.1:{port}", callback=f"http://127.0.0.1:{port}/") as (_, url):
+        emulator = subprocess.Popen(
+            [sys.executable, "-m", "audit", "emulator", "--port", "0", "--data", str(data), "--qps", "0",
+             "--callback-url", url + "/", "--auth-key-env", "VOD_AUTH_KEY"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=clean_env(VOD_AUTH_KEY=KEY),
+        )  # fmt: skip
+        try:
+            listening = emulator.stdout.readline().split()[-1] if emulator.stdout else ""
+            said = ""
+            while "callbacks to" not in said:  # its readiness signal: the line that says what it sent
+                said = emulator.stderr.readline() if emulator.stderr else ""
+                assert said or emulator.poll() is None, "the emulator ended"
+            assert f"{len(sample_jobs())} delivered, 0 not" in said
+            manifest = tmp_path / "m.yaml"
+            manifest.write_text(f"version: 1\njobs_from:\n  - events: {folder}/*.jsonl\n")
+            done = cli(*run_args(manifest, tmp_path / "out", listening))
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert len(results(tmp_path / "out")["results"]) == len(sample_jobs())

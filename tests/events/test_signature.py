@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from audit.events.signature import refused, signature
+from audit.events.signature import refused
+from audit.vod.callback import callback_signature as signature
 
 URL, STAMP, KEY = "https://www.example.com/your/callback", "1519375990", "test123"  # the reference's example
 
