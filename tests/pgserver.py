@@ -54,6 +54,14 @@ class Server:
             [str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), *args]
         )
 
+    def serve(self) -> None:
+        """(Re)starts the server on its port; pg_ctl -w returns once it accepts connections.
+        fsync off: the tests kill clients, never the machine; the server's own durability is not ours."""
+        self.pg_ctl(
+            "-w", "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c full_page_writes=off",
+            "start",
+        )  # fmt: skip
+
     def stop(self) -> None:
         self.pg_ctl("stop", "-m", "immediate", "-w")
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -90,9 +98,5 @@ def start() -> Server:
          "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"]
     )  # fmt: skip
     server = Server(folder, port, bin)
-    # fsync off: the tests kill clients, never the machine; the server's own durability is not ours to test.
-    server.pg_ctl(
-        "-w", "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off",
-        "start",
-    )  # fmt: skip
+    server.serve()
     return server

@@ -219,9 +219,14 @@ def _verdict_exit(record: RunRecord, options: RunOptions, err: Echo) -> ExitStat
     if record.stopped_by:
         err(f"vod-audit: the run stopped early: {record.stopped_by}; what was collected is written")
     if record.state_error:
+        said = (
+            "the run stopped there: the reports hold what was collected"
+            if record.incomplete
+            else "the reports are complete"
+        )
         err(
-            f"vod-audit: the state could not be written: {record.state_error}; the reports are "
-            "complete, and the next run asks again for what was not stored"
+            f"vod-audit: the state could not be written: {record.state_error}; {said}, and the next run "
+            "asks again for what was not stored"
         )
         return ExitStatus.ERROR
     undelivered = [n for n in record.notifications if n.status == "failed"]
@@ -241,7 +246,7 @@ def _audit(run: Invocation, echo: Echo, err: Echo) -> tuple[RunRecord, list[Path
         interruptible(err) as stop,
         embedded(options.emulator) as fixed,
         open_connections(options, manifest.providers, needed, stop, fixed) as connections,
-        closing(open_store(state)) as store,
+        closing(open_store(state, on_lost=stop.set)) as store,
     ):
         manifest, found, discovered = discover_all(manifest, connections, stop, unmanaged=options.unmanaged)
         plan = build(

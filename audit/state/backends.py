@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from audit.common.locks import FileLatch, Latch
 from audit.common.where import StateAt
 from audit.state.store import NoState, Store
 
 
-def open_store(at: StateAt, *, read_only: bool = False) -> Store:
+def open_store(at: StateAt, *, read_only: bool = False, on_lost: Callable[[], None] | None = None) -> Store:
     """The store at `at`: an SQLite file (created for a run; `read_only` for reading commands) or a
-    PostgreSQL schema (psycopg imported only then)."""
+    PostgreSQL schema (psycopg imported only then), which calls `on_lost` when the server stays gone
+    (a full disk on SQLite lets the run go on: the file is there for the next run)."""
     if at.path is None:
         from audit.state.postgres import PostgresState
 
-        return PostgresState(at, read_only=read_only)
+        return PostgresState(at, read_only=read_only, on_lost=on_lost)
     from audit.state.sqlite import State
 
     return State(at.path, read_only=read_only)

@@ -32,10 +32,15 @@ class PostgresState:
     """The same store as the SQLite one (audit.state.sqlite), in its own schema: every change one
     transaction, so that a run killed at any moment leaves nothing half-written; a connection lost
     mid-run is made again (audit.state.pglink) and a write that still cannot be made is recorded in
-    `failure`, as on SQLite."""
+    `failure`, as on SQLite, and stops the run (`on_lost`)."""
 
-    def __init__(self, at: StateAt, *, read_only: bool = False) -> None:
+    def __init__(
+        self, at: StateAt, *, read_only: bool = False, on_lost: Callable[[], None] | None = None
+    ) -> None:
         self.where = at.shown
+        # Told once when a write cannot be made after the reconnects: the run stops there (its reports
+        # hold what was collected, marked incomplete) instead of asking on for answers it cannot keep.
+        self._on_lost = on_lost
         self.failure: str | None = None
         self.unstored = 0
         self.audit = ""
@@ -59,9 +64,13 @@ class PostgresState:
         self._batch.close()
         self._link.close()
 
-    def _read(self, work: Callable[[Connection[Any]], T]) -> T:
-        """A read, which no run can do without: its failure ends the command in one sentence."""
+    def _read(self, work: Callable[[Connection[Any]], T], lost: T) -> T:
+        """A read, which no run can start without: its failure ends the command in one sentence. Once
+        the server was given up (`failure`), `lost` stands for it: a run that stopped for that still
+        writes its reports."""
         with self._lock:
+            if self.failure is not None:
+                return lost
             try:
                 return self._link.run(work)
             except psycopg.Error as exc:
@@ -76,6 +85,8 @@ class PostgresState:
                 self._link.run(lambda db: _in_transaction(db, work))
             except (psycopg.Error, UserError) as exc:
                 self.failure = reason(exc, self._at) if isinstance(exc, psycopg.Error) else str(exc)
+                if self._on_lost is not None:
+                    self._on_lost()
                 return False
             return True
 
@@ -85,10 +96,11 @@ class PostgresState:
         """As State.lookup: stored answers of these keys at this service, none of another account."""
         self._batch.flush()
         wanted = set(keys)
-        rows = self._read(
+        rows: list[tuple[Any, ...]] = self._read(
             lambda db: db.execute(
                 f"SELECT {', '.join(ANSWERS[1:])} FROM responses WHERE endpoint=%s", (service,)
-            ).fetchall()
+            ).fetchall(),
+            [],
         )
         found: dict[JobRef, StoredAnswer] = {}
         for (
@@ -130,7 +142,8 @@ class PostgresState:
         row = self._read(
             lambda db: db.execute(
                 "SELECT account FROM accounts WHERE identity=%s", (digest_identity(identity),)
-            ).fetchone()
+            ).fetchone(),
+            None,
         )
         return str(row[0]) if row else None
 
@@ -185,17 +198,19 @@ class PostgresState:
             lambda db: db.execute(
                 "SELECT sums FROM runs WHERE sums IS NOT NULL AND audit=%s ORDER BY seq DESC LIMIT 1",
                 (self.audit,),
-            ).fetchone()
+            ).fetchone(),
+            None,
         )
         return str(row[0]) if row else None
 
     def history(self, audit: str | None = None) -> list[dict[str, object]]:
         columns = TABLES["runs"]
         where, values = ("", ()) if audit is None else (" WHERE audit=%s", (audit,))
-        rows = self._read(
+        rows: list[tuple[Any, ...]] = self._read(
             lambda db: db.execute(
                 f"SELECT {', '.join(columns)} FROM runs{where} ORDER BY seq", values
-            ).fetchall()
+            ).fetchall(),
+            [],
         )
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
@@ -205,7 +220,8 @@ class PostgresState:
                 "SELECT run_jobs.jobs FROM runs JOIN run_jobs USING (run_id) WHERE runs.audit=%s AND "
                 "runs.status='complete' ORDER BY runs.seq DESC LIMIT 1",
                 (audit,),
-            ).fetchone()
+            ).fetchone(),
+            None,
         )
         if row is None:
             return None
@@ -214,12 +230,13 @@ class PostgresState:
 
     def previous_findings(self, services: Mapping[JobRef, str]) -> dict[JobRef, dict[str, str]]:
         wanted = sorted(set(services.values()))
-        rows = self._read(
+        rows: list[tuple[Any, ...]] = self._read(
             lambda db: db.execute(
                 "SELECT endpoint, job_type, job_id, findings FROM job_findings WHERE audit=%s AND "
                 "endpoint = ANY(%s)",
                 (self.audit, wanted),
-            ).fetchall()
+            ).fetchall(),
+            [],
         )
         found: dict[JobRef, dict[str, str]] = {}
         for service, job_type, job_id, findings in rows:
@@ -269,7 +286,7 @@ class PostgresState:
     def rows(self, table: str) -> list[tuple[object, ...]]:
         order = " ORDER BY seq" if table == "runs" else ""
         return self._read(
-            lambda db: db.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{order}").fetchall()
+            lambda db: db.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{order}").fetchall(), []
         )
 
     def put(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:

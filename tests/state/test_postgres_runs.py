@@ -207,3 +207,42 @@ def test_a_server_restart_mid_run_is_ridden_out(start_emulator, tmp_path, postgr
     with psycopg.connect(postgres_url) as db:
         assert db.execute("SELECT count(*) FROM vod_audit.responses").fetchone() == (len(planted),)
         assert db.execute("SELECT status FROM vod_audit.runs").fetchall() == [("complete",)]
+
+
+def test_a_server_gone_for_good_stops_the_run_and_the_next_night_follows_the_last_complete_one(
+    start_emulator, tmp_path, postgres_server, postgres_url
+):
+    import hashlib
+
+    from tests.reliability.test_kill_matrix import bodies
+
+    planted = bodies()
+    emulator = start_emulator(jobs=planted, qps=0)
+    manifest = write_manifest(tmp_path / "m.yaml", planted)
+    first = cli(*run_args(manifest, tmp_path / "n1", emulator.url, "--qps", "300", state=postgres_url))
+    assert first.returncode in (0, 2), first.stderr
+    # Night 2 asks every job again, slowly; the server goes away for good a few seconds in.
+    run = popen(
+        *run_args(manifest, tmp_path / "n2", emulator.url, "--qps", "10", "--refresh", state=postgres_url)
+    )
+    deadline = time.monotonic() + 60
+    asked = emulator.counters.snapshot()["total"]
+    while emulator.counters.snapshot()["total"] < asked + 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    postgres_server.pg_ctl("stop", "-m", "fast", "-w")
+    try:
+        _, stderr = run.communicate(timeout=180)
+    finally:
+        postgres_server.serve()  # on its port again, for the rest of this process's tests too
+    assert run.returncode == 1, stderr
+    assert "the state could not be written" in stderr and "the run stopped there" in stderr
+    assert results(tmp_path / "n2")["incomplete"] and len(results(tmp_path / "n2")["results"]) < len(planted)
+    assert "admin-pw-8d1f" not in stderr
+    third = cli(*run_args(manifest, tmp_path / "n3", emulator.url, "--qps", "300", state=postgres_url))
+    assert third.returncode in (0, 2), third.stderr
+    # Never a second first night: the chain goes on from night 1, the last complete one.
+    night_1 = hashlib.sha256((tmp_path / "n1" / "SHA256SUMS").read_bytes()).hexdigest()
+    assert results(tmp_path / "n3")["previous_sums"] == night_1
+    history = json.loads(cli("history", "--state", postgres_url, "--format", "json").stdout)["runs"]
+    statuses = [r["status"] for r in history]
+    assert len(statuses) == 3 and statuses[0] == statuses[2] == "complete" and statuses[1] != "complete"
