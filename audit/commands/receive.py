@@ -10,6 +10,7 @@ from pathlib import Path
 from types import FrameType
 
 from audit.common.errors import ExitStatus, UserError
+from audit.common.files import read_input
 from audit.common.terminal import Echo
 from audit.events.journal import Journal
 from audit.events.receiver import Listening, Server
@@ -26,7 +27,7 @@ def auth_key(env_name: str | None, key_file: str | None) -> str:
         return value
     assert key_file is not None
     try:
-        value = Path(key_file).read_text(encoding="utf-8").strip()
+        value = read_input(Path(key_file)).decode("utf-8").strip()  # bounded, as every input file
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(
             f"--auth-key-file {key_file}: cannot read it ({getattr(exc, 'strerror', None) or exc})"

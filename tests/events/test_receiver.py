@@ -42,7 +42,8 @@ def receiver(
     with log.open("w") as said:
         process = subprocess.Popen(
             [sys.executable, "-m", "audit", "receive", "--listen", listen, "--events-dir", str(folder),
-             "--callback-url", callback, "--auth-key-env", "VOD_AUTH_KEY", *extra],
+             "--callback-url", callback,
+             *(() if "--auth-key-file" in extra else ("--auth-key-env", "VOD_AUTH_KEY")), *extra],
             stdout=subprocess.PIPE, stderr=said, text=True, cwd=ROOT,
             env=clean_env(VOD_AUTH_KEY=KEY), preexec_fn=limited,
         )  # fmt: skip
@@ -169,6 +170,22 @@ def test_the_key_comes_from_the_environment_or_a_file_never_the_command_line(tmp
     )
     assert missing.returncode == 1 and "NOPE_X: the variable is not set" in missing.stderr
     assert cli("receive", "--auth-key", KEY).returncode == 1  # no such option
+    key_file = tmp_path / "key"
+    key_file.write_text("")
+    empty = cli(
+        "receive", "--events-dir", str(tmp_path), "--callback-url", CALLBACK, "--auth-key-file", str(key_file)
+    )
+    assert empty.returncode == 1 and "the file is empty" in empty.stderr
+
+
+def test_the_key_may_come_from_a_file(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n")
+    folder = tmp_path / "events"
+    with receiver(folder, "--auth-key-file", str(key_file)) as (_, url):
+        assert deliver(url, {"EventType": "StreamTranscodeComplete", "JobId": "d" * 32}) == 200
+        assert deliver(url, {"EventType": "StreamTranscodeComplete", "JobId": "e" * 32}, key="other") == 403
+    assert stored(folder) == [{"EventType": "StreamTranscodeComplete", "JobId": "d" * 32}]
 
 
 def test_the_emulator_calls_back_as_vod_and_the_audit_reads_what_the_receiver_kept(tmp_path):
