@@ -12,7 +12,15 @@ from audit.common.where import DEFAULT_SCHEMA, SCHEMES, StateAt, state_at, witho
 from audit.report import FORMAT_NAMES
 from audit.results.parts import FailOn
 from audit.vod.endpoints import DEFAULT_REGION
-from audit.vod.protocol import DOCUMENTED_QPS, LIST_JOB_INFO, OPERATION_QPS, SEARCH_MEDIA
+from audit.vod.protocol import (
+    ACTION,
+    DOCUMENTED_QPS,
+    GET_MEZZANINE_INFO,
+    GET_PLAY_INFO,
+    LIST_JOB_INFO,
+    OPERATION_QPS,
+    SEARCH_MEDIA,
+)
 
 DEFAULT_STATE = ".vod-audit/state.db"
 # Options that only a flag sets: they describe one invocation, not how an account is audited.
@@ -73,6 +81,18 @@ class RunOptions:
         if self.state:
             values["state"] = without_password(self.state)
         return values
+
+
+def operation_rates(options: RunOptions) -> dict[str, float]:
+    """Calls per second each operation is allowed for one provider: its options' (qps, search_qps,
+    list_qps), and the documented limits of what success produced (output checks)."""
+    return {
+        ACTION: options.qps,
+        SEARCH_MEDIA: options.search_qps,
+        LIST_JOB_INFO: options.list_qps,
+        GET_PLAY_INFO: OPERATION_QPS[GET_PLAY_INFO],
+        GET_MEZZANINE_INFO: OPERATION_QPS[GET_MEZZANINE_INFO],
+    }
 
 
 def calls_for_rate(qps: float) -> int:

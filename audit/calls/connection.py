@@ -18,18 +18,11 @@ from audit.credentials import chain
 from audit.credentials.records import CredentialError
 from audit.credentials.refresh import Keys
 from audit.credentials.sources import Static
-from audit.options import RunOptions, calls_for_rate, for_provider
+from audit.options import RunOptions, calls_for_rate, for_provider, operation_rates
 from audit.vod.client import SignatureVersion, VodClient
 from audit.vod.endpoints import Endpoint
 from audit.vod.keys import Credentials
-from audit.vod.protocol import (
-    ACTION,
-    GET_MEZZANINE_INFO,
-    GET_PLAY_INFO,
-    LIST_JOB_INFO,
-    OPERATION_QPS,
-    SEARCH_MEDIA,
-)
+from audit.vod.protocol import ACTION
 from audit.vod.records import CallResult
 
 DEFAULT = None  # the alias of the default provider: today's `provider:` block and flags
@@ -60,7 +53,7 @@ class Connection:
     service: str = ""  # what the state keeps its answers under: the endpoint, or the emulator's data
     provider: str | None = DEFAULT
     account: str = ""  # what its limiter is shared by: the account UID, else the keys' identity
-    # The discovery operations' limiters, each at its own documented rate, shared like `limiter`
+    # The other operations' limiters (discovery, output checks), each at its own rate, shared like `limiter`
     limiters: Mapping[str, RateLimiter] = field(default_factory=dict)
 
     @classmethod
@@ -123,15 +116,10 @@ class Connection:
 
 
 def operation_limiters(*options: RunOptions) -> dict[str, RateLimiter]:
-    """A limiter per discovery operation for one account, at the lowest rate its providers' options
-    give (search_qps, list_qps)."""
-    return {
-        SEARCH_MEDIA: RateLimiter(min(o.search_qps for o in options)),
-        LIST_JOB_INFO: RateLimiter(min(o.list_qps for o in options)),
-        # What success produced (output checks): each at its documented per-account limit.
-        GET_PLAY_INFO: RateLimiter(OPERATION_QPS[GET_PLAY_INFO]),
-        GET_MEZZANINE_INFO: RateLimiter(OPERATION_QPS[GET_MEZZANINE_INFO]),
-    }
+    """A limiter per operation besides GetJobDetail for one account, at the lowest rate its
+    providers' options give (audit.options.operation_rates)."""
+    rates = [operation_rates(o) for o in options]
+    return {op: RateLimiter(min(r[op] for r in rates)) for op in rates[0] if op != ACTION}
 
 
 def account_key(keys: Keys) -> str:

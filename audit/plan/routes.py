@@ -8,18 +8,11 @@ from collections.abc import Mapping
 from audit.calls.connection import Connection, Fixed, keys_from_env
 from audit.credentials.records import CredentialError, account_of_arn
 from audit.credentials.sources import Static
-from audit.options import RunOptions
+from audit.options import RunOptions, operation_rates
 from audit.plan.model import Route
 from audit.results.parts import mask
 from audit.vod import endpoints
-from audit.vod.protocol import (
-    ACTION,
-    GET_MEZZANINE_INFO,
-    GET_PLAY_INFO,
-    LIST_JOB_INFO,
-    OPERATION_QPS,
-    SEARCH_MEDIA,
-)
+from audit.vod.protocol import ACTION
 
 
 def shown(identity: str) -> str:
@@ -71,13 +64,7 @@ def located(alias: str | None, options: RunOptions, fixed: Fixed | None) -> Rout
         identity=identity,
         stated_account=stated,
         shares=shares,
-        rates={
-            ACTION: options.qps,
-            SEARCH_MEDIA: options.search_qps,
-            LIST_JOB_INFO: options.list_qps,
-            GET_PLAY_INFO: OPERATION_QPS[GET_PLAY_INFO],
-            GET_MEZZANINE_INFO: OPERATION_QPS[GET_MEZZANINE_INFO],
-        },
+        rates=operation_rates(options),
     )
 
 
