@@ -37,7 +37,9 @@ def checked(
     lanes: Mapping[str | None, Lane],
     stop: threading.Event,
 ) -> Iterable[JobResult]:
-    """The results with their output findings, each media asked once through its provider's lane."""
+    """The results with their output findings, each media asked once through its provider's lane. A
+    result whose output was not checked because the run was told to stop is left out: the run is
+    then incomplete, never a job passed without its check."""
     listed = list(results)
     media: dict[JobRef, str | None] = {
         r.ref: transcoded_media(json.loads(r.body_json)) if r.body_json else None for r in listed
@@ -50,7 +52,7 @@ def checked(
             needs[media_id] = needs.get(media_id, False) or spec.output.needs_source
     played: dict[tuple[str | None, str], Played] = {}
     sources: dict[tuple[str | None, str], float | str] = {}
-    for provider, needs in asked.items():
+    for provider, needs in asked.items() if not stop.is_set() else ():
         lane = lanes[provider]
         for fetched in _ask(lane, list(needs), GET_PLAY_INFO, stop):
             played[(provider, fetched.job.job_id)] = _played(fetched)
@@ -65,11 +67,10 @@ def checked(
                     "error", "output", "the job's VideoId", "none", "the answer names no VideoId to check"
                 ),
             )
-        elif stop.is_set() and (spec.provider, media_id) not in played:
-            yield result  # the run was told to stop: unchecked, and the run says it is incomplete
-            continue
         else:
             key = (spec.provider, media_id)
+            if key not in played or (spec.output.needs_source and key not in sources):
+                continue  # not asked before the run was told to stop: left out, the run is incomplete
             found = judge_output(result.job_id, media_id, spec.output, played[key], sources.get(key))
         yield _with(result, found) if found else result
 
@@ -94,7 +95,10 @@ def _ask(lane: Lane, media: list[str], operation: str, stop: threading.Event) ->
     lane.extra.append((operation, fetcher))  # its calls count in the provider's line and the run's totals
     try:
         with ThreadPoolExecutor(max_workers=min(conn.concurrency, len(media))) as pool:
-            return list(pool.map(lambda m: fetcher.fetch_one(JobRef("media", m), stop), media))
+            asked = pool.map(
+                lambda m: None if stop.is_set() else fetcher.fetch_one(JobRef("media", m), stop), media
+            )
+            return [fetched for fetched in asked if fetched is not None]  # none started once told to stop
     finally:
         client.close()
 

@@ -127,3 +127,22 @@ def test_a_require_the_source_cannot_meet_is_refused_at_its_line(tmp_path):
         f"{manifest}:9:27: jobs_from/1/media/require/snapshot must be at least 1, got 0",
         "2 problems found",
     ]
+
+
+def test_a_run_told_to_stop_asks_no_output_and_leaves_the_unchecked_jobs_out():
+    import threading
+
+    from audit.common.findings import Outcome
+    from audit.manifest.model import JobSpec
+    from audit.manifest.positions import Position
+    from audit.results.record import JobResult
+    from audit.run.outputs import checked, wants_output
+
+    body = '{"JobType":"transcode","TranscodeJobDetail":{"JobId":"%s","VideoId":"%s","Status":"TranscodeSuccess"}}'
+    spec = JobSpec("transcode", JOB, (), Position("m.yaml", 1, 1), output=OutputCheck())
+    result = JobResult("transcode", JOB, Outcome.OK, status="TranscodeSuccess", body_json=body % (JOB, MEDIA))
+    assert wants_output(spec, result)
+    stop = threading.Event()
+    stop.set()
+    # No lane is reached (none is given), and the job is not passed without its check.
+    assert list(checked([result], {spec.ref: spec}, {}, stop)) == []
