@@ -16,7 +16,7 @@ from typing import Any
 
 from audit.common.findings import Finding, FindingKind
 from audit.common.timeutil import format_duration
-from audit.manifest.outputs import OutputCheck
+from audit.manifest.outputs import OutputCheck, span_words
 
 GONE = ("InvalidVideo.NotFound", "InvalidVideo.NoneStream")  # answers that say: no stream exists
 
@@ -107,12 +107,7 @@ def _stream_findings(
     for key, low, high in check.ranges:
         value = number(stream.get(key))
         if value is None or (low is not None and value < low) or (high is not None and value > high):
-            expected = (
-                f"{low:g}"
-                if low == high and low is not None
-                else f"{'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'}"
-            )
-            found.append(_mismatch(key, expected, stream.get(key)))
+            found.append(_mismatch(key, span_words(low, high), stream.get(key)))
     if check.needs_source and isinstance(source, float):
         tolerance = (
             check.within_seconds if check.within_seconds is not None else (check.within_share or 0) * source

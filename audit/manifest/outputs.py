@@ -33,7 +33,7 @@ class OutputCheck:
 
     def describe(self) -> str:
         words = [f"{k}: {' or '.join(v)}" for k, v in self.values]
-        words += [f"{k}: {_span(low, high)}" for k, low, high in self.ranges]
+        words += [f"{k}: {span_words(low, high)}" for k, low, high in self.ranges]
         if self.within_seconds is not None:
             words.append(f"duration within {format_duration(self.within_seconds)} of the source")
         if self.within_share is not None:
@@ -41,7 +41,8 @@ class OutputCheck:
         return "output: " + (", ".join(words) or "a stream")
 
 
-def _span(low: float | None, high: float | None) -> str:
+def span_words(low: float | None, high: float | None) -> str:
+    """A range as the manifest says it and findings repeat it: 720, 480..720, ..2000 or 480.."""
     if low == high and low is not None:
         return f"{low:g}"
     return f"{'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'}"
