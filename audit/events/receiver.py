@@ -13,6 +13,7 @@ from typing import Any
 
 from audit.events.journal import Journal
 from audit.events.signature import refused
+from audit.manifest.sources.events import EVENT_JOBS, job_ids
 
 MAX_BODY = 1 << 20  # bytes of one event body at most
 BACKLOG = 1024  # connections waiting to be accepted: VOD and a redelivery burst, never a reset
@@ -118,18 +119,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def _named(event: dict[str, Any]) -> str:
     """An event in a log line: its type and job ids, escaped (a body is anyone's words)."""
-    from audit.manifest.sources.events import EVENT_JOBS
-
     kind = event.get("EventType")
     source = EVENT_JOBS.get(kind) if isinstance(kind, str) else None
-    ids: list[str] = []
-    if source is not None:
-        _, key, item = source
-        value = event.get(key)
-        values = (
-            [v.get(item) for v in value if isinstance(v, dict)]
-            if item and isinstance(value, list)
-            else [value]
-        )
-        ids = [v for v in values if isinstance(v, str)]
+    ids = job_ids(event, source[1], source[2]) if source is not None else []
     return json.dumps(kind if isinstance(kind, str) else None) + (" " + json.dumps(ids) if ids else "")

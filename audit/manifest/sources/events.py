@@ -201,7 +201,7 @@ def _read(
             found.skipped += 1
             return
     job_type, key, item = source
-    ids = _ids(event, key, item)
+    ids = job_ids(event, key, item)
     if not ids:
         where = f"{key}[].{item}" if item else key
         found.problems.append((name, line, f"an event of type {kind} without its job id ({where})"))
@@ -216,7 +216,8 @@ def _read(
         found.jobs.setdefault(JobRef(job_type, job_id), (name, line))
 
 
-def _ids(event: dict[str, Any], key: str, item: str | None) -> list[str]:
+def job_ids(event: dict[str, Any], key: str, item: str | None) -> list[str]:
+    """The job ids an event names at `key` (a field, or a list and its items' `item`): all or none."""
     if item is None:
         value = event.get(key)
         return [value] if isinstance(value, str) and value else []
