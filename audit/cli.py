@@ -353,10 +353,11 @@ def emulator(**flags: Any) -> None:
 
 def _more() -> None:
     """The commands defined beside this module (audit/cli_ops.py), added to the group."""
-    from audit.cli_ops import receive, state
+    from audit.cli_ops import consume, receive, state
 
     cli.add_command(state)
     cli.add_command(receive)
+    cli.add_command(consume)
 
 
 _more()

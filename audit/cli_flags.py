@@ -178,6 +178,23 @@ def emulator_options(command: Command) -> Command:
             "--auth-key-env", metavar="NAME", help="The environment variable holding the callbacks' AuthKey."
         ),
         click.option(
+            "--queue",
+            metavar="NAME",
+            help="Serve a Simple Message Queue of this name and put a completion event per finished job in it.",
+        ),
+        click.option(
+            "--queue-visibility",
+            default=EMULATOR.queue_visibility,
+            show_default=True,
+            type=click.FloatRange(0.1),
+            help="Seconds a received message stays hidden unless deleted (the queue's VisibilityTimeout).",
+        ),
+        click.option(
+            "--queue-base64",
+            is_flag=True,
+            help="Put the events in the queue base64-encoded, not as raw JSON.",
+        ),
+        click.option(
             "--token-lifetime",
             default=EMULATOR.token_lifetime,
             show_default=True,

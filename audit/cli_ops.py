@@ -1,6 +1,8 @@
-"""Commands that work beside the audit: a whole state copied, VOD's callbacks received."""
+"""Commands that work beside the audit: a whole state copied, VOD's events received or consumed."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import click
 
@@ -35,6 +37,23 @@ def state_copy(source: str, target: str, from_schema: str | None, to_schema: str
     guard(command)
 
 
+def _events_dir(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--events-dir",
+        required=True,
+        type=click.Path(file_okay=False),
+        help="Where the day files DIR/YYYY-MM-DD.jsonl go (what `events: DIR/*.jsonl` reads).",
+    )(command)
+
+
+def _metrics_file(command: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--metrics-file",
+        type=click.Path(dir_okay=False),
+        help="Keep the counts by outcome in this file for node_exporter's textfile collector.",
+    )(command)
+
+
 @click.command()
 @click.option(
     "--listen",
@@ -43,12 +62,7 @@ def state_copy(source: str, target: str, from_schema: str | None, to_schema: str
     metavar="HOST:PORT",
     help="Where to listen (behind a TLS-terminating proxy in production).",
 )
-@click.option(
-    "--events-dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Where the day files DIR/YYYY-MM-DD.jsonl go (what `events: DIR/*.jsonl` reads).",
-)
+@_events_dir
 @click.option(
     "--callback-url",
     required=True,
@@ -64,6 +78,7 @@ def state_copy(source: str, target: str, from_schema: str | None, to_schema: str
     show_default=True,
     help="How far a delivery's timestamp may be from now.",
 )
+@_metrics_file
 def receive(
     listen: str,
     events_dir: str,
@@ -71,6 +86,7 @@ def receive(
     auth_key_env: str | None,
     auth_key_file: str | None,
     max_skew: float,
+    metrics_file: str | None,
 ) -> None:
     """Receive VOD's signed HTTP callbacks: 200 only once each body is durably stored."""
 
@@ -78,7 +94,64 @@ def receive(
         from audit.commands import receive
 
         return receive.execute(
-            listen, events_dir, callback_url, (auth_key_env, auth_key_file), max_skew, echo=echo, err=err
+            listen,
+            events_dir,
+            callback_url,
+            (auth_key_env, auth_key_file),
+            max_skew,
+            metrics_file,
+            echo=echo,
+            err=err,
+        )
+
+    guard(command)
+
+
+@click.command()
+@click.option("--queue", required=True, metavar="NAME", help="The queue VOD writes its events to.")
+@click.option(
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="The queue service's endpoint, https://ACCOUNT.mns.REGION.aliyuncs.com.",
+)
+@_events_dir
+@click.option(
+    "--once", is_flag=True, help="Drain the queue and exit once it is empty (for cron), else run on."
+)
+@click.option(
+    "--wait",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 30),
+    help="Seconds a receive waits for a message (long polling).",
+)
+@click.option("--profile", metavar="NAME", help="The credentials profile (default: the credential chain).")
+@_metrics_file
+def consume(
+    queue: str,
+    endpoint: str,
+    events_dir: str,
+    once: bool,
+    wait: int,
+    profile: str | None,
+    metrics_file: str | None,
+) -> None:
+    """Consume VOD's events from a Simple Message Queue: each deleted only once durably stored."""
+
+    def command(echo: Echo, err: Echo) -> ExitStatus:
+        from audit.commands import consume
+
+        return consume.execute(
+            queue,
+            endpoint,
+            events_dir,
+            once=once,
+            wait=wait,
+            profile=profile,
+            metrics_file=metrics_file,
+            echo=echo,
+            err=err,
         )
 
     guard(command)

@@ -14,7 +14,7 @@ from typing import Any
 from audit.common.atomic import write_atomic
 from audit.common.errors import ExitStatus, UserError
 from audit.common.terminal import Echo
-from audit.emulator.callbacks import deliver_all
+from audit.emulator.callbacks import deliver_all, enqueue_all
 from audit.emulator.config import FAULTS, EmulatorConfig
 from audit.emulator.data import Data, index, read_data_file
 from audit.emulator.generate import generate
@@ -77,6 +77,7 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
     data, count, seed = settings.pop("data"), settings.pop("count"), settings["seed"]
     listing = settings.pop("jobs_csv")
     callback, key_env = settings.pop("callback_url"), settings.pop("auth_key_env")
+    encoded = settings.pop("queue_base64")
     if callback and not (key_env and os.environ.get(key_env)):
         raise UserError(
             "--callback-url needs --auth-key-env NAME, a variable holding the AuthKey it signs with"
@@ -104,6 +105,9 @@ def execute(flags: Mapping[str, Any], *, echo: Echo, err: Echo) -> ExitStatus:
         f"{len(jobs)} jobs; AccessKey {', '.join([config.access_key_id, *(a[0] for a in config.accounts)])}; qps {config.qps:g}; started {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
     )
 
+    if config.queue:
+        put = enqueue_all(emulator.queues, config.queue, jobs.values(), encoded)
+        err(f"queue {config.queue}: {put} events put (as VOD writes them)")
     if callback:
         key = os.environ[str(key_env)]
 

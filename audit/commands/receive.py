@@ -14,6 +14,7 @@ from audit.common.files import read_input
 from audit.common.terminal import Echo
 from audit.events.journal import Journal
 from audit.events.receiver import Listening, Server
+from audit.events.tally import Tally
 
 
 def auth_key(env_name: str | None, key_file: str | None) -> str:
@@ -43,6 +44,7 @@ def execute(
     callback_url: str,
     key: tuple[str | None, str | None],
     max_skew: float,
+    metrics_file: str | None = None,
     *,
     echo: Echo,
     err: Echo,
@@ -59,8 +61,9 @@ def execute(
     def say(line: str) -> None:
         err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
 
+    tally = Tally("http", Path(metrics_file) if metrics_file else None, say=say)
     try:
-        server = Server((host, int(port)), Listening(callback_url, secret, max_skew, journal, say))
+        server = Server((host, int(port)), Listening(callback_url, secret, max_skew, journal, say, tally))
     except OSError as exc:
         raise UserError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
     echo(f"listening on http://{host}:{server.server_address[1]}")
@@ -75,6 +78,6 @@ def execute(
         server.serve_forever()
     finally:
         server.server_close()  # waits for the handler threads (block_on_close)
-    counts = ", ".join(f"{n} {what}" for what, n in server.counts.items())
-    say(f"stopped: {counts}")
+        tally.publish()
+    say(f"stopped: {tally.summary()}")
     return ExitStatus.OK

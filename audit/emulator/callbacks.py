@@ -1,4 +1,4 @@
-"""The emulator's VOD-style signed callbacks: a completion event per finished job, POSTed to a URL.
+"""The emulator's VOD-style events: a completion event per finished job, POSTed signed to a URL or queued.
 
 Each event has its type's shape as the event references give it (the events source lists them:
 audit.manifest.sources.events), and is signed as VOD signs callbacks (audit.vod.callback). As VOD
@@ -7,6 +7,7 @@ does, a delivery is tried three times, a second apart, and counts as delivered o
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
@@ -18,6 +19,7 @@ from typing import Any
 from audit.common.jobtypes import job_type
 from audit.common.timeutil import format_utc
 from audit.emulator.data import StoredJob
+from audit.emulator.queues import Queues
 from audit.vod.callback import signed_headers
 
 TRIES, PAUSE, TIMEOUT = 3, 1.0, 5.0  # VOD's: three tries, a second apart, five seconds each
@@ -46,6 +48,19 @@ def event_of(job: StoredJob) -> dict[str, Any] | None:
     if isinstance(media, str):
         event["VideoId" if job.job_type != "ai" else "MediaId"] = media
     return event
+
+
+def enqueue_all(queues: Queues, queue: str, jobs: Iterable[StoredJob], encoded: bool) -> int:
+    """Every finished job's event put in the queue, as VOD writes to a queue it is given (raw JSON,
+    or base64 of it); how many."""
+    put = 0
+    for job in jobs:
+        event = event_of(job)
+        if event is not None:
+            body = json.dumps(event)
+            queues.put(queue, base64.b64encode(body.encode()).decode() if encoded else body)
+            put += 1
+    return put
 
 
 def deliver_all(

@@ -47,5 +47,7 @@ class EmulatorConfig:
     max_age_days: float = 183.0  # GetJobDetail only sees jobs of the last six months
     slow_seconds: float = 30.0
     seed: int | None = None
+    queue: str | None = None  # a Simple Message Queue served beside VOD (audit.emulator.queues)
+    queue_visibility: float = 30.0  # seconds a received message stays hidden (the service's default)
     failing_jobs: frozenset[str] = frozenset()  # JobIds every call for which fails with InternalError
     failing_media: frozenset[str] = frozenset()  # MediaIds every ListJobInfo call for which fails so

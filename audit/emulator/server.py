@@ -17,6 +17,7 @@ from audit.emulator.api import Counters, Reply, VodApi
 from audit.emulator.config import EmulatorConfig
 from audit.emulator.data import StoredJob
 from audit.emulator.gateway import Request
+from audit.emulator.queues import Queues
 
 STATS_PATH = "/_emulator/stats"
 MAX_BODY = 1 << 20
@@ -36,6 +37,12 @@ class Emulator:
         self._stopping = threading.Event()
         self._server = _Server((self.config.host, self.config.port), _Handler)
         self._server.api = self.api
+        self.queues = Queues(
+            [self.config.queue] if self.config.queue else [],
+            self.config.queue_visibility,
+            self.api.identity.key,
+        )
+        self._server.queues = self.queues
         self._threads: list[threading.Thread] = []
 
     @property
@@ -59,6 +66,7 @@ class Emulator:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.queues.close()
         self._server.shutdown()
         self._server.server_close()
 
@@ -86,6 +94,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     api: VodApi
+    queues: Queues
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (killed, timed out) is routine here, not worth a traceback.
@@ -110,7 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
-    def do_PUT(self) -> None:  # the metadata service's IMDSv2 token
+    def do_PUT(self) -> None:  # the metadata service's IMDSv2 token, the queue's CreateQueue
+        self._handle()
+
+    def do_DELETE(self) -> None:  # the queue's DeleteMessage
         self._handle()
 
     def _handle(self) -> None:
@@ -123,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         if split.path == STATS_PATH:
             api = self.server.api
-            self._send(Reply(200, {**api.counters.snapshot(), "identity": dict(api.identity.counts)}))
+            counts = {"identity": dict(api.identity.counts), "queues": self.server.queues.stats()}
+            self._send(Reply(200, {**api.counters.snapshot(), **counts}))
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         form: dict[str, str] = {}
@@ -131,6 +144,17 @@ class _Handler(BaseHTTPRequestHandler):
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         request = Request(self.command, split.path or "/", query, form, headers, body)
+        if split.path == "/queues" or split.path.startswith("/queues/"):
+            answer = self.server.queues.handle(request, self.path)  # the resource as sent: it is signed
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "text/xml;charset=utf-8")
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("x-mns-version", "2015-06-06")
+            if answer.location:
+                self.send_header("Location", answer.location)
+            self.end_headers()
+            self.wfile.write(answer.body)
+            return
         self._send(self.server.api.handle(request))
 
     def _send(self, reply: Reply) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from audit.events.journal import Journal
 from audit.events.signature import refused
+from audit.events.tally import Tally
 from audit.manifest.sources.events import EVENT_JOBS, job_ids
 
 MAX_BODY = 1 << 20  # bytes of one event body at most
@@ -29,6 +31,7 @@ class Listening:
     max_skew: float
     journal: Journal
     say: Callable[[str], None]
+    tally: Tally
     clock: Callable[[], float] = time.time
 
 
@@ -42,12 +45,9 @@ class Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], listening: Listening) -> None:
         super().__init__(address, Handler)
         self.listening = listening
-        self.counts: dict[str, int] = {"stored": 0, "duplicate": 0, "refused": 0, "failed": 0}
-        self.counted = threading.Lock()
 
     def count(self, what: str) -> None:
-        with self.counted:
-            self.counts[what] += 1
+        self.listening.tally.count(what)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,6 +63,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/healthz":
             self._answer(200, "ok")
+        elif self.path == "/metrics":  # Prometheus scrapes the counts here
+            self._answer(200, self.server.listening.tally.exposition(), CONTENT_TYPE_LATEST)
         else:
             self._answer(404, "not found")
 
@@ -90,10 +92,10 @@ class Handler(BaseHTTPRequestHandler):
             stored = listening.journal.append(event)
         except OSError as exc:
             self.server.count("failed")
-            listening.say(f"{_named(event)}: not stored ({exc.strerror or exc}): 503, VOD retries")
+            listening.say(f"{named(event)}: not stored ({exc.strerror or exc}): 503, VOD retries")
             return self._answer(503, "not stored")
         self.server.count(stored)
-        listening.say(f"{_named(event)}: {stored}")
+        listening.say(f"{named(event)}: {stored}")
         self._answer(200, "ok")
 
     def do_PUT(self) -> None:
@@ -108,16 +110,16 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self._answer(status, "refused")
 
-    def _answer(self, status: int, text: str) -> None:
-        data = (text + "\n").encode()
+    def _answer(self, status: int, text: str | bytes, kind: str = "text/plain; charset=utf-8") -> None:
+        data = text if isinstance(text, bytes) else (text + "\n").encode()
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
 
-def _named(event: dict[str, Any]) -> str:
+def named(event: dict[str, Any]) -> str:
     """An event in a log line: its type and job ids, escaped (a body is anyone's words)."""
     kind = event.get("EventType")
     source = EVENT_JOBS.get(kind) if isinstance(kind, str) else None

@@ -141,7 +141,9 @@ def test_2000_deliveries_from_16_clients_are_all_answered_and_stored_once(tmp_pa
         events = [{"EventType": "StreamTranscodeComplete", "JobId": f"{n:032x}"} for n in range(2000)]
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(lambda e: deliver(url, e), events))
+        scraped = requests.get(url + "/metrics", timeout=5).text
     assert answers == [200] * 2000
+    assert 'vod_audit_events_total{outcome="stored",route="http"} 2000.0' in scraped
     kept = stored(folder)
     assert len(kept) == 2000 and {e["JobId"] for e in kept} == {e["JobId"] for e in events}
 

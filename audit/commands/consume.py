@@ -1,0 +1,80 @@
+"""`vod-audit consume`: a Simple Message Queue's VOD events, each stored durably before it is deleted."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from audit.common.errors import ExitStatus, UserError
+from audit.common.terminal import Echo
+from audit.credentials import chain
+from audit.credentials.refresh import Keys
+from audit.events.consumer import CannotStore, Consumer, Stopped
+from audit.events.journal import Journal
+from audit.events.queue import QUEUE_NAME, QueueClient, QueueError
+from audit.events.tally import Tally
+from audit.vod.transport import cannot_connect
+
+
+def execute(
+    queue: str,
+    endpoint: str,
+    events_dir: str,
+    *,
+    once: bool,
+    wait: int,
+    profile: str | None,
+    metrics_file: str | None,
+    echo: Echo,
+    err: Echo,
+) -> ExitStatus:
+    if not QUEUE_NAME.fullmatch(queue):
+        raise UserError(f"--queue {queue!r}: a queue name is a letter, then letters, digits or hyphens")
+    if not endpoint.startswith(("https://", "http://")):
+        raise UserError(
+            f"--endpoint {endpoint!r}: the queue service's URL, https://ACCOUNT.mns.REGION.aliyuncs.com"
+        )
+    found = chain.resolve(profile)  # the audit's own chain; a CredentialError is one sentence
+    keys = Keys(found.source, found.credentials).start()
+    try:
+        journal = Journal(Path(events_dir))
+    except OSError as exc:
+        raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
+
+    def say(line: str) -> None:
+        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
+
+    tally = Tally("queue", Path(metrics_file) if metrics_file else None, say=say)
+    client = QueueClient(endpoint, queue, keys)
+    consumer = Consumer(client, journal, tally, say, wait=wait)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # The batch in hand is stored and deleted first; a long poll with nothing in hand ends now.
+        consumer.stopping.set()
+        if consumer.waiting:
+            raise Stopped
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    echo(f"consuming {queue} at {endpoint} into {events_dir}" + (" until it is empty" if once else ""))
+    failure: str | None = None
+    try:
+        consumer.run(once)
+    except Stopped:
+        pass
+    except QueueError as exc:
+        failure = f"queue {queue} at {endpoint} refused: {exc}"
+    except CannotStore as exc:
+        failure = str(exc)
+    except OSError as exc:
+        failure = f"queue {queue}: {cannot_connect(exc, endpoint)[1]}"
+    finally:
+        client.close()
+        keys.close()
+        tally.publish()
+        say(f"stopped: {tally.summary()}")
+    if failure is not None:
+        raise UserError(failure)
+    return ExitStatus.OK
