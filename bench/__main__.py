@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +13,19 @@ from typing import Any
 
 import yaml
 
-from bench import discovery, outputs, postgres
-from bench.harness import PYTHON, emulator, jobs, measured, rate, run_args, sdk_loop, stats, wall, workspace
+from bench import discovery, events, outputs, postgres
+from bench.harness import (
+    ceiling,
+    emulator,
+    jobs,
+    measured,
+    rate,
+    run_args,
+    sdk_loop,
+    startup,
+    stats,
+    workspace,
+)
 from bench.page import page_figures
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -140,27 +150,6 @@ def accounts(folder: Path, per_account: int) -> list[dict[str, Any]]:
     return rows
 
 
-def ceiling(folder: Path, per_client: int) -> dict[str, Any]:
-    data, _, keys = jobs(1000, 500, folder)
-    with emulator(data, "--qps", "0") as url:
-        done = subprocess.run(
-            [PYTHON, "-m", "bench.clients", url, json.dumps(keys[:200]), str(per_client), "8"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-        served = rate(url)
-    return {"clients": 8, "ok": int(done.stdout.strip()), "rate": served}
-
-
-def startup() -> dict[str, float]:
-    return {
-        "help": wall(PYTHON, "-m", "audit", "--help", repeat=11),
-        "validate": wall(PYTHON, "-m", "audit", "validate", "examples/demo.yaml", repeat=5),
-    }
-
-
 def mark(ok: bool) -> str:
     return "**met**" if ok else "**missed**"
 
@@ -269,6 +258,7 @@ def render(results: dict[str, Any], quick: bool, seconds: float) -> str:
         *discovery.lines(results["discovery"], large.get("plan"), large["jobs"]),
         *postgres.lines(results.get("postgres")),
         *outputs.lines(results.get("outputs")),
+        *events.lines(results.get("events")),
         "",
         "## Targets",
         "",
@@ -382,9 +372,10 @@ def main() -> None:
         results["accounts"] = accounts(folder, 90 if quick else 300)
         print("discovery...", flush=True)
         results["discovery"] = discovery.discovery(folder, 45 if quick else 200)
-        print("state on PostgreSQL, output checks...", flush=True)
+        print("state on PostgreSQL, output checks, event routes...", flush=True)
         results["postgres"] = postgres.state_cost(folder, 2000 if quick else 10000)
         results["outputs"] = outputs.output_cost(folder, 1000 if quick else 5000)
+        results["events"] = events.event_routes(folder, 500 if quick else 2000, 1000 if quick else 5000)
         results["cost"] = []
         for count in (2000, 10000) if quick else (10000, 100000):
             print(f"local cost at {count} jobs...", flush=True)

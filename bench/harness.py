@@ -127,3 +127,26 @@ def wall(*command: str, repeat: int = 5) -> float:
         )
         times.append(time.perf_counter() - started)
     return sorted(times)[len(times) // 2]
+
+
+def startup() -> dict[str, float]:
+    """Median wall times of `--help` and of validating the demo manifest: what a user waits for first."""
+    return {
+        "help": wall(PYTHON, "-m", "audit", "--help", repeat=11),
+        "validate": wall(PYTHON, "-m", "audit", "validate", "examples/demo.yaml", repeat=5),
+    }
+
+
+def ceiling(folder: Path, per_client: int) -> dict[str, Any]:
+    """The emulator's own rate with limits off, 8 client processes: how far above 15 QPS it serves."""
+    data, _, keys = jobs(1000, 500, folder)
+    with emulator(data, "--qps", "0") as url:
+        done = subprocess.run(
+            [PYTHON, "-m", "bench.clients", url, json.dumps(keys[:200]), str(per_client), "8"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        served = rate(url)
+    return {"clients": 8, "ok": int(done.stdout.strip()), "rate": served}

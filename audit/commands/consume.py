@@ -31,7 +31,9 @@ def execute(
     err: Echo,
 ) -> ExitStatus:
     if not QUEUE_NAME.fullmatch(queue):
-        raise UserError(f"--queue {queue!r}: a queue name is a letter, then letters, digits or hyphens")
+        raise UserError(
+            f"--queue {queue!r}: a queue name is letters, digits and hyphens, a letter or digit first"
+        )
     if not endpoint.startswith(("https://", "http://")):
         raise UserError(
             f"--endpoint {endpoint!r}: the queue service's URL, https://ACCOUNT.mns.REGION.aliyuncs.com"

@@ -18,8 +18,9 @@ from audit.vod import mns
 from audit.vod.keys import KeyHolder, redact
 from audit.vod.transport import BoundedAdapter, Reply, send
 
-# CreateQueue's rule for a queue name: a letter first, then letters, digits and hyphens, 256 at most.
-QUEUE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,255}")
+# A queue name: letters, digits and hyphens, a letter or digit first, 256 at most (ALIYUN::MNS::Queue,
+# https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-mns-queue).
+QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,255}")
 LIMIT = 4 << 20  # bytes of one answer: 16 messages of 64 KiB each, base64-encoded, fit
 SLACK = 10.0  # seconds an answer may take beyond the long poll it asked for
 

@@ -232,6 +232,6 @@ def test_wrong_keys_or_an_unreachable_endpoint_stop_at_once_with_one_sentence(st
     assert "nope" not in wrong.stderr + wrong.stdout
     gone = cli(*args, "--endpoint", "http://127.0.0.1:9")
     assert gone.returncode == 1 and "cannot connect to http://127.0.0.1:9" in gone.stderr
-    bad = cli(*args, "--endpoint", emulator.url, "--queue", "9-not-a-name")
-    assert bad.returncode == 1 and "a queue name is a letter" in bad.stderr
+    bad = cli(*args, "--endpoint", emulator.url, "--queue", "-not-a-name")
+    assert bad.returncode == 1 and "a queue name is letters" in bad.stderr
     assert emulator.queues.stats()[QUEUE]["active"] == 1  # nothing taken
