@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 
+from audit.commands.receive import open_route
 from audit.common.errors import ExitStatus, UserError
 from audit.common.terminal import Echo
 from audit.credentials import chain
 from audit.credentials.refresh import Keys
 from audit.events.consumer import CannotStore, Consumer, Stopped
-from audit.events.journal import Journal
 from audit.events.queue import QUEUE_NAME, QueueClient, QueueError
-from audit.events.tally import Tally
 from audit.vod.transport import cannot_connect
 
 
@@ -40,15 +37,7 @@ def execute(
         )
     found = chain.resolve(profile)  # the audit's own chain; a CredentialError is one sentence
     keys = Keys(found.source, found.credentials).start()
-    try:
-        journal = Journal(Path(events_dir))
-    except OSError as exc:
-        raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
-
-    def say(line: str) -> None:
-        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
-
-    tally = Tally("queue", Path(metrics_file) if metrics_file else None, say=say)
+    journal, tally, say = open_route("queue", events_dir, metrics_file, err)
     client = QueueClient(endpoint, queue, keys)
     consumer = Consumer(client, journal, tally, say, wait=wait)
 

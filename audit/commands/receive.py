@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 from audit.common.errors import ExitStatus, UserError
-from audit.common.files import read_input
+from audit.common.files import read_secret
 from audit.common.terminal import Echo
 from audit.events.journal import Journal
 from audit.events.receiver import Listening, Server
@@ -21,21 +22,27 @@ def auth_key(env_name: str | None, key_file: str | None) -> str:
     """The AuthKey from an environment variable or a file, never from the command line."""
     if bool(env_name) == bool(key_file):
         raise UserError("give the AuthKey with --auth-key-env NAME or --auth-key-file PATH (one of them)")
-    if env_name:
-        value = os.environ.get(env_name, "")
-        if not value:
-            raise UserError(f"--auth-key-env {env_name}: the variable is not set or empty")
-        return value
-    assert key_file is not None
     try:
-        value = read_input(Path(key_file)).decode("utf-8").strip()  # bounded, as every input file
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"--auth-key-file {key_file}: cannot read it ({getattr(exc, 'strerror', None) or exc})"
-        ) from None
-    if not value:
-        raise UserError(f"--auth-key-file {key_file}: the file is empty")
+        value = read_secret(env_name, key_file, os.environ, "the AuthKey")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    assert value is not None
     return value
+
+
+def open_route(
+    route: str, events_dir: str, metrics_file: str | None, err: Echo
+) -> tuple[Journal, Tally, Callable[[str], None]]:
+    """What `receive` and `consume` both keep: the day files, the counts, and a log line with its time."""
+    try:
+        journal = Journal(Path(events_dir))
+    except OSError as exc:
+        raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
+
+    def say(line: str) -> None:
+        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
+
+    return journal, Tally(route, Path(metrics_file) if metrics_file else None, say=say), say
 
 
 def execute(
@@ -53,15 +60,7 @@ def execute(
     if not host or not port.isdigit():
         raise UserError(f"--listen {listen!r}: HOST:PORT, e.g. 127.0.0.1:8080")
     secret = auth_key(*key)
-    try:
-        journal = Journal(Path(events_dir))
-    except OSError as exc:
-        raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
-
-    def say(line: str) -> None:
-        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
-
-    tally = Tally("http", Path(metrics_file) if metrics_file else None, say=say)
+    journal, tally, say = open_route("http", events_dir, metrics_file, err)
     try:
         server = Server((host, int(port)), Listening(callback_url, secret, max_skew, journal, say, tally))
     except OSError as exc:

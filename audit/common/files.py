@@ -6,6 +6,8 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Mapping
+from pathlib import Path
 from typing import BinaryIO
 
 # Far above any manifest, CSV list, data file or results.json a run needs (a 100,000-job
@@ -67,3 +69,23 @@ def read_input(path: str | os.PathLike[str], limit: int = MAX_INPUT) -> bytes:
     if len(data) > limit:  # it grew while being read
         raise NotReadable(errno.EFBIG, f"larger than {limit >> 20} MiB")
     return data
+
+
+def read_secret(variable: str | None, file: str | None, env: Mapping[str, str], named: str) -> str | None:
+    """A secret from an environment variable or a file (bounded, stripped), never from a command
+    line; None when neither is named. ValueError says what is wrong with it, never its value;
+    `named` says whose it is in that sentence ("the channel's URL", "the AuthKey")."""
+    if variable is not None:
+        value = env.get(variable, "").strip()
+        if not value:
+            raise ValueError(f"environment variable {variable} ({named}) is not set")
+        return value
+    if file is None:
+        return None
+    try:
+        value = read_input(Path(file)).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {file} ({named}): {getattr(exc, 'strerror', None) or exc}") from None
+    if not value:
+        raise ValueError(f"{file} ({named}) is empty")
+    return value

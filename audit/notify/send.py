@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 
 from audit.common.channels import ChannelSpec
-from audit.common.files import read_input
+from audit.common.files import read_secret
 from audit.common.terminal import withhold
 from audit.notify import CHANNELS
 from audit.notify.channel import Secrets
@@ -174,22 +173,10 @@ def resolve(spec: ChannelSpec, env: Mapping[str, str]) -> Secrets:
 
 
 def _read(variable: str | None, file: str | None, env: Mapping[str, str], what: str) -> str | None:
-    if variable is not None:
-        value = env.get(variable, "").strip()
-        if not value:
-            raise Unresolved(f"environment variable {variable} (the channel's {what}) is not set")
-        return value
-    if file is None:
-        return None
     try:
-        value = read_input(Path(file)).decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Unresolved(
-            f"cannot read {file} (the channel's {what}): {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    if not value:
-        raise Unresolved(f"{file} (the channel's {what}) is empty")
-    return value
+        return read_secret(variable, file, env, f"the channel's {what}")
+    except ValueError as exc:
+        raise Unresolved(str(exc)) from None
 
 
 def _loopback(host: str) -> bool:
