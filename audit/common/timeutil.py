@@ -16,6 +16,24 @@ def is_utc_shaped(value: object) -> bool:
     return isinstance(value, str) and _UTC_TIME.fullmatch(value) is not None
 
 
+def is_real_utc(value: str) -> bool:
+    """Whether a UTC-shaped string names a real instant, without building a datetime in the common
+    case: a day up to the 28th exists in every month of every year from 1 (digits compare as their
+    numbers do)."""
+    if "01" <= value[5:7] <= "12" and "01" <= value[8:10] <= "28" and value[:4] != "0000":
+        return value[11:13] <= "23" and value[14:16] <= "59" and value[17:19] <= "59"
+    return parse_utc(value) is not None
+
+
+def utc_before(end: object, start: object) -> bool:
+    """Whether `end` is a real API time before the real API time `start`. Strings of the one fixed
+    shape order as their instants do, so only a pair out of order is parsed (to be sure both exist)."""
+    if not (is_utc_shaped(end) and is_utc_shaped(start)):
+        return False
+    assert isinstance(end, str) and isinstance(start, str)
+    return end < start and is_real_utc(end) and is_real_utc(start)
+
+
 def parse_utc(value: object) -> datetime | None:
     """A `YYYY-MM-DDTHH:mm:ssZ` string as an aware datetime; None for anything else."""
     if not isinstance(value, str) or not _UTC_TIME.fullmatch(value):

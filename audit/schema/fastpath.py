@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from audit.common.timeutil import is_utc_shaped, parse_utc
+from audit.common.timeutil import is_real_utc, is_utc_shaped, utc_before
 
 Path = tuple[str | int, ...]
 # `unknown` collects the paths of fields an `additionalProperties: false` does not know; None
@@ -222,7 +222,7 @@ def _json_string(schema: dict[str, Any]) -> Check:
 def _calendar(schema: dict[str, Any]) -> Check:
     if schema["x-calendar"] is not True:
         raise NotCompilable("x-calendar other than true")
-    return lambda instance, path, unknown: not is_utc_shaped(instance) or parse_utc(instance) is not None
+    return lambda instance, path, unknown: not is_utc_shaped(instance) or is_real_utc(instance)
 
 
 def _time_order(schema: dict[str, Any]) -> Check:
@@ -231,11 +231,7 @@ def _time_order(schema: dict[str, Any]) -> Check:
     def check(instance: Any, path: Path, unknown: list[Path] | None) -> bool:
         if not isinstance(instance, dict):
             return True
-        for start, end in pairs:
-            begun, ended = parse_utc(instance.get(start)), parse_utc(instance.get(end))
-            if begun and ended and ended < begun:
-                return False
-        return True
+        return not any(utc_before(instance.get(end), instance.get(start)) for start, end in pairs)
 
     return check
 
