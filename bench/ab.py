@@ -67,6 +67,8 @@ def main() -> None:
             a = statistics.median(r[figure] for r in figures["old"][phase])
             b = statistics.median(r[figure] for r in figures["new"][phase])
             print(f"| {phase} run | {figure} | {a:.2f} | {b:.2f} | {b / a:.3f} |")
+    a, b = (statistics.median(r["state_bytes"] for r in figures[v]["first"]) for v in ("old", "new"))
+    print(f"| first run | state bytes per job | {a:.0f} | {b:.0f} | {b / a:.3f} |")
 
 
 def run(
@@ -83,6 +85,9 @@ def run(
                 out, state = folder / f"{name}-{index}", folder / f"{name}-{index}.db"
                 args = run_args(manifest, url, out, state, "--qps", "100000", "--concurrency", "16")
                 figures[name]["first"].append(measured(variants[name], folder, *args))
+                # The state's bytes per job once the first run has closed it (WAL folded in).
+                size = sum(f.stat().st_size for f in folder.glob(f"{name}-{index}.db*"))
+                figures[name]["first"][-1]["state_bytes"] = size / count
                 figures[name]["second"].append(measured(variants[name], folder, *args))
     return figures
 

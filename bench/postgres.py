@@ -104,3 +104,10 @@ def lines(cost: dict[str, Any] | None) -> list[str]:
     second = cost["postgresql"]["second"]["cpu"] / cost["sqlite"]["second"]["cpu"]
     rows += ["", f"PostgreSQL ÷ SQLite, vod-audit's CPU: first run ×{ratio:.2f}, second night ×{second:.2f}."]
     return rows
+
+
+def targets(cost: dict[str, Any] | None) -> list[tuple[str, bool]]:
+    if cost is None:
+        return []
+    ratio = cost["postgresql"]["first"]["cpu"] / cost["sqlite"]["first"]["cpu"]
+    return [(f"PostgreSQL first run, vod-audit's CPU ÷ SQLite's ≤ 1.3× | ×{ratio:.2f}", ratio <= 1.3)]
