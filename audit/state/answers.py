@@ -63,7 +63,7 @@ def encode(verdict: Verdict, seen: Read) -> str:
             verdict.status,
             verdict.duration,
             seen.request_id,
-            seen.facets,
+            {name: value for name, value in seen.facets.items() if value is not None},  # a result's default
         ],
         ensure_ascii=False,
         separators=(",", ":"),

@@ -6,8 +6,8 @@ import sqlite3
 
 # PRAGMA user_version of the table layout below (2: notes hold warnings with their rule; 3: answers
 # keyed by service and job, whatever AccessKey asked, with the account they belong to; 4: findings
-# per audit; 5: a final answer's judgement kept with it)
-LAYOUT = 5
+# per audit; 5: a final answer's judgement kept with it; 6: a body may be kept compressed, as a BLOB)
+LAYOUT = 6
 # PRAGMA application_id of every state file this tool writes ("vdat"): files of other programs are
 # refused, never migrated. Files written before it was set have 0 and only tables of ours.
 APPLICATION_ID = int.from_bytes(b"vdat", "big")
@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS responses (
     endpoint TEXT NOT NULL,
     job_type TEXT NOT NULL,
     job_id TEXT NOT NULL,
-    body TEXT NOT NULL,
+    body TEXT NOT NULL,                -- JSON text, or a BLOB of its zlib (audit.state.packed)
     fetched_at TEXT NOT NULL,
     final INTEGER NOT NULL,            -- terminal and schema-valid: no need to ask again
     checked_with TEXT NOT NULL,        -- tool version and strictness the body was validated under
@@ -116,7 +116,7 @@ def upgrade(db: sqlite3.Connection, layout: int) -> None:
         db.executescript(f"BEGIN IMMEDIATE; {FROM_LAYOUT_3.format(schema=SCHEMA)} COMMIT;")
     if layout == 2:
         db.executescript(f"BEGIN IMMEDIATE; {FROM_LAYOUT_2.format(schema=SCHEMA)} COMMIT;")
-    elif layout not in (3, 4):
+    elif layout not in (3, 4, 5):
         # Stored responses are only a cache of the API: a file of another layout has them
         # dropped (the next run asks again) rather than misread.
         db.execute("DROP TABLE IF EXISTS responses")
