@@ -170,7 +170,9 @@ def test_the_key_comes_from_the_environment_or_a_file_never_the_command_line(tmp
     missing = cli(
         "receive", "--events-dir", str(tmp_path), "--callback-url", CALLBACK, "--auth-key-env", "NOPE_X"
     )
-    assert missing.returncode == 1 and "environment variable NOPE_X (the AuthKey) is not set" in missing.stderr
+    assert (
+        missing.returncode == 1 and "environment variable NOPE_X (the AuthKey) is not set" in missing.stderr
+    )
     assert cli("receive", "--auth-key", KEY).returncode == 1  # no such option
     key_file = tmp_path / "key"
     key_file.write_text("")

@@ -145,7 +145,9 @@ def test_a_long_body_is_kept_compressed_and_a_layout_5_files_text_bodies_are_rea
         kinds = dict(database.execute("SELECT job_id, typeof(body) FROM responses"))
         assert kinds == {"long": "blob", "short": "text"}
         assert database.execute("SELECT length(body) FROM responses WHERE job_id='long'").fetchone()[0] < 200
-        database.executescript(f"UPDATE responses SET body='{long_body}' WHERE job_id='long'; PRAGMA user_version=5;")
+        database.executescript(
+            f"UPDATE responses SET body='{long_body}' WHERE job_id='long'; PRAGMA user_version=5;"
+        )
     state = State(path)
     assert state.lookup("e", [("ai", "long")])[("ai", "long")].body == long_body
     state.close()
