@@ -13,6 +13,7 @@ from types import FrameType
 from audit.common.errors import ExitStatus, UserError
 from audit.common.files import read_secret
 from audit.common.terminal import Echo
+from audit.common.timeutil import format_utc
 from audit.events.journal import Journal
 from audit.events.receiver import Listening, Server
 from audit.events.tally import Tally
@@ -40,7 +41,7 @@ def open_route(
         raise UserError(f"--events-dir {events_dir}: cannot write there ({exc.strerror or exc})") from None
 
     def say(line: str) -> None:
-        err(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
+        err(f"{format_utc(datetime.now(UTC))} {line}")
 
     return journal, Tally(route, Path(metrics_file) if metrics_file else None, say=say), say
 

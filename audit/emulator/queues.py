@@ -175,7 +175,7 @@ class Queues:
         return found
 
     def _create(self, name: str, body: bytes) -> QueueReply:
-        fields = _fields(body) if body else {}
+        fields = mns.fields_of(_root(body)) if body else {}
         with self._changed:
             if name in self._queues:
                 return QueueReply(204)
@@ -206,10 +206,8 @@ class Queues:
 
     def _send(self, queue: _Queue, body: bytes) -> QueueReply:
         root = _root(body)
-        batch = root.tag.rpartition("}")[2] == "Messages"
-        entries = (
-            [{c.tag.rpartition("}")[2]: c.text or "" for c in m} for m in root] if batch else [_fields(body)]
-        )
+        batch = mns.local(root.tag) == "Messages"
+        entries = [mns.fields_of(m) for m in root] if batch else [mns.fields_of(root)]
         if not entries or len(entries) > mns.BATCH or any("MessageBody" not in e for e in entries):
             raise QueueRefusal(400, "InvalidArgument", "Each message needs a MessageBody; 16 at most.")
         sent = []
@@ -267,7 +265,7 @@ class Queues:
                 raise QueueRefusal(400, "ReceiptHandleError", "The receipt handle you provide is not valid.")
             return QueueReply(204)
         root = _root(body)
-        handles = [child.text or "" for child in root if child.tag.rpartition("}")[2] == "ReceiptHandle"]
+        handles = [child.text or "" for child in root if mns.local(child.tag) == "ReceiptHandle"]
         if not handles or len(handles) > mns.BATCH:
             raise QueueRefusal(400, "InvalidArgument", "1 to 16 receipt handles.")
         failed = [
@@ -308,10 +306,6 @@ def _root(body: bytes) -> ElementTree.Element:
         return mns.parse(body)
     except ValueError:
         raise QueueRefusal(400, "MalformedXML", "The XML you provided was not well-formed.") from None
-
-
-def _fields(body: bytes) -> dict[str, str]:
-    return {child.tag.rpartition("}")[2]: child.text or "" for child in _root(body)}
 
 
 def _error(code: str, message: str, request: Request) -> bytes:

@@ -1,1 +1,1 @@
-"""Events as they happen: VOD's signed HTTP callbacks received and kept where `jobs_from: events` reads."""
+"""Events as they happen: VOD's callbacks and queue messages, kept where `jobs_from: events` reads."""

@@ -12,7 +12,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from audit.common.atomic import write_atomic
+from audit.common.timeutil import format_utc
 from audit.events.journal import Journal
 from audit.events.queue import QueueClient, QueueError
 from audit.events.receiver import named
@@ -146,16 +146,16 @@ class Consumer:
         record = {
             "message_id": message.message_id,
             "reason": why,
-            "received_at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
+            "received_at": format_utc(datetime.now(UTC)),
             "dequeue_count": message.dequeue_count,
             "body": message.body,
         }
-        write_atomic(self.rejected / f"{name}.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        folder = os.open(self.rejected, os.O_RDONLY)
-        try:
-            os.fsync(folder)  # the rename itself is durable before the message is deleted
-        finally:
-            os.close(folder)
+        # Durable, name included, before the message is deleted.
+        write_atomic(
+            self.rejected / f"{name}.json",
+            json.dumps(record, ensure_ascii=False, indent=2) + "\n",
+            durable=True,
+        )
 
     def _delete(self, handles: list[str]) -> None:
         """The stored batch deleted, tried again on failure; what still fails comes back after the

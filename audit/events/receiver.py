@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from audit.manifest.sources.events import EVENT_JOBS, job_ids
 
 MAX_BODY = 1 << 20  # bytes of one event body at most
 BACKLOG = 1024  # connections waiting to be accepted: VOD and a redelivery burst, never a reset
-log = logging.getLogger("audit.events.receiver")
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,6 @@ class Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], listening: Listening) -> None:
         super().__init__(address, Handler)
         self.listening = listening
-
-    def count(self, what: str) -> None:
-        self.listening.tally.count(what)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -91,10 +86,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             stored = listening.journal.append(event)
         except OSError as exc:
-            self.server.count("failed")
+            self.server.listening.tally.count("failed")
             listening.say(f"{named(event)}: not stored ({exc.strerror or exc}): 503, VOD retries")
             return self._answer(503, "not stored")
-        self.server.count(stored)
+        self.server.listening.tally.count(stored)
         listening.say(f"{named(event)}: {stored}")
         self._answer(200, "ok")
 
@@ -104,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
     do_DELETE = do_PATCH = do_PUT
 
     def _refuse(self, status: int, why: str, *, read: bool = True) -> None:
-        self.server.count("refused")
+        self.server.listening.tally.count("refused")
         self.server.listening.say(f"refused ({status}): {why}")  # never the body
         if not read:
             self.close_connection = True

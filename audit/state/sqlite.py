@@ -18,6 +18,8 @@ from audit.state.layout import APPLICATION_ID, LAYOUT, OUR_TABLES, SCHEMA, upgra
 from audit.state.packed import pack, unpack
 from audit.state.store import TABLES, NoState, StoredAnswer, digest_identity
 
+BODY = TABLES["responses"].index("body")  # the column `state copy` carries as text, kept packed here
+
 
 class State:
     """Responses are committed in batches (audit.state.batch); fetch workers store through one lock."""
@@ -130,7 +132,7 @@ class State:
             service,
             answer.job_type,
             answer.job_id,
-            pack(answer.body),  # compressed: a third of the bytes to write, copy at checkpoints, keep
+            pack(answer.body),  # a long body compressed: fewer bytes to write, checkpoint and keep
             answer.fetched_at,
             int(answer.final),
             answer.checked_with,
@@ -319,13 +321,15 @@ class State:
         rows = self._db.execute(f"SELECT {', '.join(TABLES[table])} FROM {table}{order}")
         if table != "responses":
             return list(rows)
-        return [(*row[:3], unpack(row[3]), *row[4:]) for row in rows]  # text, as every backend keeps it
+        return [
+            (*row[:BODY], unpack(row[BODY]), *row[BODY + 1 :]) for row in rows
+        ]  # text, as every backend has
 
     def put(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Rows of a table added in one transaction (for `state copy`)."""
         columns = TABLES[table]
         if table == "responses":
-            rows = [(*row[:3], pack(str(row[3])), *row[4:]) for row in rows]
+            rows = [(*row[:BODY], pack(str(row[BODY])), *row[BODY + 1 :]) for row in rows]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

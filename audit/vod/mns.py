@@ -83,12 +83,14 @@ def nested(root: str, item: str, rows: Iterable[Iterable[tuple[str, str]]]) -> b
     return f'<?xml version="1.0" encoding="UTF-8"?><{root} xmlns="{XMLNS}">{inner}</{root}>'.encode()
 
 
-def _local(tag: str) -> str:
+def local(tag: str) -> str:
+    """An element's name without its namespace."""
     return tag.rpartition("}")[2]
 
 
-def _fields(element: ElementTree.Element) -> dict[str, str]:
-    return {_local(child.tag): child.text or "" for child in element}
+def fields_of(element: ElementTree.Element) -> dict[str, str]:
+    """The children of a flat element by name: `<Message><MessageId>…` as {"MessageId": …}."""
+    return {local(child.tag): child.text or "" for child in element}
 
 
 def parse(data: bytes) -> ElementTree.Element:
@@ -103,10 +105,10 @@ def parse(data: bytes) -> ElementTree.Element:
 def messages(data: bytes) -> list[Message]:
     """The messages of a (Batch)ReceiveMessage answer: `<Messages><Message>…` or one `<Message>`."""
     root = parse(data)
-    found = [root] if _local(root.tag) == "Message" else [m for m in root if _local(m.tag) == "Message"]
+    found = [root] if local(root.tag) == "Message" else [m for m in root if local(m.tag) == "Message"]
     made = []
     for element in found:
-        fields = _fields(element)
+        fields = fields_of(element)
         if not fields.get("ReceiptHandle"):
             raise ValueError("a message without a ReceiptHandle")
         count = fields.get("DequeueCount", "1")
@@ -128,9 +130,9 @@ def errors(data: bytes) -> list[dict[str, str]]:
         root = parse(data)
     except ValueError:
         return []
-    if _local(root.tag) == "Error":
-        return [_fields(root)]
-    return [_fields(entry) for entry in root if _local(entry.tag) == "Error"]
+    if local(root.tag) == "Error":
+        return [fields_of(root)]
+    return [fields_of(entry) for entry in root if local(entry.tag) == "Error"]
 
 
 def receipt_handles(handles: Iterable[str]) -> bytes:
