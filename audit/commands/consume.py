@@ -42,13 +42,21 @@ def execute(
     consumer = Consumer(client, journal, tally, say, wait=wait)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        # The batch in hand is stored and deleted first; a long poll with nothing in hand ends now.
+        # The batch in hand is stored and deleted first. A receive waiting on an empty queue is cut
+        # short; one that may be bringing a batch is let finish first (audit.events.consumer.STOP_GRACE).
         consumer.stopping.set()
-        if consumer.waiting:
+        look_again(signum, frame)
+
+    def look_again(signum: int, frame: FrameType | None) -> None:
+        left = consumer.cut_after()
+        if left == 0:
             raise Stopped
+        if left is not None:
+            signal.setitimer(signal.ITIMER_REAL, left)  # SIGALRM: looks again once the grace is over
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGALRM, look_again)
     echo(f"consuming {queue} at {endpoint} into {events_dir}" + (" until it is empty" if once else ""))
     failure: str | None = None
     try:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +31,14 @@ TRIES = 5  # calls in a row that may fail (connection, 5xx) before `--once` give
 PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # seconds between failed calls; a daemon stays at 30
 
 
+# Seconds a receive is let run after a stop. The service answers at once when it holds messages (long
+# polling delivers whatever arrives immediately), so a receive older than this is waiting on an empty
+# queue, and cutting it leaves no batch on the wire; a younger one may be bringing a batch: it finishes.
+STOP_GRACE = 1.0
+
+
 class Stopped(BaseException):
-    """SIGTERM arrived while the consumer waited for messages: no message is in hand."""
+    """A stop cut short a receive waiting on an empty queue: no message is in hand."""
 
 
 class CannotStore(Exception):
@@ -77,7 +84,7 @@ class Consumer:
         self.say = say
         self.wait = wait
         self.stopping = threading.Event()
-        self.waiting = False  # in a long poll: a stop may cut it short, nothing is in hand
+        self.polling_since: float | None = None  # monotonic start of the receive in flight, if any
         self._sleep = sleep or self.stopping.wait
         self.rejected = journal.folder / "rejected"
 
@@ -103,13 +110,19 @@ class Consumer:
             if once and got == 0:
                 return
 
+    def cut_after(self) -> float | None:
+        """After a stop: None when no receive is in flight, else how much longer it is let run
+        before it is cut (0: now)."""
+        since = self.polling_since
+        return None if since is None else max(0.0, STOP_GRACE - (time.monotonic() - since))
+
     def batch(self, wait: int) -> int:
         """One batch received, stored and then deleted; how many messages it held."""
-        self.waiting = True
+        self.polling_since = time.monotonic()
         try:
             received = self.client.receive(wait)
         finally:
-            self.waiting = False
+            self.polling_since = None
         kept: list[str] = []
         try:
             for message in received:

@@ -165,12 +165,16 @@ def test_sigterm_finishes_the_batch_in_hand_and_ends_a_long_poll(start_emulator,
     assert stats["deleted"] == len(lines(folder)) and stats["inactive"] == 0
     idle = tmp_path / "idle"
     with consumer(emulator.url, idle, "--wait", "30") as process:
-        while emulator.queues.stats()[QUEUE]["active"]:  # it drains, then waits in a long poll
+        # It drains (every event stored), then waits in a long poll. The queue's own count is no signal:
+        # it reaches 0 as the last batch is handed over, before that batch is stored.
+        while len(lines(folder)) + len(lines(idle)) < 2000:
             assert process.poll() is None
             time.sleep(0.01)  # polling what it stored: the readiness signal
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0  # a 30 s long poll is cut short
     assert len(lines(folder)) + len(lines(idle)) == 2000
+    left = emulator.queues.stats()[QUEUE]
+    assert (left["deleted"], left["active"], left["inactive"]) == (2000, 0, 0)  # all stored were deleted
 
 
 def test_a_message_that_cannot_be_stored_stays_in_the_queue(start_emulator, tmp_path):
