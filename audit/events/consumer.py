@@ -32,7 +32,8 @@ PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # seconds between failed calls; 
 
 
 # Seconds a receive is let run after a stop. The service answers at once when it holds messages (long
-# polling delivers whatever arrives immediately), so a receive older than this is waiting on an empty
+# polling delivers whatever arrives immediately:
+# https://www.alibabacloud.com/help/en/mns/developer-reference/receivemessage), so a receive older than this is waiting on an empty
 # queue, and cutting it leaves no batch on the wire; a younger one may be bringing a batch: it finishes.
 STOP_GRACE = 1.0
 

@@ -38,7 +38,8 @@ class QueueError(Exception):
 
     @property
     def hopeless(self) -> bool:
-        """No later call can succeed: keys, permissions, the queue's name or the endpoint are wrong."""
+        """No later call can succeed: keys, permissions, the queue's name or the endpoint are wrong
+        (the codes and statuses of https://www.alibabacloud.com/help/en/mns/error-codes)."""
         return self.status in (401, 403) or self.code in ("QueueNotExist", "InvalidAccessKeyId")
 
 
